@@ -1,0 +1,3 @@
+from statetui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""The headless CLI: `statetui <verb>`; with no verb, the console.
+
+Verb modules are imported lazily so `statetui show` never pays for Textual or web3.
+Common options are accepted before and after the verb."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Callable, Sequence
+
+from statetui.cli.exits import EXIT_ERROR, EXIT_USAGE, error
+
+# verb -> (module, help). Each module defines configure_<verb>(parser) and run_<verb>(args, config) -> int.
+VERBS: dict[str, tuple[str, str]] = {
+    "init": ("statetui.cli.state_verbs", "create a default state file (never overwrites one)"),
+    "show": ("statetui.cli.state_verbs", "show the state and derived figures"),
+    "backup": ("statetui.cli.backup_verbs", "take a checksummed backup now"),
+    "backups": ("statetui.cli.backup_verbs", "list backups with size, age, checksum and preview"),
+    "verify": ("statetui.cli.backup_verbs", "verify the state file and every backup's checksum"),
+    "restore": ("statetui.cli.backup_verbs", "restore a backup (backs up the current file first)"),
+    "prune": ("statetui.cli.backup_verbs", "prune old backups (keep N days and at least the newest K)"),
+    "journal": ("statetui.cli.state_verbs", "print the write journal"),
+    "audit": ("statetui.cli.audit_verbs", "run the audit checks; exit code 0/1/2/3 by worst status"),
+    "config": ("statetui.cli.audit_verbs", "print the effective configuration"),
+    "repair": ("statetui.cli.repair_verbs", "plan (and with --apply, run) a repair by id"),
+    "reconcile": ("statetui.cli.repair_verbs", "reconcile the state to the on-chain balance"),
+    "demo": ("statetui.cli.demo_verbs", "open the console on a built-in demo incident"),
+}
+
+
+def add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Options every verb takes. On subparsers their defaults are SUPPRESS, so a value
+    given before the verb is not overwritten by the subparser's default."""
+    d = argparse.SUPPRESS if suppress else None
+    g = parser.add_argument_group("common options")
+    g.add_argument("--state", metavar="PATH", default=d, help="state file (env STATETUI_STATE)")
+    g.add_argument("--config", metavar="FILE", default=d, help="TOML config file (env STATETUI_CONFIG)")
+    g.add_argument("--backup-dir", metavar="DIR", default=d, help="backups folder (env STATETUI_BACKUP_DIR)")
+    g.add_argument("--bot-source", metavar="PATH", default=d, help="bot source file or folder (env STATETUI_BOT_SOURCE)")
+    g.add_argument("--pid-file", metavar="PATH", default=d, help="bot pid lock file (env STATETUI_PID_FILE)")
+    g.add_argument("--rpc-url", metavar="URL", default=d, help="Polygon RPC URL (env STATETUI_RPC_URL)")
+    g.add_argument("--wallet", metavar="ADDR", default=d, help="funder address holding the cash (env STATETUI_WALLET)")
+    g.add_argument("--chain-id", metavar="N", default=d, help="expected chain id, default 137 (env STATETUI_CHAIN_ID)")
+    g.add_argument("--read-only", action="store_true", default=d, help="never write anything")
+    g.add_argument("--json", action="store_true", default=d if suppress else False, help="JSON output")
+
+
+_FLAG_KEYS = ("state", "backup_dir", "bot_source", "pid_file", "rpc_url", "wallet", "chain_id")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="statetui",
+        description="Store, audit, repair and watch a trading bot's JSON state file.",
+        epilog="With no verb, opens the console. Exit codes: 0 ok, 1 warning, 2 fail/usage, 3 critical, "
+        "4 operation failed, 5 refused (bot running, read-only or not confirmed).",
+    )
+    parser.add_argument("--version", action="version", version=f"statetui {_version()}")
+    add_common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb, (module, help_text) in VERBS.items():
+        p = sub.add_parser(verb, help=help_text, description=help_text)
+        add_common(p, suppress=True)
+        configure = _verb_function(module, "configure", verb)
+        if configure is not None:
+            configure(p)
+    return parser
+
+
+def _version() -> str:
+    from statetui import __version__
+
+    return __version__
+
+
+def _verb_function(module: str, prefix: str, verb: str) -> Callable | None:
+    mod = importlib.import_module(module)
+    return getattr(mod, f"{prefix}_{verb}", None)
+
+
+def config_from_args(args: argparse.Namespace):
+    from statetui.core.config import load_config
+
+    flags = {k: getattr(args, k) for k in _FLAG_KEYS if getattr(args, k, None) is not None}
+    if getattr(args, "read_only", None):
+        flags["read_only"] = True
+    return load_config(flags, config_file=getattr(args, "config", None))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from statetui.core.errors import StatetuiError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        if args.verb is None:
+            from statetui.cli.console_verb import run_console
+
+            return run_console(args, config)
+        run = _verb_function(VERBS[args.verb][0], "run", args.verb)
+        return run(args, config)
+    except StatetuiError as exc:
+        return error(str(exc), getattr(exc, "exit_code", EXIT_ERROR))
+    except KeyboardInterrupt:
+        return error("interrupted", 130)
+    except BrokenPipeError:
+        # `statetui journal | head`: the reader went away; not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+__all__ = ["main", "build_parser", "add_common", "EXIT_USAGE"]

@@ -1,0 +1,39 @@
+"""Money arithmetic without float drift.
+
+The bot writes JSON floats and keeps them; inside statetui every comparison and sum
+goes through Decimal(str(x)), so "mismatch > $1" and "peak >= current" are exact."""
+
+from __future__ import annotations
+
+from decimal import Decimal, ROUND_HALF_EVEN
+import math
+
+CENT = Decimal("0.01")
+
+
+def to_money(value: int | float | Decimal | str | None) -> Decimal | None:
+    """The exact decimal a JSON number means (repr of a float is its shortest round-trip form)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    return Decimal(str(value))
+
+
+def to_json_number(amount: Decimal, like: object = None) -> int | float:
+    """Write a Decimal back as the JSON number type the bot used: an int stays an int
+    when the amount is whole, everything else is a float."""
+    if isinstance(like, int) and not isinstance(like, bool) and amount == amount.to_integral_value():
+        return int(amount)
+    return float(amount)
+
+
+def fmt_money(value: int | float | Decimal | None, places: int = 2) -> str:
+    """Money with 2 decimals for display, e.g. 200.97; '—' when absent."""
+    if value is None:
+        return "—"
+    amount = to_money(value)
+    q = Decimal(1).scaleb(-places)
+    return f"{amount.quantize(q, rounding=ROUND_HALF_EVEN):,.{places}f}"
