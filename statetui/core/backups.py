@@ -1,0 +1,260 @@
+"""Checksummed backups of the state file: snapshot, list, verify, prune, resolve.
+
+A backup is named `<stem>.<UTC timestamp>.<reason>.<sha256[:16]>.json` in `backups/`
+beside the state file: the name sorts by time and carries its own checksum, so one
+atomic rename publishes data and checksum together. Hand-made backups (the audit's
+`backup_YYYYMMDD.json` cron copies, `trading_state.json.backup`) are found and listed
+too, without a checksum. Restoring goes through the store (statetui.core.store)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from statetui.core.errors import BackupError, NotRegularFileError, StateLoadError
+from statetui.core.fsio import REAL_OPS, FileOps, durable_replace, is_temp_of, read_regular, refuse_non_regular
+
+_OURS = re.compile(r"^(?P<stem>.+)\.(?P<ts>\d{8}T\d{6}\.\d{6}Z)\.(?P<reason>[a-z0-9-]{1,40})\.(?P<sha>[0-9a-f]{16})\.json$")
+_DATE_IN_NAME = re.compile(r"(?P<y>20\d\d)-?(?P<m>[01]\d)-?(?P<d>[0-3]\d)(?:[T_-]?(?P<H>[0-2]\d)(?P<M>[0-5]\d)(?P<S>[0-5]\d)?)?")
+TS_FORMAT = "%Y%m%dT%H%M%S.%fZ"
+
+
+def slug(reason: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", reason.lower()).strip("-")
+    return (s or "manual")[:40]
+
+
+@dataclass
+class BackupInfo:
+    path: Path
+    kind: str  # "statetui" | "hand-made"
+    created: float  # unix time
+    reason: str | None
+    size: int
+    expected: str | None  # sha256 prefix from the name (statetui backups)
+    checksum: str = "unverified"  # ok | bad | none (hand-made) | unreadable | unverified
+    valid: bool | None = None  # parses and validates as a state
+    error: str | None = None
+    current_balance: Any = None
+    peak_balance: Any = None
+    sha256: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def ok(self) -> bool:
+        return self.checksum in ("ok", "none") and bool(self.valid)
+
+    def age_s(self, now: float | None = None) -> float:
+        return (now or time.time()) - self.created
+
+    def to_dict(self, now: float | None = None) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "kind": self.kind,
+            "created": datetime.fromtimestamp(self.created, timezone.utc).isoformat(),
+            "age_s": round(self.age_s(now), 1),
+            "reason": self.reason,
+            "size": self.size,
+            "checksum": self.checksum,
+            "valid": self.valid,
+            "error": self.error,
+            "current_balance": self.current_balance,
+            "peak_balance": self.peak_balance,
+        }
+
+
+class Backups:
+    def __init__(self, state_path: Path, backup_dir: Path | None = None, ops: FileOps = REAL_OPS):
+        self.state_path = Path(state_path)
+        self.dir = Path(backup_dir) if backup_dir is not None else self.state_path.parent / "backups"
+        self.ops = ops
+
+    # --- writing -----------------------------------------------------------------
+
+    def snapshot(self, data: bytes, reason: str = "manual", *, mode: int | None = None,
+                 owner: tuple[int, int] | None = None, now: float | None = None) -> BackupInfo:
+        """Write `data` as a new checksummed backup, durably. Never overwrites a backup."""
+        self._ensure_dir()
+        digest = hashlib.sha256(data).hexdigest()
+        stamp = now if now is not None else time.time()
+        for attempt in range(100):
+            ts = datetime.fromtimestamp(stamp + attempt * 1e-6, timezone.utc).strftime(TS_FORMAT)
+            path = self.dir / f"{self.state_path.stem}.{ts}.{slug(reason)}.{digest[:16]}.json"
+            try:
+                durable_replace(path, data, self.ops, mode=mode if mode is not None else 0o600, owner=owner, exclusive=True)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise BackupError(f"{path}: cannot write backup: {exc.strerror or exc}", str(path)) from None
+            info = self._info(path)
+            assert info is not None
+            info.checksum, info.sha256 = "ok", digest
+            return info
+        raise BackupError(f"{self.dir}: cannot find a free backup name", str(self.dir))
+
+    def _ensure_dir(self) -> None:
+        try:
+            st = os.lstat(self.dir)
+        except FileNotFoundError:
+            try:
+                os.makedirs(self.dir, mode=0o755, exist_ok=True)
+                self.ops.fsync_dir(str(self.dir.parent))
+            except OSError as exc:
+                raise BackupError(f"{self.dir}: cannot create backups folder: {exc.strerror or exc}", str(self.dir)) from None
+            return
+        if stat.S_ISLNK(st.st_mode):
+            raise BackupError(f"{self.dir}: backups folder is a symlink; refusing to write through it "
+                              "(set --backup-dir to the real path)", str(self.dir))
+        if not stat.S_ISDIR(st.st_mode):
+            raise BackupError(f"{self.dir}: backups folder is not a directory", str(self.dir))
+
+    def prune(self, keep_days: float = 30, keep_min: int = 10, *, now: float | None = None,
+              dry_run: bool = False) -> list[BackupInfo]:
+        """Remove statetui backups older than `keep_days`, always keeping the newest `keep_min`.
+        Hand-made backups are never removed."""
+        now = now if now is not None else time.time()
+        ours = [b for b in self.list(verify=False) if b.kind == "statetui"]
+        doomed = [b for b in ours[keep_min:] if b.age_s(now) > keep_days * 86400]
+        if not dry_run:
+            for b in doomed:
+                try:
+                    self.ops.unlink(str(b.path))
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    raise BackupError(f"{b.path}: cannot remove: {exc.strerror or exc}", str(b.path)) from None
+            if doomed:
+                self.ops.fsync_dir(str(self.dir))
+        return doomed
+
+    # --- reading -----------------------------------------------------------------
+
+    def list(self, verify: bool = True) -> list[BackupInfo]:
+        """All backups, newest first; with `verify`, checksum and content checked."""
+        found: dict[Path, BackupInfo] = {}
+        for folder in {self.dir, self.state_path.parent}:
+            try:
+                names = os.listdir(folder)
+            except (FileNotFoundError, NotADirectoryError, PermissionError):
+                continue
+            for name in names:
+                path = folder / name
+                if path in found or not self._is_backup_name(name, folder):
+                    continue
+                info = self._info(path)
+                if info is not None:
+                    found[path] = info
+        infos = sorted(found.values(), key=lambda b: (b.created, b.name), reverse=True)
+        if verify:
+            for info in infos:
+                self.verify(info)
+        return infos
+
+    def _is_backup_name(self, name: str, folder: Path) -> bool:
+        target = self.state_path.name
+        if name == target or is_temp_of(name, target) or name.startswith("."):
+            return False
+        if name.endswith((".lock", ".journal.jsonl")) or ".corrupt-" in name:
+            return False
+        if _OURS.match(name):
+            return True
+        stem = self.state_path.stem
+        if re.match(rf"^{re.escape(target)}\.(backup|bak|old|orig)(\.\d+)?$", name):
+            return True
+        if re.match(rf"^({re.escape(stem)}[._-])?backup[._-].*\.json$", name) or re.match(rf"^{re.escape(stem)}[._-](backup|bak).*$", name):
+            return True
+        # Inside a dedicated backups folder, any JSON copy of the state counts.
+        return folder == self.dir and folder != self.state_path.parent and name.endswith(".json")
+
+    def _info(self, path: Path) -> BackupInfo | None:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        m = _OURS.match(path.name)
+        if m:
+            created = datetime.strptime(m["ts"], TS_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+            return BackupInfo(path, "statetui", created, m["reason"], st.st_size, m["sha"])
+        d = _DATE_IN_NAME.search(path.name)
+        created = st.st_mtime
+        if d:
+            try:
+                created = datetime(int(d["y"]), int(d["m"]), int(d["d"]), int(d["H"] or 0), int(d["M"] or 0),
+                                   int(d["S"] or 0), tzinfo=timezone.utc).timestamp()
+            except ValueError:
+                pass
+        return BackupInfo(path, "hand-made", created, None, st.st_size, None, checksum="none")
+
+    def verify(self, info: BackupInfo) -> BackupInfo:
+        from statetui.core.jsondoc import parse_document
+        from statetui.core.model import TradingState
+
+        try:
+            data = read_regular(info.path, "backup")
+        except (OSError, NotRegularFileError) as exc:
+            info.checksum, info.valid = "unreadable", False
+            info.error = f"cannot read: {getattr(exc, 'strerror', None) or exc}"
+            return info
+        info.sha256 = hashlib.sha256(data).hexdigest()
+        if info.expected is not None:
+            info.checksum = "ok" if info.sha256.startswith(info.expected) else "bad"
+        try:
+            state = TradingState.from_document(parse_document(data, str(info.path)), str(info.path))
+        except StateLoadError as exc:
+            info.valid, info.error = False, str(exc)
+            return info
+        info.valid = True
+        info.current_balance, info.peak_balance = state.current_balance, state.peak_balance
+        if info.checksum == "bad":
+            info.error = f"checksum mismatch: name says {info.expected}, content is {info.sha256[:16]}"
+        return info
+
+    def read(self, info: BackupInfo) -> bytes:
+        return read_regular(info.path, "backup")
+
+    def resolve(self, ref: str) -> BackupInfo:
+        """A backup by name, path, unique name prefix, or `latest` (the newest one that verifies)."""
+        backups = self.list(verify=(ref == "latest"))
+        if ref == "latest":
+            for b in backups:
+                if b.ok:
+                    return b
+            raise BackupError(f"{self.dir}: no backup verifies", str(self.dir))
+        p = Path(ref)
+        if p.is_absolute() or os.sep in ref:
+            refuse_non_regular(p, "backup")
+            for b in backups:
+                if b.path.resolve() == p.resolve():
+                    return b
+            info = self._info(p)
+            if info is None:
+                raise BackupError(f"{ref}: backup not found", ref)
+            return info
+        matches = [b for b in backups if b.name == ref] or [b for b in backups if b.name.startswith(ref)]
+        if not matches:
+            raise BackupError(f"{self.dir}: no backup named {ref!r} (see `statetui backups`)", str(self.dir))
+        if len(matches) > 1:
+            raise BackupError(f"{self.dir}: {ref!r} matches {len(matches)} backups; give more of the name", str(self.dir))
+        return matches[0]
+
+    def newest_time(self) -> float | None:
+        ours = [b for b in self.list(verify=False) if b.kind == "statetui"]
+        return ours[0].created if ours else None
+
+
+def quarantine_name(path: Path, now: float | None = None) -> Path:
+    ts = datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    return path.with_name(f"{path.name}.corrupt-{ts}")

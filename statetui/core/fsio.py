@@ -1,0 +1,180 @@
+"""The store's I/O seam and the durable atomic replace.
+
+Every file operation the store, the journal and the backups make goes through one
+`FileOps` object, so tests can record a save's operations and inject failures
+(issue 7). The default methods are plain `os` calls: the seam costs one attribute
+lookup per operation."""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from statetui.core.errors import NotRegularFileError
+
+O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class FileOps:
+    """Plain os calls. Subclass and override to record or fail operations."""
+
+    def open(self, path: str, flags: int, mode: int = 0o666) -> int:
+        return os.open(path, flags, mode)
+
+    def write(self, fd: int, data: bytes) -> int:
+        return os.write(fd, data)
+
+    def fsync(self, fd: int) -> None:
+        os.fsync(fd)
+
+    def close(self, fd: int) -> None:
+        os.close(fd)
+
+    def replace(self, src: str, dst: str) -> None:
+        os.replace(src, dst)
+
+    def link(self, src: str, dst: str) -> None:
+        os.link(src, dst)
+
+    def rename(self, src: str, dst: str) -> None:
+        os.rename(src, dst)
+
+    def unlink(self, path: str) -> None:
+        os.unlink(path)
+
+    def fsync_dir(self, path: str) -> None:
+        fd = self.open(path, os.O_RDONLY | O_CLOEXEC | getattr(os, "O_DIRECTORY", 0))
+        try:
+            self.fsync(fd)
+        finally:
+            self.close(fd)
+
+
+REAL_OPS = FileOps()
+
+
+def temp_name(path: Path) -> Path:
+    """A temp name beside `path`: same directory (so replace is atomic), dot-prefixed,
+    recognisable (the console ignores it; the store reports strays)."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def is_temp_of(name: str, target: str) -> bool:
+    return name.startswith(f".{target}.tmp-")
+
+
+def refuse_non_regular(path: Path, what: str) -> os.stat_result | None:
+    """lstat `path`: None when absent; the stat when a regular file; a typed error otherwise."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        raise NotRegularFileError(f"{path}: {what} is a symlink; refusing to follow it", str(path))
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFileError(f"{path}: {what} is not a regular file ({_kind(st.st_mode)}); refusing", str(path))
+    return st
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def write_all(ops: FileOps, fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = ops.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.EIO, "short write")
+        view = view[n:]
+
+
+def read_regular(path: Path, what: str = "file") -> bytes:
+    """Read a whole regular file without following a symlink or blocking on a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFileError(f"{path}: {what} is a symlink; refusing to follow it", str(path)) from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(f"{path}: {what} is not a regular file ({_kind(st.st_mode)}); refusing", str(path))
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(st.st_size + 1, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def durable_replace(
+    path: Path,
+    data: bytes,
+    ops: FileOps = REAL_OPS,
+    *,
+    mode: int | None = None,
+    owner: tuple[int, int] | None = None,
+    exclusive: bool = False,
+) -> None:
+    """Temp file (O_CREAT|O_EXCL|O_NOFOLLOW) -> write -> fsync -> mode/owner -> replace -> fsync dir.
+
+    A failed fsync fails the call (never retried on the same descriptor: the kernel may
+    already have dropped the dirty pages); the temp file is removed and the old file is
+    untouched. With `exclusive`, the target must not exist (link instead of replace)."""
+    tmp = temp_name(path)
+    fd = ops.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600 if mode is None else mode)
+    try:
+        try:
+            write_all(ops, fd, data)
+            if mode is not None:
+                os.fchmod(fd, mode)  # the creation mode went through the umask
+            if owner is not None and os.geteuid() == 0:
+                os.fchown(fd, *owner)  # root repairing a bot-owned file must not take it over
+            ops.fsync(fd)
+        finally:
+            ops.close(fd)
+        refuse_non_regular(path, "target")
+        if exclusive:
+            ops.link(str(tmp), str(path))
+            ops.unlink(str(tmp))
+        else:
+            ops.replace(str(tmp), str(path))
+    except BaseException:
+        try:
+            ops.unlink(str(tmp))
+        except OSError:
+            pass
+        raise
+    try:
+        ops.fsync_dir(str(path.parent))
+    except OSError as exc:
+        raise DirSyncError(exc.errno, f"directory fsync failed: {exc.strerror or exc}") from exc
+
+
+class DirSyncError(OSError):
+    """The new file is in place but the directory fsync failed: its durability is unknown."""
+
+
+def default_file_mode() -> int:
+    """0o666 less the umask: the mode a plain open(path, "w") would give."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask

@@ -1,0 +1,136 @@
+"""Parse the bot's JSON with classified errors, and write it back in the bot's own style.
+
+The file belongs to the bot: key order is kept (dicts keep insertion order), numbers keep
+their JSON type (int stays int, float stays float), and the indentation, separators,
+ASCII escaping and trailing newline are detected and reused."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from statetui.core.errors import StateCorruptError, StateEmptyError, StateInvalidError
+
+
+@dataclass(frozen=True)
+class JsonFormat:
+    indent: int | str | None = 2
+    item_sep: str = ","
+    key_sep: str = ": "
+    ensure_ascii: bool = True
+    trailing_newline: bool = True
+
+    def dumps(self, obj: Any) -> str:
+        text = json.dumps(
+            obj,
+            indent=self.indent,
+            separators=(self.item_sep, self.key_sep),
+            ensure_ascii=self.ensure_ascii,
+            allow_nan=False,
+        )
+        return text + "\n" if self.trailing_newline else text
+
+
+DEFAULT_FORMAT = JsonFormat()
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFinite(f"number {text[:40]} is out of range (not a finite float)")
+    return value
+
+
+def _parse_constant(name: str) -> Any:
+    raise _NonFinite(f"{name} is not valid JSON (NaN and Infinity are refused)")
+
+
+def parse_document(raw: bytes, path: str) -> dict[str, Any]:
+    """bytes -> a JSON object, or a typed error naming the file and the cause."""
+    if not raw.strip():
+        raise StateEmptyError(f"{path}: file is empty ({len(raw)} bytes)", path)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise StateCorruptError(f"{path}: starts with a UTF-8 byte-order mark, not JSON", path, 0)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StateCorruptError(f"{path}: invalid UTF-8 at byte {exc.start}", path, exc.start) from None
+    try:
+        obj = json.loads(text, parse_float=_parse_float, parse_constant=_parse_constant)
+    except json.JSONDecodeError as exc:
+        offset = len(text[: exc.pos].encode("utf-8"))
+        if exc.pos >= len(text.rstrip()):
+            msg = f"{path}: truncated JSON, ends at byte {len(raw)} ({exc.msg}): a partial write?"
+        else:
+            msg = f"{path}: invalid JSON at byte {offset} (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+        raise StateCorruptError(msg, path, offset) from None
+    except _NonFinite as exc:
+        raise StateInvalidError(f"{path}: {exc}", path) from None
+    except RecursionError:
+        raise StateCorruptError(f"{path}: JSON nested too deeply to be a state file", path) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python will convert
+        raise StateInvalidError(f"{path}: {str(exc).splitlines()[0]}", path) from None
+    if not isinstance(obj, dict):
+        raise StateInvalidError(
+            f"{path}: top level is a JSON {_json_type(obj)}, expected an object", path, field="$"
+        )
+    return obj
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def detect_format(text: str, obj: Any) -> JsonFormat:
+    """The style the file was written in. Tries the likely candidates and keeps the one
+    that reproduces the text exactly; falls back to the closest heuristic guess."""
+    trailing = text.endswith("\n")
+    ensure_ascii = not any(ord(c) > 127 for c in text)
+    body = text.rstrip("\n")
+    indent: int | str | None = None
+    lines = body.split("\n")
+    if len(lines) > 1:
+        lead = lines[1][: len(lines[1]) - len(lines[1].lstrip(" \t"))]
+        indent = "\t" if lead.startswith("\t") else (len(lead) or 0)
+    candidates = []
+    item_seps = (",",) if indent is not None else (", ", ",")
+    for item_sep in item_seps:
+        for key_sep in (": ", ":"):
+            candidates.append(JsonFormat(indent, item_sep, key_sep, ensure_ascii, trailing))
+    for fmt in candidates:
+        try:
+            if fmt.dumps(obj) == text:
+                return fmt
+        except ValueError:
+            break
+    # Not reproducible byte for byte (hand-edited, or another language's writer): best guess.
+    key_sep = ": " if '": ' in text else ":"
+    item_sep = "," if indent is not None or ", " not in text else ", "
+    return JsonFormat(indent, item_sep, key_sep, ensure_ascii, trailing)
+
+
+def strict_equal(a: Any, b: Any) -> bool:
+    """Equality that also compares JSON types (1 == 1.0 == True in Python, not in JSON)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a.keys()) == list(b.keys()) and all(strict_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(strict_equal(x, y) for x, y in zip(a, b))
+    return a == b

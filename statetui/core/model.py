@@ -1,0 +1,321 @@
+"""The bot's state: the fields a Polymarket bot keeps, all optional, unknown fields kept.
+
+Numbers are `int | float` (strict: a bool or a string is an error, and an int stays an
+int), so writing the state back never changes a value's JSON type. Money comparisons
+go through statetui.core.money (Decimal), never float arithmetic."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Union
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+
+from statetui.core.errors import StateInvalidError, StateValueError
+from statetui.core.jsondoc import DEFAULT_FORMAT, JsonFormat, strict_equal
+from statetui.core.money import to_money
+
+Number = Union[StrictInt, StrictFloat]
+
+MODES = ("normal", "conservative", "defensive", "recovery", "halted")
+BALANCE_FIELDS = ("current_balance", "peak_balance", "day_start_balance", "starting_balance")
+COUNTER_FIELDS = ("consecutive_wins", "consecutive_losses", "total_trades", "total_wins")
+
+
+class TradingState(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        validate_assignment=True,
+        strict=True,
+        # NaN/Infinity never come from a file (the parser refuses them) and are refused at
+        # save with a typed error naming the field (check_writable), not at assignment.
+        allow_inf_nan=True,
+        revalidate_instances="never",
+    )
+
+    current_balance: Number | None = None
+    peak_balance: Number | None = None
+    day_start_balance: Number | None = None
+    starting_balance: Number | None = None
+    daily_pnl: Number | None = None
+    mode: StrictStr | None = None
+    halted: StrictBool | None = None
+    halt_reason: StrictStr | None = None
+    consecutive_wins: StrictInt | None = None
+    consecutive_losses: StrictInt | None = None
+    total_trades: StrictInt | None = None
+    total_wins: StrictInt | None = None
+    positions: list[Any] | dict[str, Any] | None = None
+    last_updated: StrictStr | Number | None = None
+
+    # The document this state was loaded from: key order, style and bytes.
+    _origin: "Origin | None" = PrivateAttr(default=None)
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any], path: str = "state", origin: "Origin | None" = None) -> "TradingState":
+        try:
+            state = cls.model_validate(doc)
+        except ValidationError as exc:
+            raise _invalid(exc, path) from None
+        state._origin = origin
+        return state
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON object to write: the original keys in their order, then new keys."""
+        extras = self.__pydantic_extra__ or {}
+        original = self._origin.document if self._origin else {}
+        out: dict[str, Any] = {}
+        for key in original:
+            if key in type(self).model_fields:
+                out[key] = getattr(self, key)
+            elif key in extras:
+                out[key] = extras[key]
+        for key in type(self).model_fields:
+            if key not in out and key in self.model_fields_set:
+                out[key] = getattr(self, key)
+        for key, value in extras.items():
+            if key not in out:
+                out[key] = value
+        return copy.deepcopy(out)
+
+    @property
+    def json_format(self) -> JsonFormat:
+        return self._origin.format if self._origin else DEFAULT_FORMAT
+
+    def money(self, field: str) -> Decimal | None:
+        return to_money(getattr(self, field, None))
+
+
+@dataclass(frozen=True)
+class Origin:
+    document: dict[str, Any]
+    format: JsonFormat
+    raw: bytes
+    sha256: str
+
+
+_EXPECTED = {
+    **{f: "a JSON number" for f in (*BALANCE_FIELDS, "daily_pnl")},
+    **{f: "a whole number" for f in COUNTER_FIELDS},
+    "mode": "a string", "halt_reason": "a string or null", "halted": "true or false",
+    "positions": "an array or an object", "last_updated": "a string or a number",
+}
+
+
+def _invalid(exc: ValidationError, path: str) -> StateInvalidError:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    field = loc[0] if loc else "$"
+    got = err.get("input")
+    if isinstance(got, float) and not _finite(got):
+        cause = f"{got!r} is not a finite number"
+    else:
+        shown = type(got).__name__ if isinstance(got, (dict, list)) else json.dumps(got)[:40]
+        cause = f"expected {_EXPECTED.get(field, 'a valid value')}, got {shown}"
+    return StateInvalidError(f"{path}: field {field}: {cause}", path, field=field)
+
+
+def check_writable(doc: dict[str, Any], path: str) -> None:
+    """Refuse impossible values (negative balances and counters). NaN/Infinity anywhere make
+    the serializer fail; `serialize` turns that into a StateValueError naming the field."""
+    for field in BALANCE_FIELDS:
+        value = doc.get(field)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            amount = to_money(value) if _finite(value) else None
+            if amount is None:
+                raise StateValueError(f"{path}: refusing to save {field}={value!r}: not a finite number", path, field)
+            if amount < 0:
+                raise StateValueError(f"{path}: refusing to save {field}={value!r}: a balance cannot be negative", path, field)
+    for field in COUNTER_FIELDS:
+        value = doc.get(field)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise StateValueError(f"{path}: refusing to save {field}={value}: a counter cannot be negative", path, field)
+
+
+def _non_finite_path(value: Any, where: str) -> tuple[str, Any] | None:
+    if isinstance(value, float) and not _finite(value):
+        return where or "$", value
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite_path(item, f"{where}[{key}]" if isinstance(key, int) else (f"{where}.{key}" if where else str(key)))
+        if found:
+            return found
+    return None
+
+
+def _finite(value: float | int) -> bool:
+    return value == value and value not in (float("inf"), float("-inf"))
+
+
+def serialize(doc: dict[str, Any], fmt: JsonFormat, path: str) -> bytes:
+    """The bytes to write, refusing NaN/Infinity anywhere with the field's path."""
+    try:
+        return fmt.dumps(doc).encode("utf-8")
+    except ValueError:
+        bad = _non_finite_path(doc, "")
+        where, value = bad if bad else ("$", "?")
+        raise StateValueError(f"{path}: refusing to save {where}={value!r}: not a finite number", path, where) from None
+    except TypeError as exc:
+        raise StateValueError(f"{path}: refusing to save: {exc}", path) from None
+
+
+def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list[Any]]:
+    """Top-level fields whose value (or JSON type) changed: {field: [old, new]}; absent is None."""
+    old = old or {}
+    changes: dict[str, list[Any]] = {}
+    for key in list(old) + [k for k in new if k not in old]:
+        a, b = old.get(key), new.get(key)
+        if (key in old) != (key in new) or not strict_equal(a, b):
+            changes[key] = [a, b]
+    return changes
+
+
+# --- derived figures and sanity ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Derived:
+    cash: Decimal | None
+    peak: Decimal | None
+    drawdown: Decimal | None  # fraction 0..1 of peak lost
+    halt_threshold: Decimal
+    halt_distance: Decimal | None  # fraction of peak still to lose before the halt
+    at_or_past_halt: bool
+    position_value: Decimal | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in self.__dict__.items()}
+
+
+def derive(state: TradingState, halt_threshold: Decimal = Decimal("0.30")) -> Derived:
+    cash = state.money("current_balance")
+    peak = state.money("peak_balance")
+    drawdown = None
+    if cash is not None and peak is not None and peak > 0:
+        drawdown = (peak - cash) / peak
+    return Derived(
+        cash=cash,
+        peak=peak,
+        drawdown=drawdown,
+        halt_threshold=halt_threshold,
+        halt_distance=(halt_threshold - drawdown) if drawdown is not None else None,
+        at_or_past_halt=drawdown is not None and drawdown >= halt_threshold,
+        position_value=position_value(state.positions),
+    )
+
+
+_VALUE_KEYS = ("current_value", "value", "market_value", "position_value")
+_SIZE_PRICE = (("size", "current_price"), ("shares", "current_price"), ("size", "price"), ("shares", "price"), ("size", "avg_price"))
+
+
+def position_value(positions: Any) -> Decimal | None:
+    """The value of open positions listed in the state, when they say it (None when unknown)."""
+    items = positions.values() if isinstance(positions, dict) else (positions or [])
+    total = Decimal(0)
+    known = False
+    for pos in items:
+        if not isinstance(pos, dict):
+            continue
+        amount = None
+        for key in _VALUE_KEYS:
+            if _is_number(pos.get(key)):
+                amount = to_money(pos[key])
+                break
+        if amount is None:
+            for size_key, price_key in _SIZE_PRICE:
+                if _is_number(pos.get(size_key)) and _is_number(pos.get(price_key)):
+                    amount = to_money(pos[size_key]) * to_money(pos[price_key])
+                    break
+        if amount is not None:
+            total += amount
+            known = True
+    return total if known else None
+
+
+def position_token_ids(positions: Any) -> list[int]:
+    """ERC-1155 token ids of positions listed in the state (token_id / asset / tokenId)."""
+    items = positions.values() if isinstance(positions, dict) else (positions or [])
+    ids: list[int] = []
+    for pos in items:
+        if not isinstance(pos, dict):
+            continue
+        for key in ("token_id", "tokenId", "asset", "asset_id"):
+            value = pos.get(key)
+            try:
+                if isinstance(value, bool) or value is None:
+                    continue
+                token = int(value, 0) if isinstance(value, str) else int(value)
+            except (TypeError, ValueError):
+                continue
+            if token >= 0 and token not in ids:
+                ids.append(token)
+            break
+    return ids
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value)
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # "WARNING" | "FAIL" | "CRITICAL"
+    field: str
+    message: str
+
+
+def sanity_problems(state: TradingState, halt_threshold: Decimal = Decimal("0.30")) -> list[Problem]:
+    """Values that are well-typed but wrong: the logical rules of the audit."""
+    problems: list[Problem] = []
+    for field in BALANCE_FIELDS:
+        amount = state.money(field)
+        if amount is not None and amount < 0:
+            problems.append(Problem("FAIL", field, f"{field} is negative ({amount})"))
+    for field in COUNTER_FIELDS:
+        value = getattr(state, field)
+        if value is not None and value < 0:
+            problems.append(Problem("FAIL", field, f"{field} is negative ({value})"))
+    if state.total_wins is not None and state.total_trades is not None and state.total_wins > state.total_trades:
+        problems.append(Problem("FAIL", "total_wins", f"total_wins ({state.total_wins}) > total_trades ({state.total_trades})"))
+    if state.mode is not None and state.mode not in MODES:
+        problems.append(Problem("WARNING", "mode", f"unknown mode {state.mode!r} (expected one of {', '.join(MODES)})"))
+    d = derive(state, halt_threshold)
+    if d.cash is not None and d.peak is not None and d.peak < d.cash:
+        problems.append(Problem("FAIL", "peak_balance", f"peak_balance {d.peak} < current_balance {d.cash}: the peak must never be below cash"))
+    halted = state.halted is True or state.mode == "halted"
+    if d.at_or_past_halt and not halted:
+        problems.append(
+            Problem("FAIL", "mode", f"drawdown {d.drawdown * 100:.1f}% is at or past the halt threshold {halt_threshold * 100:.0f}% but the bot is not halted")
+        )
+    if state.halted is True and state.mode is not None and state.mode != "halted":
+        problems.append(Problem("WARNING", "halted", f"halted is true but mode is {state.mode!r}"))
+    return problems
+
+
+def default_state(balance: Decimal | None = None, now_iso: str | None = None) -> dict[str, Any]:
+    """A new state file: the audit's critical action item ("create default state file")."""
+    cash = float(balance) if balance is not None else 0.0
+    return {
+        "current_balance": cash,
+        "peak_balance": cash,
+        "day_start_balance": cash,
+        "starting_balance": cash,
+        "daily_pnl": 0.0,
+        "mode": "normal",
+        "halted": False,
+        "halt_reason": None,
+        "consecutive_wins": 0,
+        "consecutive_losses": 0,
+        "total_trades": 0,
+        "total_wins": 0,
+        "positions": [],
+        "last_updated": now_iso,
+    }

@@ -1,0 +1,452 @@
+"""StateStore: the one way the bot's state file is read and written.
+
+    store = StateStore("state/trading_state.json")
+    state = store.load()                         # typed errors, never a raw traceback
+    store.save(state, reason="trade win")        # atomic, durable, locked, journaled
+    with store.transaction(reason="redeem") as state:
+        state.current_balance += 12.5            # locked read-modify-write
+
+Every write: take the lock (a separate `.lock` file: the state's inode changes on every
+replace), read what is there now, back it up when asked (or when the last automatic
+backup is older than `auto_backup_interval`), durable atomic replace, journal entry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from filelock import FileLock, Timeout
+
+from statetui.core.backups import BackupInfo, Backups, quarantine_name
+from statetui.core.errors import (
+    BackupError,
+    LockTimeoutError,
+    NotRegularFileError,
+    StateLoadError,
+    StateMissingError,
+    StatePermissionError,
+    StateSaveError,
+    StatetuiError,
+)
+from statetui.core.fsio import (
+    REAL_OPS,
+    DirSyncError,
+    FileOps,
+    default_file_mode,
+    durable_replace,
+    is_temp_of,
+    read_regular,
+    refuse_non_regular,
+)
+from statetui.core.journal import Journal, journal_path_for
+from statetui.core.jsondoc import DEFAULT_FORMAT, detect_format, parse_document, strict_equal
+from statetui.core.model import Origin, TradingState, changed_fields, check_writable, serialize
+
+JOURNAL_VALUE_LIMIT = 1024  # larger changed values are summarised in the journal
+
+
+@dataclass
+class SaveResult:
+    changed: bool
+    generation: int | None = None
+    sha256: str | None = None
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    backup: BackupInfo | None = None
+    removed_temp_files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RecoveryReport:
+    action: str  # "none" (the file was fine) | "restored"
+    cause: str | None = None  # the load error that triggered recovery
+    cause_kind: str | None = None
+    quarantined: Path | None = None
+    backup: BackupInfo | None = None
+    save: SaveResult | None = None
+
+    def describe(self) -> str:
+        if self.action == "none":
+            return "state file loads; nothing to recover"
+        moved = f"; the bad file was moved aside to {self.quarantined.name}" if self.quarantined else ""
+        return f"recovered from {self.cause_kind}: restored backup {self.backup.name if self.backup else '?'}{moved}"
+
+
+@dataclass
+class RestoreResult:
+    restored: BackupInfo
+    pre_backup: BackupInfo | None
+    save: SaveResult
+
+
+@dataclass
+class FileStatus:
+    path: Path
+    exists: bool
+    size: int | None = None
+    mtime: float | None = None
+    sha256: str | None = None
+    error: StateLoadError | None = None
+    generation: int | None = None
+    last_entry: dict[str, Any] | None = None
+    written_by_store: bool | None = None  # None: no journal to tell
+    stray_temp_files: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "exists": self.exists,
+            "size": self.size,
+            "mtime": datetime.fromtimestamp(self.mtime, timezone.utc).isoformat() if self.mtime else None,
+            "sha256": self.sha256,
+            "error": {"kind": self.error.kind, "message": str(self.error)} if self.error else None,
+            "generation": self.generation,
+            "written_by_store": self.written_by_store,
+            "last_write": self.last_entry,
+            "stray_temp_files": self.stray_temp_files,
+        }
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class StateStore:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        backup_dir: str | os.PathLike[str] | None = None,
+        lock_timeout: float = 30.0,
+        auto_backup_interval: float | None = 3600.0,
+        ops: FileOps = REAL_OPS,
+        writer: str | None = None,
+    ):
+        self.path = Path(os.path.abspath(path))
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.ops = ops
+        self.journal = Journal(journal_path_for(self.path), ops)
+        self.backups = Backups(self.path, Path(os.path.abspath(backup_dir)) if backup_dir else None, ops)
+        self.lock_timeout = lock_timeout
+        self.auto_backup_interval = auto_backup_interval
+        self.writer = writer or os.path.basename(sys.argv[0] or "python") or "python"
+        self.last_recovery: RecoveryReport | None = None
+        self._newest_backup: float | None = None
+        self._backup_scanned = False
+        # One lock object per path in this process (reentrant for transaction() -> save()).
+        self._lock = FileLock(str(self.lock_path), is_singleton=True, poll_interval=0.002)
+
+    # --- locking -------------------------------------------------------------------
+
+    @contextmanager
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
+        refuse_non_regular(self.lock_path, "lock file")
+        try:
+            self._lock.acquire(timeout=self.lock_timeout if timeout is None else timeout)
+        except Timeout:
+            raise LockTimeoutError(f"{self.lock_path}: lock held by another writer for over {self.lock_timeout:g}s", str(self.lock_path)) from None
+        except OSError as exc:
+            raise StateSaveError(f"{self.lock_path}: cannot take the lock: {exc.strerror or exc}", str(self.lock_path)) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    # --- reading -------------------------------------------------------------------
+
+    def read_bytes(self) -> bytes:
+        """The file's bytes, or a typed error: missing, permission, not a regular file."""
+        p = str(self.path)
+        try:
+            return read_regular(self.path, "state file")
+        except FileNotFoundError:
+            raise StateMissingError(f"{p}: state file not found", p) from None
+        except PermissionError:
+            raise StatePermissionError(f"{p}: permission denied reading the state file", p) from None
+        except IsADirectoryError:
+            raise NotRegularFileError(f"{p}: state path is a directory", p) from None
+        except OSError as exc:
+            raise StateLoadError(f"{p}: cannot read state file: {exc.strerror or exc}", p) from None
+
+    def parse(self, raw: bytes, name: str | None = None) -> TradingState:
+        name = name or str(self.path)
+        doc = parse_document(raw, name)
+        text = raw.decode("utf-8")
+        origin = Origin(doc, detect_format(text, doc), raw, hashlib.sha256(raw).hexdigest())
+        return TradingState.from_document(doc, name, origin)
+
+    def load(self, recover: bool = False) -> TradingState:
+        """Load and validate. With `recover`, a missing or corrupt file is replaced by the newest
+        backup that verifies (the bad file is quarantined); `last_recovery` says what was done."""
+        self.last_recovery = None
+        try:
+            return self.parse(self.read_bytes())
+        except StatePermissionError:
+            raise
+        except StateLoadError:
+            if not recover:
+                raise
+        report = self.recover()
+        assert report.save is not None or report.action == "none"
+        return self.parse(self.read_bytes())
+
+    # --- writing -------------------------------------------------------------------
+
+    def save(self, state: TradingState, reason: str, *, backup: bool | str = False,
+             evidence: dict[str, Any] | None = None) -> SaveResult:
+        with self.locked():
+            return self._save_locked(state, reason, backup=backup, evidence=evidence)
+
+    @contextmanager
+    def transaction(self, reason: str, *, recover: bool = False, backup: bool | str = False,
+                    evidence: dict[str, Any] | None = None) -> Iterator[TradingState]:
+        """Locked read-modify-write: no other store writer runs between the load and the save.
+        An exception inside the block saves nothing."""
+        with self.locked():
+            state = self.load(recover=recover)
+            yield state
+            self._save_locked(state, reason, backup=backup, evidence=evidence)
+
+    def write_bytes(self, data: bytes, reason: str, *, backup: bool | str = True,
+                    evidence: dict[str, Any] | None = None) -> SaveResult:
+        """Write a whole document as given (a restore writes the backup's exact bytes)."""
+        state = self.parse(data, "new state")
+        with self.locked():
+            return self._commit(data, state.to_document(), reason, backup=backup, evidence=evidence)
+
+    def init(self, doc: dict[str, Any], reason: str = "init") -> SaveResult:
+        """Create the state file; refuses when anything exists at the path (even a corrupt file)."""
+        check_writable(doc, str(self.path))
+        data = serialize(doc, DEFAULT_FORMAT, str(self.path))
+        with self.locked():
+            if os.path.lexists(self.path):
+                raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it (use restore or a repair)", str(self.path))
+            self._ensure_parent()
+            try:
+                durable_replace(self.path, data, self.ops, mode=default_file_mode(), exclusive=True)
+            except FileExistsError:
+                raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it", str(self.path)) from None
+            except OSError as exc:
+                raise StateSaveError(f"{self.path}: cannot create state file: {exc.strerror or exc}", str(self.path)) from None
+            return self._journal(data, None, changed_fields(None, doc), reason, None, None)
+
+    def _ensure_parent(self) -> None:
+        try:
+            os.makedirs(self.path.parent, exist_ok=True)
+        except OSError as exc:
+            raise StateSaveError(f"{self.path.parent}: cannot create state folder: {exc.strerror or exc}", str(self.path)) from None
+
+    def _save_locked(self, state: TradingState, reason: str, *, backup: bool | str, evidence: dict[str, Any] | None) -> SaveResult:
+        doc = state.to_document()
+        data = serialize(doc, state.json_format, str(self.path))
+        result = self._commit(data, doc, reason, backup=backup, evidence=evidence,
+                              base_sha=state._origin.sha256 if state._origin else None)
+        if result.changed:
+            state._origin = Origin(doc, state.json_format, data, result.sha256 or "")
+        return result
+
+    def _commit(self, data: bytes, doc: dict[str, Any], reason: str, *, backup: bool | str,
+                evidence: dict[str, Any] | None, base_sha: str | None = None) -> SaveResult:
+        """Under the lock: compare with the file now on disk, back up, replace, journal."""
+        path = str(self.path)
+        check_writable(doc, path)
+        st = refuse_non_regular(self.path, "state file")
+        old_raw: bytes | None = None
+        old_doc: dict[str, Any] | None = None
+        if st is not None:
+            try:
+                old_raw = read_regular(self.path, "state file")
+                old_doc = parse_document(old_raw, path)
+            except StateLoadError:
+                old_doc = None  # corrupt: replaced, but backed up first below
+            except OSError as exc:
+                raise StateSaveError(f"{path}: cannot read the current file: {exc.strerror or exc}", path) from None
+        if old_doc is not None and strict_equal(old_doc, doc):
+            return SaveResult(changed=False)
+        removed = self._remove_stray_temps()
+        backup_info = None
+        if old_raw is not None and (backup or (old_doc is None) or self._auto_backup_due()):
+            label = backup if isinstance(backup, str) else ("pre-" + reason if backup or old_doc is None else "auto")
+            backup_info = self.backups.snapshot(old_raw, label, mode=st.st_mode & 0o7777 if st else None,
+                                                owner=(st.st_uid, st.st_gid) if st else None)
+            self._newest_backup, self._backup_scanned = backup_info.created, True
+        if st is None:
+            self._ensure_parent()
+        mode = (st.st_mode & 0o7777) if st else default_file_mode()
+        owner = (st.st_uid, st.st_gid) if st else None
+        try:
+            durable_replace(self.path, data, self.ops, mode=mode, owner=owner)
+        except DirSyncError as exc:
+            self._journal(data, old_raw, changed_fields(old_doc, doc), reason, backup_info, evidence, base_sha)
+            raise StateSaveError(f"{path}: written, but {exc.strerror}: durability unknown", path) from None
+        except NotRegularFileError:
+            raise
+        except OSError as exc:
+            raise StateSaveError(f"{path}: save failed ({exc.strerror or exc}); the previous file is intact", path) from None
+        result = self._journal(data, old_raw, changed_fields(old_doc, doc), reason, backup_info, evidence, base_sha)
+        result.removed_temp_files = removed
+        return result
+
+    def _journal(self, data: bytes, old_raw: bytes | None, changes: dict[str, list[Any]], reason: str,
+                 backup: BackupInfo | None, evidence: dict[str, Any] | None, base_sha: str | None = None) -> SaveResult:
+        last = self.journal.last()
+        generation = (last["generation"] if last else 0) + 1
+        sha = hashlib.sha256(data).hexdigest()
+        prev = hashlib.sha256(old_raw).hexdigest() if old_raw is not None else None
+        entry: dict[str, Any] = {
+            "ts": utc_now_iso(),
+            "generation": generation,
+            "sha256": sha,
+            "size": len(data),
+            "prev_sha256": prev,
+            "pid": os.getpid(),
+            "writer": self.writer,
+            "reason": reason,
+            "changes": {k: [_journal_value(a), _journal_value(b)] for k, (a, b) in changes.items()},
+        }
+        if last is not None and prev is not None and last.get("sha256") != prev:
+            entry["replaced_outside_write"] = True  # the file had been written by someone else
+        if base_sha is not None and prev is not None and base_sha != prev:
+            entry["stale_base"] = True  # saved over a change made after this state was loaded
+        if backup is not None:
+            entry["backup"] = backup.name
+        if evidence:
+            entry["evidence"] = evidence
+        try:
+            self.journal.append(entry)
+        except (OSError, StatetuiError) as exc:
+            raise StateSaveError(f"{self.journal.path}: state written, but the journal append failed: {exc}", str(self.journal.path)) from None
+        return SaveResult(True, generation, sha, changes, backup)
+
+    def _auto_backup_due(self) -> bool:
+        if not self.auto_backup_interval:
+            return False
+        if not self._backup_scanned:
+            self._newest_backup, self._backup_scanned = self.backups.newest_time(), True
+        return self._newest_backup is None or time.time() - self._newest_backup >= self.auto_backup_interval
+
+    def _remove_stray_temps(self) -> list[str]:
+        """Temp files left by a writer killed mid-save. Under the lock no store writer is
+        mid-save, so every one of them is abandoned."""
+        removed = []
+        for name in self.stray_temp_files():
+            try:
+                self.ops.unlink(str(self.path.with_name(name)))
+                removed.append(name)
+            except FileNotFoundError:
+                pass
+        return removed
+
+    def stray_temp_files(self) -> list[str]:
+        try:
+            return sorted(n for n in os.listdir(self.path.parent) if is_temp_of(n, self.path.name))
+        except OSError:
+            return []
+
+    # --- backups, restore, recovery -------------------------------------------------
+
+    def backup(self, reason: str = "manual") -> BackupInfo:
+        """Snapshot the current file now (even a corrupt one: it is evidence)."""
+        with self.locked():
+            st = refuse_non_regular(self.path, "state file")
+            raw = self.read_bytes()
+            info = self.backups.snapshot(raw, reason, mode=st.st_mode & 0o7777 if st else None,
+                                         owner=(st.st_uid, st.st_gid) if st else None)
+            self._newest_backup, self._backup_scanned = info.created, True
+            return info
+
+    def restore(self, ref: str | BackupInfo, reason: str | None = None, *, allow_bad_checksum: bool = False) -> RestoreResult:
+        """Back up the current file, then write the backup's exact bytes through the store."""
+        info = ref if isinstance(ref, BackupInfo) else self.backups.resolve(ref)
+        try:
+            data = self.backups.read(info)
+        except (OSError, NotRegularFileError) as exc:
+            raise BackupError(f"{info.path}: cannot read backup: {exc}", str(info.path)) from None
+        sha = hashlib.sha256(data).hexdigest()
+        if info.expected and not sha.startswith(info.expected) and not allow_bad_checksum:
+            raise BackupError(f"{info.path}: checksum mismatch (name {info.expected}, content {sha[:16]}); refusing to restore it", str(info.path))
+        try:
+            self.parse(data, str(info.path))
+        except StateLoadError as exc:
+            raise BackupError(f"{info.path}: backup is not a valid state: {exc}", str(info.path)) from None
+        with self.locked():
+            pre = None
+            if os.path.lexists(self.path):
+                pre = self.backup(reason="pre-restore")
+            result = self._commit(data, parse_document(data, str(info.path)), reason or f"restore {info.name}",
+                                  backup=False, evidence={"restored_from": info.name, "sha256": sha})
+        return RestoreResult(info, pre, result)
+
+    def recover(self) -> RecoveryReport:
+        """Replace a missing or corrupt state file by the newest backup that verifies.
+        Never starts from empty defaults: with no good backup it raises and changes nothing."""
+        with self.locked():
+            try:
+                self.parse(self.read_bytes())
+                report = RecoveryReport("none")
+                self.last_recovery = report
+                return report
+            except StatePermissionError:
+                raise
+            except StateLoadError as exc:
+                cause = exc
+            good = next((b for b in self.backups.list(verify=True) if b.ok), None)
+            if good is None:
+                raise type(cause)(f"{cause}; no backup verifies, so nothing was restored "
+                                  "(`statetui init` creates a default state deliberately)", str(self.path))
+            data = self.backups.read(good)
+            quarantined = None
+            if os.path.lexists(self.path):
+                quarantined = quarantine_name(self.path)
+                try:
+                    self.ops.rename(str(self.path), str(quarantined))
+                    self.ops.fsync_dir(str(self.path.parent))
+                except OSError as exc:
+                    raise StateSaveError(f"{self.path}: cannot move the bad file aside: {exc.strerror or exc}", str(self.path)) from None
+            result = self._commit(data, parse_document(data, str(good.path)),
+                                  f"recover: {cause.kind}, restored {good.name}", backup=False,
+                                  evidence={"cause": str(cause), "restored_from": good.name,
+                                            "quarantined": quarantined.name if quarantined else None})
+            report = RecoveryReport("restored", str(cause), cause.kind, quarantined, good, result)
+            self.last_recovery = report
+            return report
+
+    # --- status ------------------------------------------------------------------
+
+    def status(self) -> FileStatus:
+        """What is on disk now, and whether the last write came through the store."""
+        fs = FileStatus(self.path, exists=os.path.lexists(self.path))
+        last = self.journal.last()
+        fs.last_entry = last
+        fs.generation = last["generation"] if last else None
+        fs.stray_temp_files = self.stray_temp_files()
+        try:
+            raw = self.read_bytes()
+            st = os.stat(self.path)
+            fs.size, fs.mtime = st.st_size, st.st_mtime
+            fs.sha256 = hashlib.sha256(raw).hexdigest()
+            self.parse(raw)
+        except StateLoadError as exc:
+            fs.error = exc
+        except OSError:
+            pass
+        if last is not None and fs.sha256 is not None:
+            fs.written_by_store = last.get("sha256") == fs.sha256
+        return fs
+
+
+def _journal_value(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        if len(text) > JOURNAL_VALUE_LIMIT:
+            n = len(value)
+            kind = "object" if isinstance(value, dict) else "array"
+            return f"<{kind} of {n} item{'s' if n != 1 else ''}, sha256 {hashlib.sha256(text.encode()).hexdigest()[:12]}>"
+    return value
