@@ -138,7 +138,7 @@ class PidLockStatus:
 
 
 def _describe(pid: int, cmd: str | None) -> str:
-    return f"pid {pid} ({_clip(cmd, 120)})" if cmd else f"pid {pid}"
+    return f"pid {pid} ({procinfo.shorten(cmd)})" if cmd else f"pid {pid}"
 
 
 def inspect_pidlock(path: str | os.PathLike) -> PidLockStatus:

@@ -132,6 +132,14 @@ def one_line(argv: list[str] | tuple[str, ...]) -> str:
     return _CTRL.sub("?", _SPACE.sub(" ", " ".join(argv)).strip())
 
 
+def shorten(text: str, limit: int = 160) -> str:
+    """Keep both ends of a long command line: the program and its last arguments."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    return text[:head] + " ... " + text[-(limit - head - 5):]
+
+
 def cmdline(pid: int) -> str | None:
     """The command line as one printable line; None when unreadable or empty."""
     argv = cmdline_argv(pid)
