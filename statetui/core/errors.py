@@ -5,9 +5,9 @@ from __future__ import annotations
 
 
 class StatetuiError(Exception):
-    """Base of every error statetui raises on purpose."""
+    """Base of every error statetui raises on purpose. `exit_code` is the CLI's."""
 
-    exit_code = 2
+    exit_code = 4  # an operation failed
 
     def __init__(self, message: str, path: str | None = None):
         super().__init__(message)
@@ -85,6 +85,8 @@ class LockTimeoutError(StatetuiError):
 class BotRunningError(StatetuiError):
     """A repair was refused because the bot holds its pid lock."""
 
+    exit_code = 5
+
     def __init__(self, message: str, stop_command: str | None = None):
         super().__init__(message)
         self.stop_command = stop_command
@@ -96,6 +98,8 @@ class BackupError(StatetuiError):
 
 class ConfigError(StatetuiError):
     """The configuration (file, environment or flags) is wrong."""
+
+    exit_code = 2
 
 
 class ChainError(StatetuiError):

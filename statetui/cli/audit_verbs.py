@@ -1,0 +1,58 @@
+"""audit and config."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from statetui.cli.exits import EXIT_ERROR, EXIT_OK, error
+from statetui.cli.output import print_json
+
+
+def configure_audit(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check", action="append", metavar="ID", help="run only this check (repeatable)")
+    p.add_argument("--format", choices=("text", "md", "json"), help="output format (default text; --json = json)")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument("--local", action="store_true", help="skip checks that need the network (the chain)")
+
+
+def run_audit(args, config) -> int:
+    from statetui.audit.base import AuditContext, overall
+    from statetui.audit.engine import all_check_ids, run_audit as run
+    from statetui.audit.report import dumps_json, to_markdown, to_text
+
+    ids = args.check or all_check_ids(local_only=args.local)
+    results = run(AuditContext(config), ids)
+    fmt = args.format or ("json" if args.json else "text")
+    text = {"json": lambda: dumps_json(results, config), "md": lambda: to_markdown(results, config),
+            "text": lambda: to_text(results)}[fmt]()
+    if args.output:
+        try:
+            tmp = f"{args.output}.tmp-{os.getpid()}"
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text if text.endswith("\n") else text + "\n")
+            os.replace(tmp, args.output)
+        except OSError as exc:
+            return error(f"{args.output}: cannot write report: {exc.strerror or exc}", EXIT_ERROR)
+        print(f"report written to {args.output} (overall {overall(results).value})", file=sys.stderr)
+    else:
+        print(text)
+    return overall(results).exit_code
+
+
+def configure_config(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run_config(args, config) -> int:
+    from statetui.core.config import default_config_path
+
+    data = config.public_dict()
+    data["default_config_file"] = str(default_config_path())
+    if args.json:
+        print_json(data)
+    else:
+        for key, value in data.items():
+            print(f"{key:22} {value}")
+    return EXIT_OK

@@ -1,0 +1,121 @@
+"""backup, backups, verify, restore, prune."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from statetui.cli.exits import EXIT_ERROR, EXIT_OK
+from statetui.cli.output import age, print_json
+
+
+def _store(config):
+    from statetui.core.store import StateStore
+
+    return StateStore(config.state, backup_dir=config.backup_dir)
+
+
+def configure_backup(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reason", default="manual", help="a word recorded in the backup's name (default manual)")
+
+
+def run_backup(args, config) -> int:
+    if config.read_only:
+        from statetui.cli.exits import EXIT_REFUSED, error
+
+        return error("read-only mode: not writing a backup", EXIT_REFUSED)
+    info = _store(config).backup(reason=args.reason)
+    if args.json:
+        print_json(info.to_dict())
+    else:
+        print(f"backup written: {info.path}")
+    return EXIT_OK
+
+
+def configure_backups(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run_backups(args, config) -> int:
+    from statetui.core.money import fmt_money
+
+    store = _store(config)
+    infos = store.backups.list(verify=True)
+    now = time.time()
+    if args.json:
+        print_json({"backup_dir": str(store.backups.dir), "backups": [b.to_dict(now) for b in infos]})
+        return EXIT_OK
+    if not infos:
+        print(f"no backups in {store.backups.dir}")
+        return EXIT_OK
+    print(f"{'AGE':>6}  {'CHECKSUM':10} {'SIZE':>7}  {'CASH':>10} {'PEAK':>10}  NAME")
+    for b in infos:
+        cash = fmt_money(b.current_balance) if b.valid else "invalid"
+        print(f"{age(b.age_s(now)):>6}  {b.checksum:10} {b.size:>7}  {cash:>10} {fmt_money(b.peak_balance) if b.valid else '':>10}  {b.name}")
+    return EXIT_OK
+
+
+def configure_verify(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run_verify(args, config) -> int:
+    from statetui.core.errors import StateLoadError
+
+    store = _store(config)
+    problems: list[str] = []
+    try:
+        store.load()
+        state_ok = "ok"
+    except StateLoadError as exc:
+        state_ok = str(exc)
+        problems.append(state_ok)
+    infos = store.backups.list(verify=True)
+    bad = [b for b in infos if not b.ok]
+    problems += [f"{b.path}: {b.error or b.checksum}" for b in bad]
+    if args.json:
+        print_json({"state": state_ok, "backups": len(infos), "bad_backups": [b.to_dict() for b in bad], "ok": not problems})
+    else:
+        print(f"state file: {state_ok}")
+        print(f"backups: {len(infos)} found, {len(infos) - len(bad)} verify, {len(bad)} bad")
+        for line in problems[1 if state_ok != 'ok' else 0:]:
+            print(f"  BAD {line}")
+    return EXIT_OK if not problems else EXIT_ERROR
+
+
+def configure_restore(p: argparse.ArgumentParser) -> None:
+    p.add_argument("backup", help="backup name, unique prefix, path, or 'latest'")
+    p.add_argument("--apply", action="store_true", default=True, help=argparse.SUPPRESS)
+    p.add_argument("--plan", dest="apply", action="store_false", help="only show the plan")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def run_restore(args, config) -> int:
+    from statetui.cli.repair_verbs import plan_confirm_apply
+
+    return plan_confirm_apply(args, config, "restore-backup", {"backup": args.backup})
+
+
+def configure_prune(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keep-days", type=float, help="keep backups younger than this (default: config retention_days, 30)")
+    p.add_argument("--keep-min", type=int, help="always keep the newest N (default: config keep_min, 10)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be removed")
+
+
+def run_prune(args, config) -> int:
+    if config.read_only and not args.dry_run:
+        from statetui.cli.exits import EXIT_REFUSED, error
+
+        return error("read-only mode: not pruning", EXIT_REFUSED)
+    store = _store(config)
+    keep_days = args.keep_days if args.keep_days is not None else config.retention_days
+    keep_min = args.keep_min if args.keep_min is not None else config.keep_min
+    removed = store.backups.prune(keep_days, keep_min, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    if args.json:
+        print_json({verb.replace(" ", "_"): [b.name for b in removed]})
+    else:
+        print(f"{verb} {len(removed)} backup(s)")
+        for b in removed:
+            print(f"  {b.name}")
+    return EXIT_OK

@@ -1,0 +1,76 @@
+"""Balance and peak history, from the journal (every write through the store) and
+from backups (snapshots of earlier states). The peak must track realized cash only:
+the highest cash ever recorded is the highest the peak may honestly be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from statetui.core.backups import Backups
+from statetui.core.journal import Journal
+from statetui.core.money import to_money
+
+
+@dataclass(frozen=True)
+class Point:
+    ts: float  # unix time
+    value: Decimal
+    source: str  # "journal #12" or a backup name
+
+
+def _ts(entry: dict[str, Any]) -> float | None:
+    try:
+        return datetime.fromisoformat(str(entry["ts"]).replace("Z", "+00:00")).timestamp()
+    except (KeyError, ValueError):
+        return None
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return to_money(value)
+        except ValueError:
+            return None
+    return None
+
+
+def journal_series(journal: Journal, field: str, entries: list[dict[str, Any]] | None = None) -> list[Point]:
+    """Every value `field` took in writes through the store, oldest first."""
+    points = []
+    for e in entries if entries is not None else journal.scan().entries:
+        change = e.get("changes", {}).get(field)
+        ts = _ts(e)
+        if change and ts is not None:
+            value = _number(change[1])
+            if value is not None:
+                points.append(Point(ts, value, f"journal #{e['generation']}"))
+    return points
+
+
+def backup_series(backups: Backups, field: str = "current_balance") -> list[Point]:
+    points = []
+    for b in backups.list(verify=True):
+        value = _number(b.current_balance if field == "current_balance" else b.peak_balance)
+        if b.ok and value is not None:
+            points.append(Point(b.created, value, b.name))
+    return sorted(points, key=lambda p: p.ts)
+
+
+@dataclass
+class CashHistory:
+    points: list[Point]
+
+    @property
+    def max(self) -> Point | None:
+        return max(self.points, key=lambda p: p.value, default=None)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+def realized_cash_history(journal: Journal, backups: Backups, entries: list[dict[str, Any]] | None = None) -> CashHistory:
+    points = journal_series(journal, "current_balance", entries) + backup_series(backups)
+    return CashHistory(sorted(points, key=lambda p: p.ts))
