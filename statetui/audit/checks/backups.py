@@ -1,8 +1,141 @@
-"""Placeholder for the `backups` check (being written)."""
+"""backups: present, fresh, pruned, checksums verify, restorable, gitignored, automated."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 from statetui.audit.base import AuditContext, Report, register
+from statetui.audit.checks.state_file import store_for
+from statetui.core.errors import StatetuiError
+from statetui.core.store import StateStore
+
+AUTOMATION_WORDS = ("statetui backup", "trading_state", "backup")
 
 
-@register("backups", "backups")
+@register("backups", "Backup Strategy")
 def check(ctx: AuditContext, report: Report) -> None:
-    report.skip("not implemented yet")
+    cfg = ctx.config
+    store = store_for(ctx)
+    infos = store.backups.list(verify=True)
+    ours = [b for b in infos if b.kind == "statetui"]
+    good = [b for b in infos if b.ok]
+    report.data["backups"] = {"count": len(infos), "good": len(good), "dir": str(store.backups.dir),
+                              "newest_age_s": infos[0].age_s(ctx.now) if infos else None}
+    if not infos:
+        report.warn("No backup files detected: state corruption = permanent data loss")
+        report.recommend("Take a backup now (statetui backup) and daily from a timer (examples/)")
+        report.repair("backup-now")
+    else:
+        report.ok(f"{len(infos)} backup(s) found ({len(ours)} checksummed by statetui, {len(infos) - len(ours)} hand-made)")
+        newest_h = infos[0].age_s(ctx.now) / 3600
+        if newest_h > cfg.backup_max_age_hours:
+            report.warn(f"newest backup is {newest_h:.1f} h old (limit {cfg.backup_max_age_hours:g} h)")
+            report.repair("backup-now")
+        else:
+            report.ok(f"newest backup is {newest_h:.1f} h old")
+        bad_sum = [b for b in infos if b.checksum == "bad"]
+        for b in bad_sum:
+            report.fail(f"checksum mismatch: {b.error}", file=str(b.path))
+        for b in infos:
+            if b.checksum != "bad" and not b.valid:
+                report.warn(f"backup does not load: {b.error}", file=str(b.path))
+        if bad_sum:
+            report.recommend("A backup whose checksum fails is corrupt: do not restore it; take a fresh backup")
+            report.repair("backup-now")
+        if infos and not bad_sum and all(b.ok for b in infos):
+            report.ok("every backup verifies (checksum and content)")
+        old = [b for b in ours[cfg.keep_min:] if b.age_s(ctx.now) > cfg.retention_days * 86400]
+        if old:
+            report.warn(f"{len(old)} backup(s) older than {cfg.retention_days} days not pruned")
+            report.recommend(f"Keep the last {cfg.retention_days} days of backups (statetui prune)")
+            report.repair("prune-backups")
+        if len(good) == 1:
+            report.warn("only one good backup: one corruption away from none")
+            report.repair("backup-now")
+    if good:
+        _restore_test(good[0], report)
+    _gitignore(store.path, report)
+    _automation(store, infos, ctx, report)
+
+
+def _restore_test(newest, report: Report) -> None:
+    with tempfile.TemporaryDirectory(prefix="statetui-restore-test-") as tmp:
+        folder = Path(tmp)
+        (folder / "backups").mkdir()
+        shutil.copy2(newest.path, folder / "backups" / newest.name)
+        sandbox = StateStore(folder / "trading_state.json", backup_dir=folder / "backups", auto_backup_interval=None)
+        try:
+            sandbox.restore(newest.name)
+            sandbox.load()
+            report.ok(f"restore test: {newest.name} restores and loads in a sandbox")
+        except StatetuiError as exc:
+            report.fail(f"restore test failed for {newest.name}: {exc}")
+
+
+def _gitignore(state: Path, report: Report) -> None:
+    top = next((p for p in [state.parent, *state.parent.parents] if (p / ".git").exists()), None)
+    if top is None:
+        return
+    if shutil.which("git") is None:
+        report.info(f"state is inside a git work tree ({top}) but git is not installed to check .gitignore")
+        return
+    res = subprocess.run(["git", "-C", str(top), "check-ignore", "-q", str(state)], capture_output=True, timeout=5)
+    if res.returncode == 0:
+        report.ok("State files gitignored (balances won't be committed)")
+    elif res.returncode == 1:
+        report.warn(f"state file is inside a git work tree ({top}) and NOT ignored: it could be committed")
+        report.recommend(f"Add {state.relative_to(top)} and its backups/journal to .gitignore")
+
+
+def _automation(store: StateStore, infos, ctx: AuditContext, report: Report) -> None:
+    found = []
+    auto = [b for b in infos if b.reason == "auto" and b.age_s(ctx.now) < 2 * 86400]
+    if auto:
+        found.append(f"the store's automatic backups ({len(auto)} in the last 48 h)")
+    cron_text = _cron_text()
+    if any(w in cron_text for w in AUTOMATION_WORDS):
+        found.append("a crontab line")
+    timers = _timers()
+    if timers:
+        found.append(f"systemd timer(s): {', '.join(timers)}")
+    if found:
+        report.ok("backup automation: " + "; ".join(found))
+    else:
+        report.warn("No automated backup system detected (no crontab line, no systemd timer, no store auto-backups)")
+        report.recommend("Install the daily backup timer from examples/systemd/ (or the cron line in examples/cron)")
+
+
+def _cron_text() -> str:
+    parts = []
+    if shutil.which("crontab"):
+        try:
+            res = subprocess.run(["crontab", "-l"], capture_output=True, text=True, timeout=5)
+            parts.append(res.stdout)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    for path in ["/etc/crontab", *glob.glob("/etc/cron.d/*"), *glob.glob("/etc/cron.daily/*")]:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                parts.append(f.read(65536))
+        except OSError:
+            continue
+    return "\n".join(parts)
+
+
+def _timers() -> list[str]:
+    names = []
+    for folder in ("/etc/systemd/system", os.path.expanduser("~/.config/systemd/user")):
+        for path in glob.glob(os.path.join(folder, "**", "*.timer"), recursive=True):
+            try:
+                service = Path(path).with_suffix(".service")
+                text = Path(path).read_text(errors="replace") + (service.read_text(errors="replace") if service.exists() else "")
+            except OSError:
+                continue
+            if any(w in text for w in AUTOMATION_WORDS):
+                names.append(Path(path).name)
+    return sorted(set(names))
