@@ -184,9 +184,60 @@ def test_kill9_leaves_a_stale_file_that_a_new_lock_takes_over(children, pid_file
 
 def test_lock_survives_in_a_forked_worker(children, pid_file):
     # The flock belongs to the open file description the worker shares.
-    holder = children.holder(pid_file, marker(), FORK="1")
+    m = marker()
+    holder = children.holder(pid_file, m, FORK="1")
     s = inspect_pidlock(pid_file)
     assert s.holds_lock and s.running
+    worker = [p.pid for p in procinfo.find_processes(m) if p.pid != holder.pid]
+    assert len(worker) == 1
+    children.kill9(holder)  # the worker keeps the lock: not stale, and it is named
+    s = inspect_pidlock(pid_file)
+    assert s.alive is False and s.locked and s.running and not s.stale
+    assert s.lock_pids == worker and s.holder_pid == worker[0]
+    assert stop_command(Config(pid_file=pid_file), s) == f"kill {worker[0]}"
+    with pytest.raises(BotRunningError):
+        clear_stale_pidlock(pid_file)
+    with pytest.raises(AlreadyRunningError) as err:
+        PidLock(pid_file).acquire()
+    assert f"pid {worker[0]}" in str(err.value)
+
+
+RACER = """
+import os, sys
+from statetui.pidlock import PidLock, AlreadyRunningError
+path, log, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+got = 0
+for _ in range(rounds):
+    try:
+        lock = PidLock(path).acquire()
+    except AlreadyRunningError:
+        continue
+    me = os.getpid()
+    os.write(fd, f"E {me}\\n".encode())
+    with open(path) as fh:
+        if fh.readline().strip() != str(me):
+            os.write(fd, f"BAD {me}\\n".encode())
+    os.write(fd, f"X {me}\\n".encode())
+    lock.release()
+    got += 1
+print(got)
+"""
+
+
+def test_racing_instances_never_hold_the_lock_together(tmp_path, pid_file):
+    # Releases unlink the file while others may have it open: the acquire loop
+    # must notice it locked an orphan inode, or two "holders" would overlap here.
+    log = tmp_path / "log"
+    env = {**os.environ, "PYTHONPATH": REPO}
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(pid_file), str(log), "300"],
+                               stdout=subprocess.PIPE, text=True, env=env) for _ in range(4)]
+    wins = [int(p.communicate()[0]) for p in racers]
+    assert all(p.returncode == 0 for p in racers)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2 * sum(wins) and sum(wins) > 0
+    for enter, leave in zip(lines[::2], lines[1::2]):
+        assert enter.startswith("E ") and leave == "X " + enter[2:], (enter, leave)
 
 
 # --- stale, garbage, reuse ----------------------------------------------------------------
@@ -393,5 +444,6 @@ def test_systemd_status_answers_or_says_why_not():
     result = systemd_status("statetui-no-such-unit.service")
     if reason is None:
         assert result["unit"] == "statetui-no-such-unit.service"
+        assert result.get("LoadState") == "not-found" or "error" in result
     else:
         assert result is None and reason.startswith("systemd not available")

@@ -17,7 +17,6 @@ import stat
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from statetui.core import procinfo
@@ -180,6 +179,10 @@ def inspect_pidlock(path: str | os.PathLike) -> PidLockStatus:
     if held is not None:
         s.locked = bool(held)
         s.lock_pids = sorted({e.pid for e in held if e.pid > 0})
+        if held and not any(procinfo.pid_alive(x) for x in s.lock_pids):
+            # The locker died but a child it forked still has the file open, so the
+            # lock stands: name the live processes that can hold it instead.
+            s.lock_pids = [x for x in procinfo.pids_with_open(st) if x != os.getpid()] or s.lock_pids
 
     if s.pid is not None:
         s.alive = procinfo.pid_alive(s.pid)

@@ -250,6 +250,33 @@ def _fd_lock_on(pid: int, st: os.stat_result) -> bool | None:
     return False
 
 
+def pids_with_open(st: os.stat_result) -> list[int]:
+    """Processes with an fd open on this file (the ones we may read). Used when a
+    lock outlived the pid /proc/locks names: a forked child inherited it."""
+    out = []
+    try:
+        names = os.listdir(PROC)
+    except OSError:
+        return out
+    for name in names:
+        if not name.isdigit():
+            continue
+        fd_dir = PROC / name / "fd"
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                fst = os.stat(fd_dir / fd)
+            except OSError:
+                continue
+            if (fst.st_dev, fst.st_ino) == (st.st_dev, st.st_ino):
+                out.append(int(name))
+                break
+    return sorted(out)
+
+
 def pid_holds_lock(pid: int, st: os.stat_result) -> bool | None:
     """Does `pid` hold a FLOCK/POSIX/OFD lock on the file? None when unknowable."""
     held = locks_on(st)
@@ -313,19 +340,21 @@ def list_processes() -> list[ProcInfo]:
     return out
 
 
-def find_processes(pattern, *, exclude_self: bool = True) -> list[ProcInfo]:
+def find_processes(pattern, *, exclude_self: bool = True, among: list[ProcInfo] | None = None) -> list[ProcInfo]:
     """Processes whose command line matches `pattern`: a regex (a string that does
-    not compile is a substring), a compiled regex, or an exact argv list."""
+    not compile is a substring), a compiled regex, or an exact argv list.
+    `among`: a list_processes() result to reuse instead of scanning /proc again."""
     match = _matcher(pattern)
     me = os.getpid()
-    return [p for p in list_processes() if not (exclude_self and p.pid == me) and match(p.argv)]
+    procs = list_processes() if among is None else among
+    return [p for p in procs if not (exclude_self and p.pid == me) and match(p.argv)]
 
 
-def group_roots(procs: list[ProcInfo]) -> list[ProcInfo]:
+def group_roots(procs: list[ProcInfo], among: list[ProcInfo] | None = None) -> list[ProcInfo]:
     """The matches that have no matching ancestor: a bot that forks workers (or a
     `sh -c` wrapper around it) counts once, not once per process."""
     by_pid = {p.pid: p for p in procs}
-    parent = {p.pid: p.ppid for p in list_processes()}
+    parent = {p.pid: p.ppid for p in (list_processes() if among is None else among)}
     roots = []
     for p in procs:
         seen, cur = set(), p.ppid
