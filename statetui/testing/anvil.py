@@ -34,8 +34,8 @@ def find_anvil(install: bool = True) -> str:
     """Path of an anvil binary: $STATETUI_ANVIL, the repo's node_modules (running
     `npm ci` once when missing and `install`), else anvil on PATH.
 
-    The native binary inside the platform package is preferred to node_modules/.bin/anvil,
-    a node wrapper: a kill of the wrapper would leave the real node running."""
+    The native binary inside the platform package is what runs (never a node wrapper such
+    as @foundry-rs/anvil's: killing the wrapper's pid would leave the real node running)."""
     explicit = os.environ.get("STATETUI_ANVIL")
     if explicit:
         return explicit
