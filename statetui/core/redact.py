@@ -41,6 +41,9 @@ def redact_text(text: str, url: str | None) -> str:
     parts = urlsplit(url)
     if parts.password:
         text = text.replace(parts.password, "***")
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if value and (any(s in key.lower() for s in _SECRET_QUERY_KEYS) or _SECRETISH.fullmatch(value)):
+            text = text.replace(value, "***")
     for seg in parts.path.split("/"):
         if _SECRETISH.fullmatch(seg):
             text = text.replace(seg, "***")

@@ -14,7 +14,6 @@ from statetui.audit.checks.state_file import store_for
 from statetui.core.errors import StatetuiError
 from statetui.core.store import StateStore
 
-AUTOMATION_WORDS = ("statetui backup", "trading_state", "backup")
 
 
 @register("backups", "Backup Strategy")
@@ -97,10 +96,12 @@ def _automation(store: StateStore, infos, ctx: AuditContext, report: Report) -> 
     auto = [b for b in infos if b.reason == "auto" and b.age_s(ctx.now) < 2 * 86400]
     if auto:
         found.append(f"the store's automatic backups ({len(auto)} in the last 48 h)")
+    # Only lines that name statetui or this state file count: dpkg's own backups do not.
+    words = ("statetui", store.path.name, store.path.stem)
     cron_text = _cron_text()
-    if any(w in cron_text for w in AUTOMATION_WORDS):
+    if any(w in cron_text for w in words):
         found.append("a crontab line")
-    timers = _timers()
+    timers = _timers(words)
     if timers:
         found.append(f"systemd timer(s): {', '.join(timers)}")
     if found:
@@ -127,7 +128,7 @@ def _cron_text() -> str:
     return "\n".join(parts)
 
 
-def _timers() -> list[str]:
+def _timers(words: tuple[str, ...]) -> list[str]:
     names = []
     for folder in ("/etc/systemd/system", os.path.expanduser("~/.config/systemd/user")):
         for path in glob.glob(os.path.join(folder, "**", "*.timer"), recursive=True):
@@ -136,6 +137,6 @@ def _timers() -> list[str]:
                 text = Path(path).read_text(errors="replace") + (service.read_text(errors="replace") if service.exists() else "")
             except OSError:
                 continue
-            if any(w in text for w in AUTOMATION_WORDS):
+            if any(w in text for w in words):
                 names.append(Path(path).name)
     return sorted(set(names))
