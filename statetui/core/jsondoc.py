@@ -101,7 +101,7 @@ def detect_format(text: str, obj: Any) -> JsonFormat:
     """The style the file was written in. Tries the likely candidates and keeps the one
     that reproduces the text exactly; falls back to the closest heuristic guess."""
     trailing = text.endswith("\n")
-    ensure_ascii = not any(ord(c) > 127 for c in text)
+    ensure_ascii = text.isascii()  # C speed: a Python loop took 0.7 s on a 15 MB state
     body = text.rstrip("\n")
     indent: int | str | None = None
     lines = body.split("\n")

@@ -98,6 +98,8 @@ class FileStatus:
     last_entry: dict[str, Any] | None = None
     written_by_store: bool | None = None  # None: no journal to tell
     stray_temp_files: list[str] = field(default_factory=list)
+    # The state parsed while checking the file, so a caller that wants both pays for one parse.
+    state: TradingState | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -432,7 +434,7 @@ class StateStore:
             st = os.stat(self.path)
             fs.size, fs.mtime = st.st_size, st.st_mtime
             fs.sha256 = hashlib.sha256(raw).hexdigest()
-            self.parse(raw)
+            fs.state = self.parse(raw)
         except StateLoadError as exc:
             fs.error = exc
         except OSError:
