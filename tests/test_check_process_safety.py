@@ -14,8 +14,8 @@ from statetui.audit.base import REGISTRY, AuditContext, Status, run_check
 from statetui.core import procinfo
 from statetui.core.config import Config
 
-from test_pidlock import marker
-from test_pidlock import children, pid_file  # noqa: F401  (fixtures: real child processes, a pid path)
+from tests.test_pidlock import marker
+from tests.test_pidlock import children, pid_file  # noqa: F401  (fixtures: real child processes, a pid path)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc and flock")
 
