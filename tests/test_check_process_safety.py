@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-import statetui.audit.checks  # noqa: F401  (registers the checks)
+from statetui.audit.checks import process_safety  # noqa: F401  (registers the check)
 from statetui.audit.base import REGISTRY, AuditContext, Status, run_check
 from statetui.core import procinfo
 from statetui.core.config import Config

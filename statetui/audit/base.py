@@ -66,6 +66,14 @@ class CheckResult:
     duration_ms: float = 0.0
     data: dict[str, Any] = field(default_factory=dict)  # figures a face may show (JSON-safe)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CheckResult":
+        return cls(
+            id=d["id"], title=d["title"], status=Status(d["status"]), summary=d["summary"],
+            findings=[Finding(**f) for f in d["findings"]], recommendations=d["recommendations"],
+            repairs=d["repairs"], duration_ms=d["duration_ms"], data=d["data"],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -155,14 +163,15 @@ class Check:
     title: str
     fn: CheckFn
     local: bool = True  # False: needs the network (the chain)
+    cpu_heavy: bool = False  # worth running in a forked child beside the others (CLI only)
 
 
 REGISTRY: dict[str, Check] = {}
 
 
-def register(check_id: str, title: str, *, local: bool = True) -> Callable[[CheckFn], CheckFn]:
+def register(check_id: str, title: str, *, local: bool = True, cpu_heavy: bool = False) -> Callable[[CheckFn], CheckFn]:
     def deco(fn: CheckFn) -> CheckFn:
-        REGISTRY[check_id] = Check(check_id, title, fn, local)
+        REGISTRY[check_id] = Check(check_id, title, fn, local, cpu_heavy)
         return fn
 
     return deco

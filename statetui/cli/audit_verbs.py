@@ -18,12 +18,14 @@ def configure_audit(p: argparse.ArgumentParser) -> None:
 
 
 def run_audit(args, config) -> int:
+    # statetui uses no pydantic plugin; skip their discovery (a scan of every installed package).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from statetui.audit.base import AuditContext, overall
     from statetui.audit.engine import all_check_ids, run_audit as run
     from statetui.audit.report import dumps_json, to_markdown, to_text
 
     ids = args.check or all_check_ids(local_only=args.local)
-    results = run(AuditContext(config), ids)
+    results = run(AuditContext(config), ids, fork=True)
     fmt = args.format or ("json" if args.json else "text")
     text = {"json": lambda: dumps_json(results, config), "md": lambda: to_markdown(results, config),
             "text": lambda: to_text(results)}[fmt]()

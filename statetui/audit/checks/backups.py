@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from statetui.audit.base import AuditContext, Report, register
-from statetui.audit.checks.state_file import store_for
+from statetui.audit.checks.state_file import store_for, verified_backups
 from statetui.core.errors import StatetuiError
 from statetui.core.store import StateStore
 
@@ -20,7 +20,7 @@ from statetui.core.store import StateStore
 def check(ctx: AuditContext, report: Report) -> None:
     cfg = ctx.config
     store = store_for(ctx)
-    infos = store.backups.list(verify=True)
+    infos = verified_backups(ctx, store)
     ours = [b for b in infos if b.kind == "statetui"]
     good = [b for b in infos if b.ok]
     report.data["backups"] = {"count": len(infos), "good": len(good), "dir": str(store.backups.dir),

@@ -7,8 +7,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from statetui.audit.base import AuditContext, Report, register
-from statetui.audit.persistence_ast import Analysis, Writer, analyze_sources, collect_sources
+
+if TYPE_CHECKING:  # the analyser is imported when the check runs (it may run in a forked child)
+    from statetui.audit.persistence_ast import Analysis, Writer
 
 DEFAULT_STATE_NAME = "trading_state.json"
 
@@ -23,8 +27,10 @@ REC_LOAD = ("Catch json.JSONDecodeError (and OSError) around state loading; fall
 REC_SOURCE = "Point --bot-source (or STATETUI_BOT_SOURCE) at the bot's source file or folder"
 
 
-@register("persistence-code", "Code Review - State Persistence")
+@register("persistence-code", "Code Review - State Persistence", cpu_heavy=True)
 def check(ctx: AuditContext, report: Report) -> None:
+    from statetui.audit.persistence_ast import analyze_sources, collect_sources
+
     source = ctx.config.bot_source
     if source is None:
         report.skip("bot source not configured (--bot-source / STATETUI_BOT_SOURCE)")

@@ -11,18 +11,19 @@ import tempfile
 from pathlib import Path
 
 from statetui.audit.base import AuditContext, Report, register
-from statetui.audit.checks.state_file import store_for
+from statetui.audit.checks.state_file import store_for, verified_backups
 from statetui.core.errors import StateLoadError, StatetuiError
 from statetui.core.fsio import read_regular
 from statetui.core.store import StateStore
 
-MAX_BACKUPS_COPIED = 50
+# The fallback takes the newest backup that verifies; a second one shows it skips a bad one.
+MAX_BACKUPS_COPIED = 2
 
 
 @register("recovery", "State Recovery Scenarios")
 def check(ctx: AuditContext, report: Report) -> None:
     live = store_for(ctx)
-    good = [b for b in live.backups.list(verify=True) if b.ok]
+    good = [b for b in verified_backups(ctx, live) if b.ok]
     seed = _seed(live, good)
     if seed is None:
         report.warn("nothing to exercise: no readable state file and no backup that verifies")

@@ -18,13 +18,21 @@ def store_for(ctx: AuditContext) -> StateStore:
     return StateStore(c.state, backup_dir=c.backup_dir, auto_backup_interval=None)
 
 
+def verified_backups(ctx: AuditContext, store: StateStore) -> list:
+    """The live backups, verified once per audit run and shared by the checks that need them."""
+    key = ("backups", str(store.backups.dir))
+    if key not in ctx.cache:
+        ctx.cache[key] = store.backups.list(verify=True)
+    return ctx.cache[key]
+
+
 @register("state-file", "State File Existence")
 def check(ctx: AuditContext, report: Report) -> None:
     store = store_for(ctx)
     status = store.status()
     report.data["file"] = status.to_dict()
     if status.error is not None:
-        _load_failed(store, status.error, report)
+        _load_failed(store, status.error, report, verified_backups(ctx, store))
         return
     state = store.load()
     fields = state.to_document()
@@ -50,8 +58,8 @@ def check(ctx: AuditContext, report: Report) -> None:
                     "a writer was killed mid-save; the next save through the store removes them")
 
 
-def _load_failed(store: StateStore, err: StateLoadError, report: Report) -> None:
-    has_backup = any(b.ok for b in store.backups.list(verify=True))
+def _load_failed(store: StateStore, err: StateLoadError, report: Report, backups: list) -> None:
+    has_backup = any(b.ok for b in backups)
     if err.kind == "missing":
         report.fail(f"State file not found: {store.path}")
         report.critical("Bot cannot operate without state file")
