@@ -60,6 +60,8 @@ def check(ctx: AuditContext, report: Report) -> None:
         _restore_test(good[0], report)
     _gitignore(store.path, report)
     _automation(store, infos, ctx, report)
+    if infos and report.worst().rank == 0:
+        report.summary = f"{len(infos)} backup(s), newest {infos[0].age_s(ctx.now) / 3600:.1f} h old, all verify, automated"
 
 
 def _restore_test(newest, report: Report) -> None:

@@ -79,6 +79,9 @@ def check(ctx: AuditContext, report: Report) -> None:
         report.warn("peak_balance updates are not logged with a reason (no journal: writes bypass statetui.store)")
         report.recommend("Log peak_balance updates with reason: write the state through statetui.store")
 
+    if report.worst().rank == 0:
+        dd = f"{d.drawdown * 100:.1f}%" if d.drawdown is not None else "—"
+        report.summary = f"peak {peak} tracks realized cash; drawdown {dd} (halt at {threshold * 100:.0f}%)"
     if report.repairs:
         report.recommend("peak_balance should ONLY track realized cash (not positions): recompute it (statetui repair recompute-peak)")
         report.recommend("Daily reconciliation: compare state vs on-chain balance (statetui audit --check chain-reconcile)")

@@ -52,6 +52,9 @@ def check(ctx: AuditContext, report: Report) -> None:
         report.recommend("Take backups (statetui backup, and a daily timer: see examples/)")
         report.repair("backup-now")
     report.info("Scenario 5 (stale state after a crash, positions settled): measured by chain-reconcile, not here")
+    recovered = sum(ok for ok, _ in results.values())
+    report.summary = (f"{recovered}/{len(results)} damage scenarios detected and recovered from backup"
+                      + ("" if good else "; no backup to fall back on"))
     if any(not ok for ok, _ in results.values()):
         report.recommend("Keep at least one verified backup so the store can recover (statetui.store load(recover=True))")
 

@@ -53,6 +53,11 @@ def check(ctx: AuditContext, report: Report) -> None:
     if any(p.field == "mode" for p in problems):
         report.recommend("Drawdown is at or past the halt threshold: halt the bot, or correct the peak if it is wrong")
     _writer(status, report)
+    if report.worst().rank == 0:
+        from statetui.core.money import fmt_money
+
+        dd = f", drawdown {d.drawdown * 100:.1f}%" if d.drawdown is not None else ""
+        report.summary = f"state file OK: cash {fmt_money(d.cash)}, peak {fmt_money(d.peak)}{dd}, mode {state.mode or '—'}"
     if status.stray_temp_files:
         report.warn(f"{len(status.stray_temp_files)} leftover temp file(s) beside the state ({', '.join(status.stray_temp_files[:3])}): "
                     "a writer was killed mid-save; the next save through the store removes them")
