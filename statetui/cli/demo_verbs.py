@@ -7,8 +7,11 @@ import argparse
 
 def configure_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dir", help="keep the sandbox in DIR instead of a temporary folder")
-    p.add_argument("--incident", choices=("jan16",), help="trigger the scripted incident at start")
-    p.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--incident", choices=("jan16",), help="stage the scripted incident after the bot's first trades")
+    # Hidden: run without the console for SECONDS (tests, scripted recordings).
+    p.add_argument("--headless", type=float, nargs="?", const=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    # Hidden: which local EVM to use (default: py-evm when installed, else anvil).
+    p.add_argument("--chain", choices=("auto", "py-evm", "anvil"), default="auto", help=argparse.SUPPRESS)
 
 
 def run_demo(args, config) -> int:
