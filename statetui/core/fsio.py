@@ -72,7 +72,7 @@ def refuse_non_regular(path: Path, what: str) -> os.stat_result | None:
     """lstat `path`: None when absent; the stat when a regular file; a typed error otherwise."""
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # absent (or its folder is a file)
         return None
     if stat.S_ISLNK(st.st_mode):
         raise NotRegularFileError(f"{path}: {what} is a symlink; refusing to follow it", str(path))
@@ -109,6 +109,8 @@ def read_regular(path: Path, what: str = "file") -> bytes:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise NotRegularFileError(f"{path}: {what} is a symlink; refusing to follow it", str(path)) from None
+        if exc.errno == errno.ENXIO:  # what opening a Unix socket gives
+            refuse_non_regular(Path(path), what)
         raise
     try:
         st = os.fstat(fd)

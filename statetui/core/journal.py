@@ -64,7 +64,7 @@ class Journal:
                 size = f.tell()
                 f.seek(max(0, size - TAIL_BYTES))
                 tail = f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         for line in reversed(tail.split(b"\n")):
             entry = _parse_line(line)
@@ -80,7 +80,7 @@ class Journal:
         try:
             refuse_non_regular(self.path, "journal")
             data = self.path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return JournalScan([], 0)
         entries: list[dict[str, Any]] = []
         bad = 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,7 @@ def parse_document(raw: bytes, path: str) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StateCorruptError(f"{path}: invalid UTF-8 at byte {exc.start}", path, exc.start) from None
+    beyond_parser = False
     try:
         obj = json.loads(text, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as exc:
@@ -73,14 +75,52 @@ def parse_document(raw: bytes, path: str) -> dict[str, Any]:
     except _NonFinite as exc:
         raise StateInvalidError(f"{path}: {exc}", path) from None
     except RecursionError:
-        raise StateCorruptError(f"{path}: JSON nested too deeply to be a state file", path) from None
+        obj, beyond_parser = None, True  # deeper than Python's parser goes
     except ValueError as exc:  # e.g. an integer with more digits than Python will convert
         raise StateInvalidError(f"{path}: {str(exc).splitlines()[0]}", path) from None
+    if beyond_parser or _too_deep(raw, obj):
+        offset = _depth_exceeded_at(text)
+        raise StateCorruptError(f"{path}: JSON nested more than {MAX_DEPTH} levels deep at byte {offset}: "
+                                "not a state file", path, offset)
     if not isinstance(obj, dict):
         raise StateInvalidError(
             f"{path}: top level is a JSON {_json_type(obj)}, expected an object", path, field="$"
         )
     return obj
+
+
+# A bot's state is a few levels deep. Deeper documents are refused at load, because code
+# that walks a document recursively (copy, compare, the indenting encoder) would hit
+# Python's recursion limit on them later, as a raw RecursionError.
+MAX_DEPTH = 100
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(raw: bytes, obj: Any) -> bool:
+    if not isinstance(obj, (dict, list)) or raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return False  # cheap answer for every ordinary state
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def _depth_exceeded_at(text: str) -> int:
+    """Byte offset of the bracket that opens level MAX_DEPTH + 1 (strings skipped)."""
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        token = m.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return len(text[: m.start()].encode("utf-8"))
+        elif token in ("]", "}"):
+            depth -= 1
+    return len(text.encode("utf-8"))
 
 
 def _json_type(value: Any) -> str:
