@@ -97,7 +97,8 @@ def chain_evidence(reading: Any) -> dict[str, Any]:
         "block_time": when,
     }
     for t in reading.tokens:
-        ev[f"balance {t.symbol or t.address}"] = f"{t.amount} ({t.address})"
+        key = f"balance {t.symbol or t.address}"
+        ev[key if key not in ev else f"{key} {t.address}"] = f"{t.amount} ({t.address})"
     for token_id, raw in reading.positions.items():
         ev[f"position {token_id}"] = str(raw)
     return ev
