@@ -1,0 +1,224 @@
+"""What the console shows, gathered from the core in a worker thread. No Textual import.
+
+Each gather_* function does blocking I/O and returns a small, immutable-ish view; the
+app keeps views, never live core objects, so a 10 MB state is parsed, summarised and
+dropped (its memory is not held between refreshes)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from statetui.core.config import Config
+from statetui.core.errors import StatetuiError
+
+# Top-level fields the dashboard shows; everything else in the state is counted, not kept.
+SHOWN_FIELDS = (
+    "current_balance", "peak_balance", "day_start_balance", "starting_balance", "daily_pnl",
+    "mode", "halted", "halt_reason", "consecutive_wins", "consecutive_losses", "total_trades",
+    "total_wins", "last_updated",
+)
+HISTORY_ENTRIES = 400  # journal entries the dashboard and history keep
+
+
+def store_for(config: Config):
+    from statetui.core.store import StateStore
+
+    # auto_backup_interval=None: the console never writes on its own.
+    return StateStore(config.state, backup_dir=config.backup_dir, auto_backup_interval=None, writer="statetui-console")
+
+
+@dataclass
+class StateView:
+    path: str
+    exists: bool
+    size: int | None = None
+    mtime: float | None = None
+    sha256: str | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    generation: int | None = None
+    last_entry: dict[str, Any] | None = None
+    written_by_store: bool | None = None
+    stray_temp_files: list[str] = field(default_factory=list)
+    values: dict[str, Any] | None = None  # SHOWN_FIELDS; None when the file is unusable
+    derived: Any = None  # statetui.core.model.Derived
+    problems: list[Any] = field(default_factory=list)  # statetui.core.model.Problem
+    positions: int | None = None
+    position_tokens: list[int] = field(default_factory=list)
+    other_fields: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.values is not None
+
+    @property
+    def halted(self) -> bool:
+        v = self.values or {}
+        return v.get("halted") is True or v.get("mode") == "halted"
+
+
+def gather_state(config: Config) -> StateView:
+    """The file on disk now: status, values and derived figures (one read, one parse)."""
+    from statetui.core.model import derive, position_token_ids, sanity_problems
+
+    store = store_for(config)
+    fs = store.status()
+    view = StateView(
+        path=str(config.state), exists=fs.exists, size=fs.size, mtime=fs.mtime, sha256=fs.sha256,
+        generation=fs.generation, last_entry=fs.last_entry, written_by_store=fs.written_by_store,
+        stray_temp_files=list(fs.stray_temp_files),
+    )
+    if fs.error is not None:
+        view.error, view.error_kind = str(fs.error), fs.error.kind
+        return view
+    state = fs.state
+    if state is None:  # exists but vanished between the read and the stat: the next event tells
+        view.error, view.error_kind = f"{config.state}: state file not found", "missing"
+        return view
+    view.values = {k: getattr(state, k) for k in SHOWN_FIELDS}
+    view.derived = derive(state, config.halt_threshold)
+    view.problems = sanity_problems(state, config.halt_threshold)
+    pos = state.positions
+    view.positions = len(pos) if isinstance(pos, (list, dict)) else None
+    view.position_tokens = position_token_ids(pos)
+    view.other_fields = len(state.__pydantic_extra__ or {})
+    return view
+
+
+@dataclass
+class LockView:
+    status: Any  # PidLockStatus
+    stop_command: str | None = None
+    systemd: dict[str, Any] | None = None
+    systemd_note: str | None = None
+
+
+def gather_lock(config: Config) -> LockView:
+    from statetui.core.pidlock import inspect_pidlock, stop_command, systemd_status, systemd_unavailable_reason
+
+    status = inspect_pidlock(config.pid_file)
+    view = LockView(status)
+    if status.running:
+        view.stop_command = stop_command(config, status)
+    unit = config.systemd_unit or status.unit
+    if unit:
+        view.systemd = systemd_status(unit, user=status.user_unit and not config.systemd_unit)
+        if view.systemd is None:
+            view.systemd_note = systemd_unavailable_reason()
+    else:
+        view.systemd_note = "no unit configured"
+    return view
+
+
+@dataclass
+class BackupsView:
+    dir: str
+    infos: list[Any] = field(default_factory=list)  # BackupInfo, newest first, verified
+    error: str | None = None
+
+    @property
+    def newest(self):
+        return self.infos[0] if self.infos else None
+
+    @property
+    def newest_good(self):
+        return next((b for b in self.infos if b.ok), None)
+
+    @property
+    def failing(self) -> list[Any]:
+        return [b for b in self.infos if b.checksum in ("bad", "unreadable") or b.valid is False]
+
+
+def gather_backups(config: Config, verify: bool = True) -> BackupsView:
+    store = store_for(config)
+    view = BackupsView(str(store.backups.dir))
+    try:
+        view.infos = store.backups.list(verify=verify)
+    except (OSError, StatetuiError) as exc:
+        view.error = str(exc)
+    return view
+
+
+@dataclass
+class Point:
+    ts: float
+    value: Decimal
+
+
+@dataclass
+class HistoryView:
+    journal: str
+    entries: list[dict[str, Any]] = field(default_factory=list)  # oldest first
+    bad_lines: int = 0
+    cash: list[Point] = field(default_factory=list)
+    peak: list[Point] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def last_reconcile(self) -> dict[str, Any] | None:
+        return next((e for e in reversed(self.entries) if str(e.get("reason", "")).startswith("reconcile")), None)
+
+
+def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> HistoryView:
+    from statetui.core.history import journal_series
+
+    store = store_for(config)
+    view = HistoryView(str(store.journal.path))
+    try:
+        scan = store.journal.scan(limit=limit)
+    except (OSError, StatetuiError) as exc:
+        view.error = str(exc)
+        return view
+    view.entries, view.bad_lines = scan.entries, scan.bad_lines
+    view.cash = [Point(p.ts, p.value) for p in journal_series(store.journal, "current_balance", scan.entries)]
+    view.peak = [Point(p.ts, p.value) for p in journal_series(store.journal, "peak_balance", scan.entries)]
+    return view
+
+
+@dataclass
+class ChainView:
+    at: float
+    configured: bool
+    rpc: str | None = None  # redacted
+    reading: Any = None  # ChainReading
+    error: str | None = None
+    state_cash: Decimal | None = None
+    threshold: Decimal = Decimal("1.00")
+
+    @property
+    def mismatch(self) -> Decimal | None:
+        if self.reading is None or self.state_cash is None:
+            return None
+        return self.state_cash - self.reading.cash
+
+    @property
+    def matches(self) -> bool | None:
+        m = self.mismatch
+        return None if m is None else abs(m) <= self.threshold
+
+
+def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], now: float) -> ChainView:
+    """One on-chain reading at a pinned block. Imported here, never at console start."""
+    from statetui.core.redact import redact_url
+
+    view = ChainView(at=now, configured=config.chain_configured, state_cash=state_cash,
+                     threshold=config.mismatch_threshold,
+                     rpc=redact_url(config.rpc_url) if config.rpc_url else None)
+    if not config.chain_configured:
+        view.error = "chain not configured: set rpc_url and wallet (--rpc-url/--wallet or STATETUI_RPC_URL/STATETUI_WALLET)"
+        return view
+    from statetui.core.chain import read_chain
+
+    try:
+        view.reading = read_chain(config, tokens)
+    except StatetuiError as exc:
+        view.error = str(exc)
+    return view
+
+
+def state_dir_exists(config: Config) -> bool:
+    return os.path.isdir(Path(os.path.abspath(config.state)).parent)

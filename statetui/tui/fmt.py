@@ -1,0 +1,109 @@
+"""Small display helpers: ages, times, percentages, bars, sparklines. No Textual import.
+
+Everything here reads without colour: a status is a word, a bar is characters."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Sequence
+
+from statetui.core.money import fmt_money
+
+money = fmt_money
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def age(seconds: float | None) -> str:
+    """'45s', '12m', '3.1h', '2.0d' — an age a tired human reads at a glance."""
+    if seconds is None:
+        return "—"
+    s = max(0.0, seconds)
+    if s < 60:
+        return f"{s:.0f}s"
+    if s < 3600:
+        return f"{s / 60:.0f}m"
+    if s < 86400 * 2:
+        return f"{s / 3600:.1f}h"
+    return f"{s / 86400:.1f}d"
+
+
+def utc_time(ts: float | None, with_date: bool = True) -> str:
+    if ts is None:
+        return "—"
+    fmt = "%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S"
+    return datetime.fromtimestamp(ts, timezone.utc).strftime(fmt) + "Z"
+
+
+def iso_ts(value: Any) -> float | None:
+    """A journal `ts` (ISO 8601, Z) as unix time."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+def pct(fraction: Decimal | float | None, places: int = 1) -> str:
+    return "—" if fraction is None else f"{float(fraction) * 100:.{places}f}%"
+
+
+def size(n: int | None) -> str:
+    if n is None:
+        return "—"
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def bar(fraction: float, width: int) -> str:
+    """A bar of `width` cells, `fraction` (0..1) of it full; eighths for the last cell."""
+    width = max(1, width)
+    fraction = min(1.0, max(0.0, fraction))
+    eighths = round(fraction * width * 8)
+    full, part = divmod(eighths, 8)
+    text = "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
+    return text + "░" * (width - len(text))
+
+
+def sparkline(values: Sequence[Decimal | float], width: int, lo: float | None = None, hi: float | None = None) -> str:
+    """The last `width` values as block characters, scaled between lo and hi."""
+    vals = [float(v) for v in values][-width:] if width > 0 else []
+    if not vals:
+        return ""
+    lo = min(vals) if lo is None else lo
+    hi = max(vals) if hi is None else hi
+    span = hi - lo
+    if span <= 0:
+        return SPARK[3] * len(vals)
+    return "".join(SPARK[min(7, max(0, int((v - lo) / span * 7 + 0.5)))] for v in vals)
+
+
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def clip_path(text: str, width: int) -> str:
+    """Keep a path's end (the file name) when it does not fit."""
+    return text if len(text) <= width else "…" + text[-max(0, width - 1):]
+
+
+def show_value(value: Any, width: int = 40) -> str:
+    """A JSON value in one short line."""
+    import json
+
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return clip(text, width)
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,78 @@
+"""The top bar (where am I, is it live, read-only?) and the alert banner (the file is bad)."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widget import Widget
+
+from statetui.tui import fmt
+from statetui.tui.widgets.style import label, row
+
+
+class TopBar(Widget):
+    """One line: screen name, state path, live/halted/read-only badges."""
+
+    DEFAULT_CSS = """
+    TopBar { height: 1; background: $panel; }
+    """
+
+    def __init__(self, screen_name: str, **kw) -> None:
+        super().__init__(**kw)
+        self.screen_name = screen_name
+
+    def render(self) -> Content:
+        app = self.app
+        badges: list[Content | str] = []
+        view = app.state_view
+        if view is not None and not view.ok:
+            badges.append(Content.styled(" FILE " + (view.error_kind or "ERROR").upper() + " ", "$error bold reverse"))
+        elif view is not None and view.halted:
+            badges.append(Content.styled(" HALTED ", "$error bold reverse"))
+        if app.live:
+            badges.append(Content.styled(" ● live ", "$success"))
+        else:
+            badges.append(Content.styled(" ○ not watching ", "$warning"))
+        if app.config.read_only:
+            badges.append(Content.styled(" READ-ONLY ", "$warning bold reverse"))
+        right = Content.assemble(*badges)
+        left = row(Content.styled(" statetui ", "bold reverse"), " ", Content.styled(self.screen_name, "bold"), label(" · "))
+        room = max(0, self.size.width - left.cell_length - right.cell_length - 1)
+        path = fmt.clip_path(str(app.config.state), room)
+        return Content.assemble(left, path, " " * max(1, room - len(path) + 1), right)
+
+
+class AlertBanner(Widget):
+    """Shown while the state file is missing, unreadable, partial or invalid: what is
+    wrong, that the values shown are the last good ones, and the next step."""
+
+    DEFAULT_CSS = """
+    AlertBanner { height: auto; display: none; background: $error 20%; border-left: thick $error; padding: 0 1; }
+    AlertBanner.-shown { display: block; }
+    """
+
+    def render(self) -> Content:
+        app = self.app
+        view = app.state_view
+        if view is None or view.ok:
+            return Content("")
+        kind = (view.error_kind or "error").upper()
+        head = row(Content.styled(f"STATE FILE {kind}", "$error bold"), " ", view.error or "")
+        good = app.last_good
+        since = (f"last good values from {fmt.utc_time(good.mtime, with_date=False)} shown dimmed"
+                 if good is not None else "no good values seen yet")
+        bv = app.backups_view
+        newest_good = bv.newest_good if bv is not None else None
+        if app.config.read_only:
+            nxt = "read-only: restart without --read-only to repair"
+        elif newest_good is not None:
+            nxt = f"r restore a backup (newest good: {fmt.age(newest_good.age_s(app.now()))} old) · g guided recovery"
+        elif view.error_kind == "missing":
+            nxt = "i create a default state (no backup verifies), then reconcile its cash · g guided recovery"
+        else:
+            nxt = "no backup verifies: g guided recovery · i only after moving the bad file aside"
+        return Content("\n").join([head, row(label(since + ". Next: "), Content.styled(nxt, "bold"))])
+
+    def update_view(self) -> None:
+        view = self.app.state_view
+        self.set_class(view is not None and not view.ok, "-shown")
+        self.refresh(layout=True)

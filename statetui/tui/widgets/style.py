@@ -1,0 +1,38 @@
+"""How statuses look. Every status is a word first (readable with NO_COLOR and 16 colours),
+then a theme colour."""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+STATUS_WORD = {
+    "PASS": "PASS", "WARNING": "WARN", "FAIL": "FAIL", "CRITICAL": "CRIT", "SKIPPED": "SKIP",
+    "PENDING": "TODO", "TODO": "····", "DONE": "DONE", "RUNNING": "RUN…", None: "····",
+    "OK": " ok ", "INFO": "info",
+}
+STATUS_STYLE = {
+    "PASS": "$success", "DONE": "$success", "WARNING": "$warning", "PENDING": "$warning",
+    "FAIL": "$error bold", "CRITICAL": "$error bold reverse", "SKIPPED": "$text-muted",
+    "TODO": "$text-muted", "RUNNING": "$accent", None: "$text-muted",
+    "OK": "$success", "INFO": "$text-muted",
+}
+
+
+def status(value: str | None) -> Content:
+    return Content.styled(STATUS_WORD.get(value, str(value)[:4]), STATUS_STYLE.get(value, ""))
+
+
+def label(text: str) -> Content:
+    return Content.styled(text, "$text-muted")
+
+
+def strong(text: str, style: str = "bold") -> Content:
+    return Content.styled(text, style)
+
+
+def lines(*rows: Content | str) -> Content:
+    return Content("\n").join(Content(r) if isinstance(r, str) else r for r in rows)
+
+
+def row(*parts: Content | str | tuple[str, str]) -> Content:
+    return Content.assemble(*parts)
