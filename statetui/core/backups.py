@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from statetui.core.errors import BackupError, NotRegularFileError, StateLoadError
-from statetui.core.fsio import REAL_OPS, FileOps, durable_replace, is_temp_of, read_regular, refuse_non_regular
+from statetui.core.fsio import REAL_OPS, FileOps, durable_replace, is_temp_of, makedirs, read_regular, refuse_non_regular
 
 _OURS = re.compile(r"^(?P<stem>.+)\.(?P<ts>\d{8}T\d{6}\.\d{6}Z)\.(?P<reason>[a-z0-9-]{1,40})\.(?P<sha>[0-9a-f]{16})\.json$")
 _DATE_IN_NAME = re.compile(r"(?P<y>20\d\d)-?(?P<m>[01]\d)-?(?P<d>[0-3]\d)(?:[T_-]?(?P<H>[0-2]\d)(?P<M>[0-5]\d)(?P<S>[0-5]\d)?)?")
@@ -108,8 +108,7 @@ class Backups:
             st = os.lstat(self.dir)
         except FileNotFoundError:
             try:
-                os.makedirs(self.dir, mode=0o755, exist_ok=True)
-                self.ops.fsync_dir(str(self.dir.parent))
+                makedirs(self.dir, self.ops, 0o755)
             except OSError as exc:
                 raise BackupError(f"{self.dir}: cannot create backups folder: {exc.strerror or exc}", str(self.dir)) from None
             return

@@ -47,6 +47,15 @@ class FileOps:
     def unlink(self, path: str) -> None:
         os.unlink(path)
 
+    def mkdir(self, path: str, mode: int = 0o777) -> None:
+        os.mkdir(path, mode)
+
+    def fchmod(self, fd: int, mode: int) -> None:
+        os.fchmod(fd, mode)
+
+    def fchown(self, fd: int, uid: int, gid: int) -> None:
+        os.fchown(fd, uid, gid)
+
     def fsync_dir(self, path: str) -> None:
         fd = self.open(path, os.O_RDONLY | O_CLOEXEC | getattr(os, "O_DIRECTORY", 0))
         try:
@@ -147,9 +156,9 @@ def durable_replace(
         try:
             write_all(ops, fd, data)
             if mode is not None:
-                os.fchmod(fd, mode)  # the creation mode went through the umask
+                ops.fchmod(fd, mode)  # the creation mode went through the umask
             if owner is not None and os.geteuid() == 0:
-                os.fchown(fd, *owner)  # root repairing a bot-owned file must not take it over
+                ops.fchown(fd, *owner)  # root repairing a bot-owned file must not take it over
             ops.fsync(fd)
         finally:
             ops.close(fd)
@@ -173,6 +182,28 @@ def durable_replace(
 
 class DirSyncError(OSError):
     """The new file is in place but the directory fsync failed: its durability is unknown."""
+
+
+def makedirs(path: Path, ops: FileOps = REAL_OPS, mode: int = 0o777) -> None:
+    """Create `path` and missing parents through `ops`, fsyncing each new folder's parent:
+    a folder created and not synced into its parent can vanish on power loss, and with it
+    every file durably written inside it."""
+    path = Path(path)
+    if path.is_dir():
+        return
+    missing = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            ops.mkdir(str(d), mode)
+        except FileExistsError:
+            if not d.is_dir():
+                raise
+            continue
+        ops.fsync_dir(str(d.parent))
 
 
 def default_file_mode() -> int:

@@ -43,6 +43,7 @@ from statetui.core.fsio import (
     default_file_mode,
     durable_replace,
     is_temp_of,
+    makedirs,
     read_regular,
     refuse_non_regular,
 )
@@ -241,7 +242,7 @@ class StateStore:
 
     def _ensure_parent(self) -> None:
         try:
-            os.makedirs(self.path.parent, exist_ok=True)
+            makedirs(self.path.parent, self.ops)
         except OSError as exc:
             raise StateSaveError(f"{self.path.parent}: cannot create state folder: {exc.strerror or exc}", str(self.path)) from None
 
