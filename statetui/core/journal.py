@@ -43,7 +43,16 @@ class Journal:
 
     def append(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
-        fd = self.ops.open(str(self.path), os.O_RDWR | os.O_APPEND | os.O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        flags = os.O_RDWR | os.O_APPEND | O_NOFOLLOW | O_CLOEXEC
+        created = False
+        try:
+            fd = self.ops.open(str(self.path), flags)
+        except FileNotFoundError:
+            try:
+                fd = self.ops.open(str(self.path), flags | os.O_CREAT | os.O_EXCL, 0o644)
+                created = True
+            except FileExistsError:  # another writer created it meanwhile
+                fd = self.ops.open(str(self.path), flags)
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -54,6 +63,10 @@ class Journal:
             self.ops.fsync(fd)
         finally:
             self.ops.close(fd)
+        if created:
+            # A new file's name is durable only once its folder is synced: without this, a
+            # power loss could take back the journal and with it an acknowledged entry.
+            self.ops.fsync_dir(str(self.path.parent))
 
     def last(self) -> dict[str, Any] | None:
         """The newest complete entry (reads only the tail)."""
