@@ -71,6 +71,23 @@ class CashHistory:
         return len(self.points)
 
 
+RECONCILE_REASONS = ("reconcile", "repair reconcile")
+
+
 def realized_cash_history(journal: Journal, backups: Backups, entries: list[dict[str, Any]] | None = None) -> CashHistory:
-    points = journal_series(journal, "current_balance", entries) + backup_series(backups)
-    return CashHistory(sorted(points, key=lambda p: p.ts))
+    """Cash values the state held, minus those a reconcile to the chain proved wrong: the
+    value a reconcile replaced, wherever it appears before that reconcile, and the
+    snapshots taken just before one."""
+    entries = entries if entries is not None else journal.scan().entries
+    disowned: list[tuple[float, Decimal]] = []
+    for e in entries:
+        change = e.get("changes", {}).get("current_balance")
+        ts = _ts(e)
+        if change and ts is not None and str(e.get("reason", "")).startswith(RECONCILE_REASONS):
+            old = _number(change[0])
+            if old is not None:
+                disowned.append((ts, old))
+    points = journal_series(journal, "current_balance", entries)
+    points += [p for p in backup_series(backups) if ".pre-reconcile." not in p.source]
+    kept = [p for p in points if not any(p.value == bad and p.ts <= when for when, bad in disowned)]
+    return CashHistory(sorted(kept, key=lambda p: p.ts))
