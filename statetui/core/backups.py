@@ -134,7 +134,11 @@ class Backups:
                 except OSError as exc:
                     raise BackupError(f"{b.path}: cannot remove: {exc.strerror or exc}", str(b.path)) from None
             if doomed:
-                self.ops.fsync_dir(str(self.dir))
+                try:
+                    self.ops.fsync_dir(str(self.dir))
+                except OSError as exc:
+                    raise BackupError(f"{self.dir}: removed {len(doomed)} old backup(s), but the folder fsync failed: "
+                                      f"{exc.strerror or exc}", str(self.dir)) from None
         return doomed
 
     # --- reading -----------------------------------------------------------------

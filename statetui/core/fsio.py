@@ -165,7 +165,10 @@ def durable_replace(
         refuse_non_regular(path, "target")
         if exclusive:
             ops.link(str(tmp), str(path))
-            ops.unlink(str(tmp))
+            try:
+                ops.unlink(str(tmp))
+            except OSError:
+                pass  # the target is in place: failing here would report a write that happened as failed
         else:
             ops.replace(str(tmp), str(path))
     except BaseException:
