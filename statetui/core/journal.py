@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from statetui.core.errors import NotRegularFileError
+from statetui.core.errors import NotRegularFileError, StatePermissionError
 from statetui.core.fsio import O_CLOEXEC, O_NOFOLLOW, REAL_OPS, FileOps, refuse_non_regular, write_all
 
 TAIL_BYTES = 64 * 1024
@@ -79,6 +79,8 @@ class Journal:
                 tail = f.read()
         except (FileNotFoundError, NotADirectoryError):
             return None
+        except PermissionError:
+            raise StatePermissionError(f"{self.path}: permission denied reading the journal", str(self.path)) from None
         for line in reversed(tail.split(b"\n")):
             entry = _parse_line(line)
             if entry is not None:
@@ -95,6 +97,8 @@ class Journal:
             data = self.path.read_bytes()
         except (FileNotFoundError, NotADirectoryError):
             return JournalScan([], 0)
+        except PermissionError:
+            raise StatePermissionError(f"{self.path}: permission denied reading the journal", str(self.path)) from None
         entries: list[dict[str, Any]] = []
         bad = 0
         for line in data.split(b"\n"):
