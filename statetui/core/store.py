@@ -231,17 +231,18 @@ class StateStore:
         with self.locked():
             if os.path.lexists(self.path):
                 raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it (use restore or a repair)", str(self.path))
+            last = self._journal_tail()
             self._ensure_parent()
             try:
                 durable_replace(self.path, data, self.ops, mode=default_file_mode(), exclusive=True)
             except FileExistsError:
                 raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it", str(self.path)) from None
             except DirSyncError as exc:
-                self._journal(data, None, changed_fields(None, doc), reason, None, None)  # the file is there
+                self._journal(data, None, changed_fields(None, doc), reason, None, None, None, last)  # the file is there
                 raise StateSaveError(f"{self.path}: written, but {exc.strerror}: durability unknown", str(self.path)) from None
             except OSError as exc:
                 raise StateSaveError(f"{self.path}: cannot create state file: {exc.strerror or exc}", str(self.path)) from None
-            return self._journal(data, None, changed_fields(None, doc), reason, None, None)
+            return self._journal(data, None, changed_fields(None, doc), reason, None, None, None, last)
 
     def _ensure_parent(self) -> None:
         try:
@@ -264,6 +265,7 @@ class StateStore:
         path = str(self.path)
         check_writable(doc, path)
         st = refuse_non_regular(self.path, "state file")
+        last = self._journal_tail()
         old_raw: bytes | None = None
         old_doc: dict[str, Any] | None = None
         if st is not None:
@@ -290,19 +292,48 @@ class StateStore:
         try:
             durable_replace(self.path, data, self.ops, mode=mode, owner=owner)
         except DirSyncError as exc:
-            self._journal(data, old_raw, changed_fields(old_doc, doc), reason, backup_info, evidence, base_sha)
+            self._journal(data, old_raw, changed_fields(old_doc, doc), reason, backup_info, evidence, base_sha, last)
             raise StateSaveError(f"{path}: written, but {exc.strerror}: durability unknown", path) from None
         except NotRegularFileError:
             raise
         except OSError as exc:
             raise StateSaveError(f"{path}: save failed ({exc.strerror or exc}); the previous file is intact", path) from None
-        result = self._journal(data, old_raw, changed_fields(old_doc, doc), reason, backup_info, evidence, base_sha)
+        result = self._journal(data, old_raw, changed_fields(old_doc, doc), reason, backup_info, evidence, base_sha, last)
         result.removed_temp_files = removed
+        self._hand_back(st)
         return result
 
+    def _journal_tail(self) -> dict[str, Any] | None:
+        """The journal's newest entry, read before anything is written: a journal that is a
+        link, a FIFO, unreadable or read-only must refuse the save up front, not fail it
+        after the state file was already replaced."""
+        try:
+            last = self.journal.last()
+        except StatePermissionError as exc:
+            raise StateSaveError(f"{exc}; nothing was written", str(self.journal.path)) from None
+        if os.path.lexists(self.journal.path) and not os.access(
+                self.journal.path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+            raise StateSaveError(f"{self.journal.path}: journal is not writable; nothing was written", str(self.journal.path))
+        return last
+
+    def _hand_back(self, st: os.stat_result | None) -> None:
+        """Root writing a bot-owned state (a repair) must leave the lock file, the journal and
+        the backups folder it created to the state's owner: a root-owned lock or journal
+        would lock the bot out of its own state."""
+        if st is None or st.st_uid == 0 or os.geteuid() != 0:
+            return
+        for p in (self.lock_path, self.journal.path, self.backups.dir):
+            try:
+                if os.lstat(p).st_uid == 0:  # ours, just created; never another user's file
+                    os.lchown(p, st.st_uid, st.st_gid)
+            except OSError:
+                pass
+
     def _journal(self, data: bytes, old_raw: bytes | None, changes: dict[str, list[Any]], reason: str,
-                 backup: BackupInfo | None, evidence: dict[str, Any] | None, base_sha: str | None = None) -> SaveResult:
-        last = self.journal.last()
+                 backup: BackupInfo | None, evidence: dict[str, Any] | None, base_sha: str | None = None,
+                 last: dict[str, Any] | None | bool = False) -> SaveResult:
+        if last is False:  # not read up front by the caller
+            last = self.journal.last()
         generation = (last["generation"] if last else 0) + 1
         sha = hashlib.sha256(data).hexdigest()
         prev = hashlib.sha256(old_raw).hexdigest() if old_raw is not None else None
@@ -368,6 +399,7 @@ class StateStore:
             info = self.backups.snapshot(raw, reason, mode=st.st_mode & 0o7777 if st else None,
                                          owner=(st.st_uid, st.st_gid) if st else None)
             self._newest_backup, self._backup_scanned = info.created, True
+            self._hand_back(st)
             return info
 
     def restore(self, ref: str | BackupInfo, reason: str | None = None, *, allow_bad_checksum: bool = False) -> RestoreResult:
@@ -431,7 +463,10 @@ class StateStore:
     def status(self) -> FileStatus:
         """What is on disk now, and whether the last write came through the store."""
         fs = FileStatus(self.path, exists=os.path.lexists(self.path))
-        last = self.journal.last()
+        try:
+            last = self.journal.last()
+        except StatetuiError:
+            last = None  # an unreadable or hostile journal: the file can still be described
         fs.last_entry = last
         fs.generation = last["generation"] if last else None
         fs.stray_temp_files = self.stray_temp_files()
