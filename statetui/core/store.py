@@ -141,6 +141,9 @@ class StateStore:
         self.auto_backup_interval = auto_backup_interval
         self.writer = writer or os.path.basename(sys.argv[0] or "python") or "python"
         self.last_recovery: RecoveryReport | None = None
+        # The bytes this store last wrote and their document: when the file on disk still
+        # holds exactly those bytes, the next save need not parse it again.
+        self._written: tuple[bytes, dict[str, Any]] | None = None
         self._newest_backup: float | None = None
         self._backup_scanned = False
         # One lock object per path in this process (reentrant for transaction() -> save()).
@@ -271,7 +274,10 @@ class StateStore:
         if st is not None:
             try:
                 old_raw = read_regular(self.path, "state file")
-                old_doc = parse_document(old_raw, path)
+                if self._written is not None and old_raw == self._written[0]:
+                    old_doc = self._written[1]  # shared only with the saved state's read-only origin
+                else:
+                    old_doc = parse_document(old_raw, path)
             except StateLoadError:
                 old_doc = None  # corrupt: replaced, but backed up first below
             except OSError as exc:
@@ -298,6 +304,7 @@ class StateStore:
             raise
         except OSError as exc:
             raise StateSaveError(f"{path}: save failed ({exc.strerror or exc}); the previous file is intact", path) from None
+        self._written = (data, doc)
         result = self._journal(data, old_raw, changed_fields(old_doc, doc), reason, backup_info, evidence, base_sha, last)
         result.removed_temp_files = removed
         self._hand_back(st)
