@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import re
 import socket
 import threading
@@ -327,8 +328,17 @@ class _Pool:
         for conn in conns:
             conn.close()
 
+    def forget(self) -> None:
+        """In a forked child: the idle sockets are the parent's too. Two processes talking
+        over one kept-alive connection read each other's answers, so the child starts
+        with none (and a fresh lock: another thread may have held it at the fork)."""
+        self._idle = {}
+        self._lock = threading.Lock()
+
 
 _POOL = _Pool()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_POOL.forget)
 
 
 def close_connections() -> None:
