@@ -194,8 +194,8 @@ class StateStore:
         self.last_recovery = None
         try:
             return self.parse(self.read_bytes())
-        except StatePermissionError:
-            raise
+        except (StatePermissionError, NotRegularFileError):
+            raise  # not damage: a link, FIFO or folder planted there is refused, never moved aside
         except StateLoadError:
             if not recover:
                 raise
@@ -440,7 +440,7 @@ class StateStore:
                 report = RecoveryReport("none")
                 self.last_recovery = report
                 return report
-            except StatePermissionError:
+            except (StatePermissionError, NotRegularFileError):
                 raise
             except StateLoadError as exc:
                 cause = exc
