@@ -1,0 +1,125 @@
+"""Real `kill -9` at random points of save, backup, restore and reconcile (the reconcile
+repair against a real anvil node when node_modules/.bin/anvil is there; skipped otherwise,
+and the figures say so). CI: 300 kill points; the long tier: 10,000. See killloop.py for
+what is checked after every kill."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from statetui.core.store import StateStore
+from statetui.testing.crashloop import journal_chain_problems
+from statetui.testing.states import realistic_state
+from tests.reliability.figures import publish
+from tests.reliability.killloop import KillChecker, Server
+from tests.reliability.tier import SIZES, seed
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs fork and SIGKILL semantics of Linux")
+
+REPO = Path(__file__).resolve().parents[2]
+WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+DELAY = {"save": 0.02, "backup": 0.015, "restore": 0.03, "reconcile": 0.12}
+
+
+def anvil_binary() -> tuple[str | None, str]:
+    if not (REPO / "node_modules" / ".bin" / "anvil").exists():
+        return None, "no node_modules/.bin/anvil (run `npm ci`): reconcile kill points skipped"
+    from statetui.testing.anvil import AnvilUnavailable, find_anvil
+
+    try:
+        return find_anvil(install=False), ""
+    except AnvilUnavailable as exc:
+        return None, f"anvil unavailable ({exc}): reconcile kill points skipped"
+
+
+@pytest.fixture(scope="module")
+def chain():
+    binary, why = anvil_binary()
+    if binary is None:
+        yield None, why
+        return
+    from statetui.testing import anvil
+
+    node = anvil.start_anvil(137, binary=binary)
+    try:
+        anvil.deploy_polymarket(node.url)
+        anvil.mine(node.url)
+        yield node, ""
+    finally:
+        node.stop()
+
+
+def delay(rng: random.Random, mode: str) -> float:
+    r = rng.random()
+    if r < 0.05:
+        return 0.0  # while it is still starting
+    return rng.uniform(0.0, DELAY[mode])
+
+
+def test_kill9_during_save_backup_restore_and_reconcile(tmp_path, chain):
+    node, skipped = chain
+    first = seed()
+    rng = random.Random(first)
+    kills = SIZES["kill_points"]
+    path = tmp_path / "state" / "trading_state.json"
+    path.parent.mkdir()
+    store = StateStore(path)
+    doc = realistic_state(first % 1000)
+    doc["current_balance"], doc["peak_balance"] = 200.0, 250.0
+    store.init(doc)
+    a = store.backup(reason="restore-a").name
+    state = store.load()
+    state.total_trades += 1000
+    state.current_balance = 321.0
+    store.save(state, reason="second state")
+    b = store.backup(reason="restore-b").name
+
+    modes = ["save", "backup", "restore"] + (["reconcile"] if node else [])
+    weights = [0.35, 0.2, 0.25, 0.2] if node else [0.45, 0.25, 0.3]
+    checker = KillChecker(path, keep={a, b})
+    server = Server(path, (node.url, WALLET) if node else None)
+    problems: list[str] = []
+    started = time.monotonic()
+    try:
+        for i in range(kills):
+            mode = rng.choices(modes, weights)[0]
+            pid = server.fork(mode, *((a, b) if mode == "restore" else ()))
+            time.sleep(delay(rng, mode))
+            os.kill(pid, signal.SIGKILL)
+            rnd = server.reap(pid)
+            problems += [f"kill {i + 1} ({mode}, STATETUI_SEED={first}): {p}" for p in checker.after_kill(rnd)]
+            if len(problems) >= 20:
+                break
+            if i % 25 == 24:
+                checker.tidy_backups()
+    finally:
+        server.close()
+    elapsed = time.monotonic() - started
+
+    problems += journal_chain_problems(store)
+    after = StateStore(path)
+    state = after.load()
+    state.total_trades += 1
+    res = after.save(state, reason="after the kills")
+    if after.stray_temp_files():
+        problems.append(f"temp files left after the next save: {after.stray_temp_files()}")
+    gens = [e["generation"] for e in after.journal.scan().entries]
+    if res.generation != gens[-1] or any(y <= x for x, y in zip(gens, gens[1:])):
+        problems.append("journal generations are not increasing after the kills")
+    t = checker.tally
+    publish("kill9", {
+        "seed": first, "kill_points": t.kills, "by_mode": t.by_mode, "acknowledged_writes": t.acks,
+        "file_was_last_acknowledged": t.last_acked, "file_was_in_flight": t.in_flight,
+        "kills_leaving_a_temp": t.strays, "hidden_backup_temps": t.hidden_backup_temps,
+        "backups_verified": t.backups_verified, "reconcile": "against anvil" if node else skipped,
+        "violations": len(problems), "seconds": round(elapsed, 1),
+    })
+    assert not problems, "\n".join(problems)
+    assert t.kills == kills
