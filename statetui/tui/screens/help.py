@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -36,9 +38,15 @@ class HelpScreen(ModalScreen[None]):
 
     def _text(self) -> Content:
         text = getattr(self.target, "HELP", "") or "No help for this screen."
+        text = re.sub(r"(?<!\n)\n(?!\n)", " ", text.strip())  # reflow: the dialog wraps
         keys: list[tuple[str, str]] = []
         seen: set[str] = set()
         for binding in [*self._bindings_of(self.target), *self._bindings_of(self.app)]:
+            if binding.id in (None, "palette"):  # Textual's own (focus next, copy), and the palette: listed below
+                continue
+            action = binding.action.removeprefix("app.")
+            if self.target.check_action(action, ()) is False:
+                continue
             key = binding.key_display or self.app.get_key_display(binding)
             if binding.description and key not in seen:
                 seen.add(key)
@@ -52,11 +60,8 @@ class HelpScreen(ModalScreen[None]):
 
     @staticmethod
     def _bindings_of(node) -> list[Binding]:
-        out = []
-        for b in getattr(type(node), "BINDINGS", []):
-            if isinstance(b, Binding):
-                out.append(b)
-        return out
+        """The node's bindings, inherited ones included (q, ? and a come from the base screen)."""
+        return [b for _key, b in node._bindings]
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

@@ -64,6 +64,7 @@ incident."""
 
     def on_mount(self) -> None:
         self.query_one("#steps").border_title = "Steps"
+        self.query_one("#step-detail").border_title = "Step"
         super().on_mount()
         self._open()
 

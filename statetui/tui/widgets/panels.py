@@ -268,7 +268,8 @@ class HistoryPanel(Panel):
                                " ", fmt.money(pts[-1].value)))
             else:
                 out.append(row(label(f"{name} "), label("no journal history")))
-        n = 6 if self.wide else 2
+        # Wide terminals are usually tall too: use the room for more of the latest writes.
+        n = max(6, min(20, self.screen.size.height - 28)) if self.wide else 2
         for e in reversed(hv.entries[-n:]):
             out.append(_entry_line(e, w))
         if hv.bad_lines:

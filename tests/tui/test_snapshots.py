@@ -1,0 +1,119 @@
+"""SVG snapshots of the main screens at 80x24 and 120x40 (pytest-textual-snapshot).
+
+Deterministic: fixed sandbox paths, pinned journal times and pids, backup names and
+mtimes, and a fixed clock for the app (tests/tui/frozen.py); check durations, the one
+measured figure on screen, are zeroed. Update with `pytest tests/tui --snapshot-update`
+after a deliberate change, and look at the SVGs before committing them."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from statetui.testing import scenarios
+from statetui.tui.app import StateTuiApp
+from statetui.tui.screens.audit import AuditScreen
+from statetui.tui.screens.backups import BackupsScreen
+from statetui.tui.screens.journal import JournalScreen
+from statetui.tui.screens.recovery import RecoveryScreen
+from statetui.tui.screens.repair import RepairScreen
+
+from tests.tui import frozen
+from tests.tui.conftest import ready, wait_for
+from tests.tui.test_repairs import pick
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def app_for(name: str, build=scenarios.jan16) -> StateTuiApp:
+    return StateTuiApp(frozen.sandbox(name, build), now=frozen.clock)
+
+
+async def settle(pilot) -> None:
+    await ready(pilot)
+    app = pilot.app
+    for entry in app.audit.values():
+        entry.result.duration_ms = 0.0
+    app.changed.publish("audit")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard_jan16(snap_compare, size):
+    assert snap_compare(app_for(f"dash-jan16-{size[0]}"), terminal_size=size, run_before=settle)
+
+
+def test_dashboard_healthy(snap_compare):
+    assert snap_compare(app_for("dash-healthy", scenarios.healthy), terminal_size=(80, 24), run_before=settle)
+
+
+def test_dashboard_file_corrupt(snap_compare):
+    async def corrupt(pilot) -> None:
+        await settle(pilot)
+        app = pilot.app
+        path = app.config.state
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) - 2)  # the closing brace never made it
+        when = frozen.FIXED_NOW - 5
+        os.utime(path, (when, when))
+        await wait_for(pilot, lambda: app.state_view.error_kind == "corrupt" and app.state_view.mtime == when,
+                       "the truncated file on screen")
+
+    assert snap_compare(app_for("dash-corrupt"), terminal_size=(80, 24), run_before=corrupt)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_audit_results(snap_compare, size):
+    async def audit(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, AuditScreen), "the audit screen")
+        screen = pilot.app.screen
+        while screen.selected() != "peak-drawdown":
+            await pilot.press("down")
+        await pilot.pause()
+
+    assert snap_compare(app_for(f"audit-{size[0]}"), terminal_size=size, run_before=audit)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_repair_plan_diff(snap_compare, size):
+    async def plan(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("p")
+        await pick(pilot, "recompute-peak")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RepairScreen) and not pilot.app.screen.busy, "the plan")
+
+    assert snap_compare(app_for(f"repair-{size[0]}"), terminal_size=size, run_before=plan)
+
+
+def test_guided_recovery(snap_compare):
+    async def recovery(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecoveryScreen) and pilot.app.screen.book
+                       and "bot-stopped" in pilot.app.screen.book.progress.results and not pilot.app.screen.checking,
+                       "the first step checked")
+
+    assert snap_compare(app_for("recovery"), terminal_size=(80, 24), run_before=recovery)
+
+
+def test_backups(snap_compare):
+    async def backups(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, BackupsScreen), "the backups screen")
+        await wait_for(pilot, lambda: "Diff:" in pilot.app.screen.query_one("#backup-preview").render().plain, "the preview")
+
+    assert snap_compare(app_for("backups"), terminal_size=(120, 40), run_before=backups)
+
+
+def test_journal(snap_compare):
+    async def journal(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("j")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, JournalScreen)
+                       and pilot.app.screen.query_one("DataTable").row_count > 0, "the journal")
+
+    assert snap_compare(app_for("journal"), terminal_size=(120, 40), run_before=journal)

@@ -1,0 +1,91 @@
+"""Starting the console: no web3 import, a 10 MB state loads without blocking the UI,
+and a clean exit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from statetui.tui.app import StateTuiApp
+from statetui.tui.screens.help import HelpScreen
+from statetui.tui.widgets.panels import BalancesPanel
+
+from tests.tui.conftest import ready, wait_for
+
+pytestmark = pytest.mark.anyio
+
+
+def test_console_start_does_not_import_web3(jan16):
+    """In a fresh interpreter: the CLI entry point's imports, then the app up to its first
+    complete dashboard (state, lock, backups, journal and the local audit)."""
+    script = textwrap.dedent(f"""
+        import asyncio, json, sys
+        import statetui.cli
+        statetui.cli.build_parser()
+        from statetui.core.config import Config
+        from statetui.tui.app import StateTuiApp
+
+        async def main():
+            app = StateTuiApp(Config(state={str(jan16.state)!r}, pid_file={str(jan16.pid_file)!r}))
+            async with app.run_test(size=(80, 24)) as pilot:
+                while not (app.state_view and app.lock_view and app.backups_view and app.history_view
+                           and app.audit and not app.audit_running):
+                    await pilot.pause(0.05)
+                cash = app.screen.query_one("BalancesPanel").render().plain
+            print(json.dumps({{"web3": sorted(m for m in sys.modules if m == "web3" or m.startswith("web3.")),
+                               "cash": "cash 200.97" in cash}}))
+
+        asyncio.run(main())
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"web3": [], "cash": True}
+
+
+def big_state(path, megabytes: float = 10.0) -> dict:
+    """A state whose positions list makes the file about `megabytes` MB."""
+    pos = {"token_id": "1" * 70, "market": "will-something-happen-" + "x" * 40, "outcome": "Yes", "size": 12.5,
+           "avg_price": 0.43, "current_price": 0.51, "opened_at": "2026-01-15T10:00:00Z"}
+    one = len(json.dumps(pos, indent=2)) + 8
+    n = int(megabytes * 1e6 / one)
+    doc = {"current_balance": 200.97, "peak_balance": 386.97, "mode": "normal", "halted": False,
+           "positions": [dict(pos, token_id=str(10**69 + i)) for i in range(n)]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2))
+    return doc
+
+
+async def test_ten_megabyte_state_keeps_the_ui_working(tmp_path):
+    from statetui.core.config import Config
+
+    cfg = Config(state=tmp_path / "state" / "trading_state.json", pid_file=tmp_path / "bot.pid")
+    doc = big_state(cfg.state)
+    assert cfg.state.stat().st_size > 9_500_000
+    app = StateTuiApp(cfg, audit_on_start=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        # Keys are handled while the file loads in its worker thread.
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help during the load")
+        await pilot.press("escape")
+        await ready(pilot, audit=False)
+        text = app.screen.query_one(BalancesPanel).render().plain
+        assert "cash 200.97" in text and f"positions {len(doc['positions'])}" in text
+
+
+def test_quit_exits_cleanly_with_code_zero(healthy):
+    import asyncio
+
+    async def run() -> int | None:
+        app = StateTuiApp(healthy)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready(pilot)
+            await pilot.press("q")
+            await pilot.pause()
+        return app.return_code
+
+    assert asyncio.run(run()) == 0
