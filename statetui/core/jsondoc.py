@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,11 +74,14 @@ def parse_document(raw: bytes, path: str) -> dict[str, Any]:
             msg = f"{path}: invalid JSON at byte {offset} (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         raise StateCorruptError(msg, path, offset) from None
     except _NonFinite as exc:
-        raise StateInvalidError(f"{path}: {exc}", path) from None
+        where = _refused_value_path(text)
+        raise StateInvalidError(f"{path}: {'field ' + where + ': ' if where else ''}{exc}", path, field=where) from None
     except RecursionError:
         obj, beyond_parser = None, True  # deeper than Python's parser goes
-    except ValueError as exc:  # e.g. an integer with more digits than Python will convert
-        raise StateInvalidError(f"{path}: {str(exc).splitlines()[0]}", path) from None
+    except ValueError:  # an integer with more digits than Python will convert
+        where = _refused_value_path(text)
+        raise StateInvalidError(f"{path}: {'field ' + where + ': ' if where else ''}integer too long "
+                                f"(over {sys.get_int_max_str_digits()} digits)", path, field=where) from None
     if beyond_parser or _too_deep(raw, obj):
         offset = _depth_exceeded_at(text)
         raise StateCorruptError(f"{path}: JSON nested more than {MAX_DEPTH} levels deep at byte {offset}: "
@@ -87,6 +91,42 @@ def parse_document(raw: bytes, path: str) -> dict[str, Any]:
             f"{path}: top level is a JSON {_json_type(obj)}, expected an object", path, field="$"
         )
     return obj
+
+
+class _Refused:
+    """Stands in for a value the parser refused, so a second pass can say where it was."""
+
+
+def _refused_value_path(text: str) -> str | None:
+    """The path (`a.b[2].c`) of the first NaN, Infinity, out-of-range float or over-long
+    integer in `text`, for the error message. Only runs when the parse already failed."""
+    def parse_float(s: str) -> Any:
+        value = float(s)
+        return value if math.isfinite(value) else _Refused()
+
+    def parse_int(s: str) -> Any:
+        try:
+            return int(s)
+        except ValueError:
+            return _Refused()
+
+    try:
+        obj = json.loads(text, parse_float=parse_float, parse_int=parse_int, parse_constant=lambda s: _Refused())
+    except (ValueError, RecursionError):
+        return None
+    stack: list[tuple[Any, str]] = [(obj, "")]
+    while stack:  # depth first, in document order
+        value, where = stack.pop()
+        if isinstance(value, _Refused):
+            return where or "$"
+        if isinstance(value, dict):
+            items = [(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            items = [(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(items))
+    return None
 
 
 # A bot's state is a few levels deep. Deeper documents are refused at load, because code
