@@ -244,12 +244,14 @@ def build(seed: int = 0, *, truncations: str = "all", flips: int = 300, huge_mb:
         for key in ("current_balance", "peak_balance", "daily_pnl", "some_extra"):
             raw = base.replace(b'"current_balance"', f'"{key}": {token}, "current_balance"'.encode(), 1) \
                 if key == "some_extra" else _replace_value(doc, key, token)
-            yield Case(f"{token} in {key}", raw, StateInvalidError, family="non-finite")
+            yield Case(f"{token} in {key}", raw, StateInvalidError, field=key, family="non-finite")
         nested = base.replace(b'"kelly_fraction": 0.25', f'"kelly_fraction": {token}'.encode(), 1)
-        yield Case(f"{token} nested in strategy.params", nested, StateInvalidError, family="non-finite")
+        yield Case(f"{token} nested in strategy.params", nested, StateInvalidError,
+                   field="strategy.params.kelly_fraction", family="non-finite")
     yield Case("1e-400 underflows to 0.0 (valid)", _replace_value(doc, "daily_pnl", "1e-400"), OK,
                family="non-finite", roundtrip=False)
-    yield Case("integer of 5000 digits", _replace_value(doc, "total_trades", "9" * 5000), StateInvalidError, family="non-finite")
+    yield Case("integer of 5000 digits", _replace_value(doc, "total_trades", "9" * 5000), StateInvalidError,
+               field="total_trades", family="non-finite")
     yield Case("integer of 4000 digits in an extra (valid)", _replace_value(doc, "version", "7" * 4000), OK, family="non-finite")
 
     # Wrong types in every known field (and values that are valid, to show they load).
