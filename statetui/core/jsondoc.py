@@ -67,19 +67,14 @@ def parse_document(raw: bytes, path: str) -> dict[str, Any]:
     try:
         obj = json.loads(text, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as exc:
-        offset = len(text[: exc.pos].encode("utf-8"))
-        if exc.pos >= len(text.rstrip()):
-            msg = f"{path}: truncated JSON, ends at byte {len(raw)} ({exc.msg}): a partial write?"
-        else:
-            msg = f"{path}: invalid JSON at byte {offset} (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        raise StateCorruptError(msg, path, offset) from None
+        raise _corrupt(exc, text, raw, path) from None
     except _NonFinite as exc:
-        where = _refused_value_path(text)
+        where = _refused_value_path(text, raw, path)
         raise StateInvalidError(f"{path}: {'field ' + where + ': ' if where else ''}{exc}", path, field=where) from None
     except RecursionError:
         obj, beyond_parser = None, True  # deeper than Python's parser goes
     except ValueError:  # an integer with more digits than Python will convert
-        where = _refused_value_path(text)
+        where = _refused_value_path(text, raw, path)
         raise StateInvalidError(f"{path}: {'field ' + where + ': ' if where else ''}integer too long "
                                 f"(over {sys.get_int_max_str_digits()} digits)", path, field=where) from None
     if beyond_parser or _too_deep(raw, obj):
@@ -97,9 +92,20 @@ class _Refused:
     """Stands in for a value the parser refused, so a second pass can say where it was."""
 
 
-def _refused_value_path(text: str) -> str | None:
+def _corrupt(exc: json.JSONDecodeError, text: str, raw: bytes, path: str) -> StateCorruptError:
+    offset = len(text[: exc.pos].encode("utf-8"))
+    if exc.pos >= len(text.rstrip()):
+        msg = f"{path}: truncated JSON, ends at byte {len(raw)} ({exc.msg}): a partial write?"
+    else:
+        msg = f"{path}: invalid JSON at byte {offset} (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+    return StateCorruptError(msg, path, offset)
+
+
+def _refused_value_path(text: str, raw: bytes, path: str) -> str | None:
     """The path (`a.b[2].c`) of the first NaN, Infinity, out-of-range float or over-long
-    integer in `text`, for the error message. Only runs when the parse already failed."""
+    integer in `text`, for the error message. Only runs when the parse already failed.
+    The parser stops at such a number, so the document may also be broken further on:
+    then it is corrupt (StateCorruptError raised here), not merely invalid."""
     def parse_float(s: str) -> Any:
         value = float(s)
         return value if math.isfinite(value) else _Refused()
@@ -112,6 +118,8 @@ def _refused_value_path(text: str) -> str | None:
 
     try:
         obj = json.loads(text, parse_float=parse_float, parse_int=parse_int, parse_constant=lambda s: _Refused())
+    except json.JSONDecodeError as bad:
+        raise _corrupt(bad, text, raw, path) from None
     except (ValueError, RecursionError):
         return None
     stack: list[tuple[Any, str]] = [(obj, "")]
