@@ -2,6 +2,7 @@
 
     python -m tests.reliability.workers txn STATE N    # N transaction() increments
     python -m tests.reliability.workers poll STATE     # status() in a loop until stdin says stop
+    python -m tests.reliability.workers burst STATE N B  # N saves in bursts of B, short pauses between
 
 Each prints "ready" and waits for "go" on stdin, so the race starts with every process up;
 the last line each prints is a JSON summary. A reader checks every poll: the file parses
@@ -68,12 +69,32 @@ def poll(path: str) -> dict:
             "max_count": last_count, "max_generation": last_gen}
 
 
+def burst(path: str, n: int, size: int) -> dict:
+    import random
+    import time
+
+    from statetui.core.store import StateStore
+
+    store = StateStore(path, writer="reliability-burst")
+    rng = random.Random(n)
+    _go()
+    state = store.load()
+    for i in range(n):
+        state.total_trades += 1
+        store.save(state, reason="burst")
+        if (i + 1) % size == 0:
+            time.sleep(rng.uniform(0.02, 0.15))  # a quiet moment between bursts
+    return {"final": state.total_trades, "generation": store.journal.last()["generation"]}
+
+
 if __name__ == "__main__":
     kind = sys.argv[1]
     if kind == "txn":
         out = txn(sys.argv[2], int(sys.argv[3]))
     elif kind == "poll":
         out = poll(sys.argv[2])
+    elif kind == "burst":
+        out = burst(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
         sys.exit(f"unknown worker {kind}")
     print(json.dumps(out), flush=True)
