@@ -80,6 +80,13 @@ def _reject_constant(name: str) -> Any:
     raise _NonFinite(name)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFinite(text)
+    return value
+
+
 def _depth(value: Any) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
@@ -124,7 +131,9 @@ def oracle(raw: bytes) -> tuple[Any, str | None]:
     except UnicodeDecodeError:
         return StateCorruptError, None
     try:
-        obj = json.loads(text, parse_constant=_reject_constant)
+        # The first problem in document order decides, as in a real parse: an out-of-range
+        # number before a syntax error makes the file invalid, not corrupt.
+        obj = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError:
         return StateCorruptError, None
     except RecursionError:
