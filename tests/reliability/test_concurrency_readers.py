@@ -46,7 +46,9 @@ def test_writers_lose_nothing_and_readers_never_see_a_torn_or_older_state(tmp_pa
     for p in writers + readers:
         p.stdin.write("go\n")
         p.stdin.flush()
-    wrote = [finish(p)["wrote"] for p in writers]
+    results = [finish(p) for p in writers]
+    wrote = [r["wrote"] for r in results]
+    writer_errors = [e for r in results for e in r["errors"]]
     for p in readers:
         p.stdin.write("stop\n")
         p.stdin.flush()
@@ -57,11 +59,13 @@ def test_writers_lose_nothing_and_readers_never_see_a_torn_or_older_state(tmp_pa
     publish("concurrency", {
         "writers": w, "transactions_each": n, "transactions": w * n, "readers": r,
         "final_count": state.total_trades, "lost_updates": w * n - state.total_trades,
+        "writer_errors": sum(r["error_count"] for r in results),
         "reader_polls": sum(s["polls"] for s in seen), "reader_parse_errors": sum(s["error_count"] for s in seen),
         "reader_backwards": sum(s["backwards_count"] for s in seen),
         "reader_distinct_states": [s["distinct_counts"] for s in seen],
     })
     assert state.total_trades == w * n, f"lost updates: {w * n - state.total_trades} of {w * n}"
+    assert not writer_errors, f"transactions failed: {writer_errors[:5]}"
     assert to_money(state.current_balance) == Decimal("100.00") + Decimal("0.01") * w * n
     assert values == list(range(1, w * n + 1)), "a counter value was written twice or never"
     gens = [e["generation"] for e in store.journal.scan().entries]

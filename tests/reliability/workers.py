@@ -28,13 +28,23 @@ def txn(path: str, n: int) -> dict:
 
     store = StateStore(path, writer="reliability-txn")
     _go()
-    wrote = []
-    for _ in range(n):
-        with store.transaction(reason="increment") as s:
-            s.total_trades += 1
-            s.current_balance = float(to_money(s.current_balance) + Decimal("0.01"))
-            wrote.append(s.total_trades)
-    return {"wrote": wrote}
+    from statetui.core.errors import StatetuiError
+
+    wrote: list[int] = []
+    errors: list[str] = []
+    done = 0
+    while done < n and len(errors) < 1000:
+        try:
+            with store.transaction(reason="increment") as s:
+                s.total_trades += 1
+                s.current_balance = float(to_money(s.current_balance) + Decimal("0.01"))
+                value = s.total_trades
+        except StatetuiError as exc:  # reported, and the increment is tried again
+            errors.append(f"{type(exc).__name__}: {exc}")
+            continue
+        wrote.append(value)
+        done += 1
+    return {"wrote": wrote, "errors": errors[:20], "error_count": len(errors)}
 
 
 def poll(path: str) -> dict:
