@@ -56,6 +56,9 @@ class FileOps:
     def fchown(self, fd: int, uid: int, gid: int) -> None:
         os.fchown(fd, uid, gid)
 
+    def lchown(self, path: str, uid: int, gid: int) -> None:
+        os.lchown(path, uid, gid)
+
     def fsync_dir(self, path: str) -> None:
         fd = self.open(path, os.O_RDONLY | O_CLOEXEC | getattr(os, "O_DIRECTORY", 0))
         try:

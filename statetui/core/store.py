@@ -332,7 +332,7 @@ class StateStore:
         for p in (self.lock_path, self.journal.path, self.backups.dir):
             try:
                 if os.lstat(p).st_uid == 0:  # ours, just created; never another user's file
-                    os.lchown(p, st.st_uid, st.st_gid)
+                    self.ops.lchown(str(p), st.st_uid, st.st_gid)
             except OSError:
                 pass
 
