@@ -1,10 +1,11 @@
 """Crash safety with a real `kill -9`: writers save in a loop and die at random moments.
 
-CI runs 500 kill points (about 10 s); STATETUI_LONG=1 runs 5,000. STATETUI_SEED replays
-a run. After every kill (see statetui.testing.crashloop.CrashChecker): the file loads and
-holds the last acknowledged generation or the one in flight, every leftover temp file is
-reported by stray_temp_files() and removed by the next save, and the journal's newest
-entry is the file's sha or the previous write's. The counts go to tests/.results/."""
+CI runs 500 kill points (about 10 s); STATETUI_LONG=1 runs 5,000. STATETUI_SEED reuses a
+run's sequence of kill delays. After every kill (statetui.testing.crashloop.CrashChecker):
+the file loads and holds the last acknowledged generation or the one in flight, every
+leftover temp file is reported by stray_temp_files() and removed by the next save, and the
+journal's newest entry is the file's write or an older one, never older than the last
+acknowledged write. The counts go to tests/.results/ and are printed with -s."""
 
 from __future__ import annotations
 

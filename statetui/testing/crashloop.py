@@ -10,7 +10,10 @@ SIGKILL itself, then asks the server to reap the writer and reads its acks.
 `CrashChecker` holds what must be true after every kill (reused by the reliability suite):
 the file loads; its generation is the last acknowledged one or the one in flight; every
 stray temp file is one `stray_temp_files()` reports, and the next acknowledged save
-removed it; the journal's newest entry is the file's sha or the previous write's.
+removed it; the journal's newest entry is the file's write, or an older one but never
+older than the last acknowledged write. (A kill between the replace and the journal
+append leaves the file one write ahead of the journal, so consecutive such kills leave it
+several ahead; the next journaled write flags the gap with `replaced_outside_write`.)
 
 Pipe protocol, one line each (all shorter than PIPE_BUF, so writes from the server and
 its writers never interleave):
