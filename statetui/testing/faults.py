@@ -37,7 +37,7 @@ LOCK_SUFFIX = ".lock"  # created by filelock, not through the seam; it never hol
 @dataclass
 class Op:
     index: int
-    kind: str  # open write fsync close replace rename link unlink mkdir fchmod fchown fsync_dir | mark external
+    kind: str  # open write fsync close replace rename link unlink mkdir fchmod fchown lchown fsync_dir | mark external
     path: str | None = None
     path2: str | None = None
     handle: int | None = None  # one per open(): fd numbers are reused, handles are not
@@ -170,6 +170,9 @@ class RecordingOps(FileOps):
 
     def fchown(self, fd: int, uid: int, gid: int) -> None:
         self._run(Op(0, "fchown", handle=self._handles.get(fd)), lambda: os.fchown(fd, uid, gid))
+
+    def lchown(self, path: str, uid: int, gid: int) -> None:
+        self._run(Op(0, "lchown", path=str(path)), lambda: os.lchown(path, uid, gid))
 
     def fsync_dir(self, path: str) -> None:
         # One operation here: its open/fsync/close are not separate crash points.
@@ -372,7 +375,7 @@ class CrashModel:
         elif k == "external":
             node = self.nodes[self._lookup(op.path)]
             node.data, node.synced = bytearray(op.data), bytes(op.data)
-        elif k in ("fchmod", "fchown"):
+        elif k in ("fchmod", "fchown", "lchown"):
             pass  # metadata: not modelled
         else:
             raise ModelError(f"unknown operation {k}")

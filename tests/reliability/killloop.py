@@ -6,7 +6,7 @@ writer per kill point. A writer loops on its operation and, around each call, wr
 the shared pipe (lines shorter than PIPE_BUF, so they never interleave):
 
     intent <pid> <fingerprint the file will have when the call returns>
-    ack <pid> <fingerprint>                       (after it returned)
+    ack <pid> <fingerprint> <seconds the call took>  (after it returned)
     error <pid> <message>                         (a typed error: a finding)
 
 The fingerprint is `total_trades|current_balance in cents`. The test sends SIGKILL, has
@@ -22,6 +22,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,19 @@ def _out(line: str) -> None:
     os.write(1, (line + "\n").encode())
 
 
+_t0 = 0.0
+
+
+def _intent(pid: int, fp: str) -> None:
+    global _t0
+    _out(f"intent {pid} {fp}")
+    _t0 = time.monotonic()
+
+
+def _ack(pid: int, fp: str) -> None:
+    _out(f"ack {pid} {fp} {time.monotonic() - _t0:.4f}")  # how long the call took: the test aims its kills
+
+
 # --- the writer (in the forked child) -------------------------------------------------------
 
 def writer(path: str, mode: str, args: list[str], chain: tuple[str, str] | None) -> None:
@@ -57,15 +71,15 @@ def writer(path: str, mode: str, args: list[str], chain: tuple[str, str] | None)
                 state.total_trades += 1
                 state.current_balance = float(to_money(state.current_balance) + CENT)
                 fp = fingerprint(state)
-                _out(f"intent {pid} {fp}")
+                _intent(pid, fp)
                 store.save(state, reason="killloop save")
-                _out(f"ack {pid} {fp}")
+                _ack(pid, fp)
         elif mode == "backup":
             while True:
                 fp = fingerprint(store.load())
-                _out(f"intent {pid} {fp}")
+                _intent(pid, fp)
                 store.backup(reason="killloop")
-                _out(f"ack {pid} {fp}")
+                _ack(pid, fp)
         elif mode == "restore":
             a, b = args
             fps = {}
@@ -73,9 +87,9 @@ def writer(path: str, mode: str, args: list[str], chain: tuple[str, str] | None)
                 fps[name] = fingerprint(store.parse(store.backups.read(store.backups.resolve(name))))
             while True:
                 target = a if fingerprint(store.load()) != fps[a] else b
-                _out(f"intent {pid} {fps[target]}")
+                _intent(pid, fps[target])
                 store.restore(target, reason="killloop restore")
-                _out(f"ack {pid} {fps[target]}")
+                _ack(pid, fps[target])
         elif mode == "reconcile":
             from statetui.core.config import PUSD, USDC_E, Config
             from statetui.repair.runner import apply_plan, plan_repair
@@ -91,12 +105,12 @@ def writer(path: str, mode: str, args: list[str], chain: tuple[str, str] | None)
                 set_erc20_balance(url, PUSD, wallet, int(new * 1_000_000))
                 set_erc20_balance(url, USDC_E, wallet, 0)
                 fp = f"{state.total_trades}|{new}"
-                _out(f"intent {pid} {fp}")
+                _intent(pid, fp)
                 plan = plan_repair("reconcile", cfg)
                 if not plan.can_apply:
                     raise StatetuiError(f"reconcile plan cannot apply: {plan.blocked or plan.evidence.get('mismatch')}")
                 apply_plan(plan, cfg, verify=False)
-                _out(f"ack {pid} {fp}")
+                _ack(pid, fp)
         else:
             raise ValueError(mode)
     except StatetuiError as exc:
@@ -162,6 +176,7 @@ class Round:
     intents: list[str] = field(default_factory=list)
     acks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
 
 
 class Server:
@@ -193,7 +208,11 @@ class Server:
             parts = line.split(" ", 2)
             if parts[0] in ("intent", "ack", "error"):
                 r = self.rounds.setdefault(int(parts[1]), Round(int(parts[1]), "?"))
-                getattr(r, parts[0] + "s").append(parts[2] if len(parts) > 2 else "")
+                rest = parts[2] if len(parts) > 2 else ""
+                if parts[0] == "ack":
+                    rest, _, took = rest.partition(" ")
+                    r.durations.append(float(took or 0))
+                getattr(r, parts[0] + "s").append(rest)
             if line.startswith(prefix):
                 return line.split()
 
