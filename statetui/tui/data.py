@@ -31,6 +31,27 @@ def store_for(config: Config):
     return StateStore(config.state, backup_dir=config.backup_dir, auto_backup_interval=None, writer="statetui-console")
 
 
+@dataclass(frozen=True)
+class DerivedView:
+    """statetui.core.model.Derived's figures, as a plain copy: a view must unpickle without
+    importing the core model (see statetui.tui.prefetch)."""
+
+    cash: Decimal | None
+    peak: Decimal | None
+    drawdown: Decimal | None
+    halt_threshold: Decimal
+    halt_distance: Decimal | None
+    at_or_past_halt: bool
+    position_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    severity: str
+    field: str
+    message: str
+
+
 @dataclass
 class StateView:
     path: str
@@ -45,8 +66,8 @@ class StateView:
     written_by_store: bool | None = None
     stray_temp_files: list[str] = field(default_factory=list)
     values: dict[str, Any] | None = None  # SHOWN_FIELDS; None when the file is unusable
-    derived: Any = None  # statetui.core.model.Derived
-    problems: list[Any] = field(default_factory=list)  # statetui.core.model.Problem
+    derived: DerivedView | None = None
+    problems: list[ProblemView] = field(default_factory=list)
     positions: int | None = None
     position_tokens: list[int] = field(default_factory=list)
     other_fields: int = 0
@@ -80,8 +101,10 @@ def gather_state(config: Config) -> StateView:
         view.error, view.error_kind = f"{config.state}: state file not found", "missing"
         return view
     view.values = {k: getattr(state, k) for k in SHOWN_FIELDS}
-    view.derived = derive(state, config.halt_threshold)
-    view.problems = sanity_problems(state, config.halt_threshold)
+    d = derive(state, config.halt_threshold)
+    view.derived = DerivedView(d.cash, d.peak, d.drawdown, d.halt_threshold, d.halt_distance, d.at_or_past_halt,
+                               d.position_value)
+    view.problems = [ProblemView(p.severity, p.field, p.message) for p in sanity_problems(state, config.halt_threshold)]
     pos = state.positions
     view.positions = len(pos) if isinstance(pos, (list, dict)) else None
     view.position_tokens = position_token_ids(pos)

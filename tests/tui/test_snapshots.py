@@ -59,6 +59,10 @@ def test_dashboard_file_corrupt(snap_compare):
         os.utime(path, (when, when))
         await wait_for(pilot, lambda: app.state_view.error_kind == "corrupt" and app.state_view.mtime == when,
                        "the truncated file on screen")
+        # The checks that read the file re-run a second after it changes: wait for them.
+        await wait_for(pilot, lambda: app.audit["state-file"].result.status.value != "PASS" and not app.audit_running,
+                       "the state-file check re-run")
+        await settle(pilot)
 
     assert snap_compare(app_for("dash-corrupt"), terminal_size=(80, 24), run_before=corrupt)
 

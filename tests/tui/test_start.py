@@ -27,24 +27,29 @@ def test_console_start_does_not_import_web3(jan16):
         import statetui.cli
         statetui.cli.build_parser()
         from statetui.core.config import Config
-        from statetui.tui.app import StateTuiApp
+        from statetui.tui import prefetch
 
         async def main():
-            app = StateTuiApp(Config(state={str(jan16.state)!r}, pid_file={str(jan16.pid_file)!r}))
+            # As run_app does: the first views are read in a thread while Textual is imported.
+            cfg = Config(state={str(jan16.state)!r}, pid_file={str(jan16.pid_file)!r})
+            early = prefetch.start(cfg)
+            from statetui.tui.app import StateTuiApp
+            app = StateTuiApp(cfg, prefetched=early)
             async with app.run_test(size=(80, 24)) as pilot:
                 while not (app.state_view and app.lock_view and app.backups_view and app.history_view
                            and app.audit and not app.audit_running):
                     await pilot.pause(0.05)
                 cash = app.screen.query_one("BalancesPanel").render().plain
+                used = not app._prefetched  # every prefetched view was taken
             print(json.dumps({{"web3": sorted(m for m in sys.modules if m == "web3" or m.startswith("web3.")),
-                               "cash": "cash 200.97" in cash}}))
+                               "cash": "cash 200.97" in cash, "prefetch used": used}}))
 
         asyncio.run(main())
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result == {"web3": [], "cash": True}
+    assert result == {"web3": [], "cash": True, "prefetch used": True}
 
 
 def big_state(path, megabytes: float = 10.0) -> dict:
@@ -53,7 +58,7 @@ def big_state(path, megabytes: float = 10.0) -> dict:
            "avg_price": 0.43, "current_price": 0.51, "opened_at": "2026-01-15T10:00:00Z"}
     one = len(json.dumps(pos, indent=2)) + 8
     n = int(megabytes * 1e6 / one)
-    doc = {"current_balance": 200.97, "peak_balance": 386.97, "mode": "normal", "halted": False,
+    doc = {"current_balance": 200.97, "peak_balance": 250.0, "mode": "normal", "halted": False,
            "positions": [dict(pos, token_id=str(10**69 + i)) for i in range(n)]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2))

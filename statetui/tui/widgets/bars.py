@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from textual.content import Content
 from textual.widget import Widget
 
@@ -56,7 +58,11 @@ class AlertBanner(Widget):
         if view is None or view.ok:
             return Content("")
         kind = (view.error_kind or "error").upper()
-        head = row(Content.styled(f"STATE FILE {kind}", "$error bold"), " ", view.error or "")
+        message = view.error or ""
+        full = os.path.abspath(app.config.state)
+        if message.startswith(full + ": "):  # the top bar names the file already
+            message = message[len(full) + 2:]
+        head = row(Content.styled(f"STATE FILE {kind}", "$error bold"), ": ", message)
         good = app.last_good
         since = (f"last good values from {fmt.utc_time(good.mtime, with_date=False)} shown dimmed"
                  if good is not None else "no good values seen yet")

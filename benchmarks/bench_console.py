@@ -1,0 +1,357 @@
+"""Console benchmarks: the real `statetui` process in a pseudo-terminal, as over SSH.
+
+    python3 benchmarks/bench_console.py [--runs 7] [--updates 50]
+
+1. Start: process start -> first complete dashboard paint (balances, lock, file,
+   backups and journal panels filled), median of --runs; then -> the local audit shown.
+   Baseline in the same run: a minimal Textual app painting one word in the same pty.
+   Also checks, with -X importtime, that web3 is not imported.
+2. Live: an external atomic replace (temp file + os.replace from this process) -> the
+   new cash value rendered, over --updates replaces: median, p95, max. Baseline: how
+   long watchfiles (debounce 50 ms, step 10 ms) alone takes to report the same replace.
+3. Memory: resident memory of the console on a 10 MB state, after the dashboard and the
+   local audit (which read the file again) are done: VmRSS and peak VmHWM. Baseline: the
+   console on the small state. Also the longest event-loop stall while the 10 MB file
+   loads (an in-process timer every 10 ms; how late it fired).
+
+Targets (issue 5): start median <= 400 ms; replace p95 <= 100 ms; RSS <= 150 MB.
+Prints figures; exits 1 when a target is missed or web3 was imported."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]")
+SIZE = (80, 24)
+READY = (b"cash 200.97", b"no pid file", b"all verify", b"via the store", b"peak ")
+TARGET_START_MS, TARGET_P95_MS, TARGET_RSS_MB = 400.0, 100.0, 150.0
+
+
+class Pty:
+    """A child process on a pseudo-terminal of SIZE, its output collected as plain text."""
+
+    live: list["Pty"] = []
+
+    @classmethod
+    def kill_all(cls) -> None:
+        """Children left running by a failed measurement: killed by pid, one by one."""
+        for p in cls.live:
+            try:
+                os.kill(p.pid, signal.SIGKILL)
+                os.waitpid(p.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        cls.live.clear()
+
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None):
+        self.t0 = time.perf_counter()
+        pid, fd = os.forkpty()
+        if pid == 0:  # the child: set the terminal size, then become the program
+            try:
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+                os.execvpe(argv[0], argv, {**os.environ, **(env or {})})
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        Pty.live.append(self)
+        self.raw = bytearray()
+        self.text = bytearray()
+
+    def pump(self, timeout: float) -> bool:
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return False
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        self.raw += chunk
+        self.text += ANSI.sub(b"", chunk)
+        return True
+
+    def wait_for(self, needles: tuple[bytes, ...], start: int = 0, timeout: float = 30.0) -> float:
+        """perf_counter time when every needle has appeared in the text after `start`."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            tail = bytes(self.text[start:])
+            if all(n in tail for n in needles):
+                return time.perf_counter()
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"waited {timeout}s for {needles}; last output: {tail[-400:]!r}")
+            self.pump(0.05)
+
+    def send(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def rss(self) -> tuple[float, float]:
+        fields = {}
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+    def quit(self, key: bytes = b"q", timeout: float = 10.0) -> int:
+        self.send(key)
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            self.pump(0.05)
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                while self.pump(0.01):
+                    pass
+                os.close(self.fd)
+                Pty.live.remove(self)
+                return os.waitstatus_to_exitcode(status)
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        Pty.live.remove(self)
+        raise TimeoutError("the console did not exit on q")
+
+
+def console(state: Path, pid_file: Path, *extra: str) -> list[str]:
+    return [sys.executable, *extra, "-m", "statetui", "--state", str(state), "--pid-file", str(pid_file)]
+
+
+BASELINE_APP = """
+from textual.app import App
+from textual.widgets import Static
+class A(App):
+    def compose(self):
+        yield Static("baseline-ready")
+    def on_key(self, event):
+        self.exit()
+A().run()
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+def bench_start(sandbox: Path, runs: int) -> dict:
+    from statetui.testing import scenarios
+
+    sc = scenarios.jan16(sandbox / "start")
+    first, audit, base, clean = [], [], [], True
+    for _ in range(runs):
+        p = Pty(console(sc.state, sandbox / "bot.pid"))
+        t_paint = p.wait_for(READY)
+        t_audit = p.wait_for((b"FAIL peak-drawdown", b"PASS state-file"))
+        first.append((t_paint - p.t0) * 1000)
+        audit.append((t_audit - p.t0) * 1000)
+        code = p.quit()
+        clean = clean and code == 0 and b"\x1b[?1049l" in p.raw  # left the alternate screen
+        b = Pty([sys.executable, "-c", BASELINE_APP])
+        base.append((b.wait_for((b"baseline-ready",)) - b.t0) * 1000)
+        b.quit(b"x")
+    p = Pty(console(sc.state, sandbox / "bot.pid", "-X", "importtime"))
+    p.wait_for(READY)
+    p.wait_for((b"FAIL peak-drawdown",))
+    p.quit()
+    imported = sorted({m.decode() for m in re.findall(rb"\|\s+(web3(?:\.\w+)*)\s*$", bytes(p.text), re.M)})
+    return {"first_paint_ms": first, "audit_shown_ms": audit, "baseline_ms": base, "clean_exit": clean,
+            "web3_modules": imported}
+
+
+async def watch_latency(path: Path, updates: int) -> list[float]:
+    """watchfiles alone: the floor under the console's replace -> render latency."""
+    from watchfiles import awatch
+
+    stop = asyncio.Event()
+    seen: asyncio.Queue = asyncio.Queue()
+
+    async def watcher() -> None:
+        async for changes in awatch(path.parent, debounce=50, step=10, recursive=False, stop_event=stop,
+                                    watch_filter=lambda _c, p: Path(p) == path):
+            seen.put_nowait(time.perf_counter())
+
+    task = asyncio.create_task(watcher())
+    await asyncio.sleep(0.3)
+    out = []
+    doc = json.loads(path.read_bytes())
+    for i in range(updates):
+        doc["current_balance"] = 500 + i / 100
+        t0 = replace(path, doc)
+        out.append((await asyncio.wait_for(seen.get(), 5) - t0) * 1000)
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    return out
+
+
+def replace(path: Path, doc: dict) -> float:
+    tmp = path.with_name(path.name + ".bench-tmp")
+    with open(tmp, "wb") as f:
+        f.write(json.dumps(doc, indent=2).encode())
+        f.flush()
+        os.fsync(f.fileno())
+    t0 = time.perf_counter()
+    os.replace(tmp, path)
+    return t0
+
+
+def bench_live(sandbox: Path, updates: int) -> dict:
+    from statetui.testing import scenarios
+
+    sc = scenarios.healthy(sandbox / "live")
+    p = Pty(console(sc.state, sandbox / "bot.pid"))
+    p.wait_for(READY[1:])
+    time.sleep(1.0)  # let the first audit finish
+    doc = json.loads(sc.state.read_bytes())
+    lat = []
+    for i in range(updates):
+        cash = 300 + i + 0.37
+        doc["current_balance"] = cash
+        start = len(p.text)
+        t0 = replace(sc.state, doc)
+        lat.append((p.wait_for((f"cash {cash:.2f}".encode(),), start=start, timeout=10) - t0) * 1000)
+        time.sleep(0.1)
+    p.quit()
+    base = asyncio.run(watch_latency(sc.state, updates))
+    return {"replace_ms": lat, "watch_only_ms": base}
+
+
+def big_state(path: Path, megabytes: float = 10.0) -> int:
+    from tests.tui.test_start import big_state as make
+
+    doc = make(path, megabytes)
+    return len(doc["positions"])
+
+
+def bench_memory(sandbox: Path) -> dict:
+    from statetui.testing import scenarios
+
+    small = scenarios.jan16(sandbox / "small")
+    p = Pty(console(small.state, sandbox / "bot.pid"))
+    p.wait_for(READY)
+    p.wait_for((b"FAIL peak-drawdown",))
+    time.sleep(0.5)
+    small_rss = p.rss()
+    p.quit()
+
+    big = sandbox / "big" / "state" / "trading_state.json"
+    n = big_state(big)
+    size_mb = big.stat().st_size / 1e6
+    p = Pty(console(big, sandbox / "bot.pid"))
+    p.wait_for((b"cash 200.97", f"positions {n}".encode()), timeout=60)
+    p.wait_for((b"PASS state-file",), timeout=120)
+    time.sleep(1.0)
+    big_rss = p.rss()
+    p.quit()
+    stall = asyncio.run(max_stall(big))
+    return {"small_rss_mb": small_rss, "big_rss_mb": big_rss, "big_size_mb": size_mb, "positions": n,
+            "max_stall_ms": stall}
+
+
+async def max_stall(state: Path) -> float:
+    """The longest the event loop was late while the 10 MB file loaded and was checked."""
+    from statetui.core.config import Config
+    from statetui.tui.app import StateTuiApp
+
+    app = StateTuiApp(Config(state=state, pid_file=state.parent / "bot.pid"))
+    late: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        late.append((now - last[0]) * 1000 - 10)
+        last[0] = now
+
+    async with app.run_test(size=SIZE) as pilot:
+        last[0] = time.perf_counter()
+        app.set_interval(0.01, tick)
+        while not (app.state_view and app.audit and not app.audit_running):
+            await pilot.pause(0.05)
+    return max(late) if late else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="console benchmarks (see the module docstring)")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--updates", type=int, default=50)
+    parser.add_argument("--only", choices=("start", "live", "memory"), help="run one part")
+    args = parser.parse_args()
+    os.environ.update({"TERM": "xterm-256color", "PYTHONDONTWRITEBYTECODE": ""})
+    os.environ.pop("PYTHONDONTWRITEBYTECODE")  # users' installs have .pyc files; let ours be written too
+    for key in [k for k in os.environ if k.startswith("STATETUI_") or k == "NO_COLOR"]:
+        os.environ.pop(key)
+    sandbox = Path(tempfile.mkdtemp(prefix="statetui-bench-console-"))
+    ok = True
+    try:
+        # Warm the .pyc caches once so every run measures the same thing.
+        from statetui.testing import scenarios
+        warm = scenarios.healthy(sandbox / "warm")
+        p = Pty(console(warm.state, sandbox / "bot.pid"))
+        p.wait_for(READY[1:])
+        p.quit()
+
+        if args.only in (None, "start"):
+            ok &= part_start(sandbox, args.runs)
+        if args.only in (None, "live"):
+            ok &= part_live(sandbox, args.updates)
+        if args.only in (None, "memory"):
+            ok &= part_memory(sandbox)
+    finally:
+        Pty.kill_all()
+        shutil.rmtree(sandbox, ignore_errors=True)
+    print("all targets met" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+def part_start(sandbox: Path, runs: int) -> bool:
+    s = bench_start(sandbox, runs)
+    med, base = statistics.median(s["first_paint_ms"]), statistics.median(s["baseline_ms"])
+    print(f"start -> first complete dashboard paint: median {med:.0f} ms over {runs} runs "
+          f"(min {min(s['first_paint_ms']):.0f}, max {max(s['first_paint_ms']):.0f}); target <= {TARGET_START_MS:.0f} ms")
+    print(f"  baseline (a one-word Textual app in the same pty): median {base:.0f} ms; console/baseline {med / base:.2f}x")
+    print(f"  local audit on screen: median {statistics.median(s['audit_shown_ms']):.0f} ms")
+    print(f"  web3 imported: {s['web3_modules'] or 'no'}; clean exit (code 0, alternate screen left): {s['clean_exit']}")
+    return med <= TARGET_START_MS and not s["web3_modules"] and s["clean_exit"]
+
+
+def part_live(sandbox: Path, updates: int) -> bool:
+    live = bench_live(sandbox, updates)
+    lat, floor = live["replace_ms"], live["watch_only_ms"]
+    p95 = pct(lat, 0.95)
+    print(f"external atomic replace -> new value rendered, {updates} updates: median {statistics.median(lat):.1f} ms, "
+          f"p95 {p95:.1f} ms, max {max(lat):.1f} ms; target p95 <= {TARGET_P95_MS:.0f} ms")
+    print(f"  baseline (watchfiles alone sees the replace): median {statistics.median(floor):.1f} ms, "
+          f"p95 {pct(floor, 0.95):.1f} ms; console p95/watch p95 {p95 / pct(floor, 0.95):.2f}x")
+    return p95 <= TARGET_P95_MS
+
+
+def part_memory(sandbox: Path) -> bool:
+    mem = bench_memory(sandbox)
+    rss, hwm = mem["big_rss_mb"]
+    print(f"resident memory, {mem['big_size_mb']:.1f} MB state ({mem['positions']} positions), after dashboard and audit: "
+          f"RSS {rss:.0f} MB, peak {hwm:.0f} MB; target <= {TARGET_RSS_MB:.0f} MB")
+    print(f"  baseline (the 1 KB Jan 16 state): RSS {mem['small_rss_mb'][0]:.0f} MB, peak {mem['small_rss_mb'][1]:.0f} MB; "
+          f"peak ratio {hwm / mem['small_rss_mb'][1]:.2f}x")
+    print(f"  longest event-loop stall while the 10 MB file loads and is audited: {mem['max_stall_ms']:.0f} ms")
+    return hwm <= TARGET_RSS_MB
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

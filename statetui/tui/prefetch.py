@@ -1,0 +1,102 @@
+"""Read the state before Textual is imported, on the other core.
+
+Importing Textual (~170 ms) and the core's pydantic model (~150 ms) are both CPU work,
+and threads take turns on the GIL: in a thread the two cost their sum. So run_app forks
+a short-lived helper process, before any thread exists, that imports the core and
+gathers the dashboard's first views while this process imports Textual; the views come
+back pickled over a pipe as plain dataclasses (statetui.tui.data), so unpickling them
+does not import pydantic either. A 10 MB state is parsed in the helper, not here.
+
+Where fork is unavailable or fails, a thread does the same (slower, same result). The
+app falls back to reading in-process if the helper dies or says nothing. No Textual."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable
+
+from statetui.core.config import Config
+
+KINDS = ("state", "lock", "history", "backups")  # the order the dashboard needs them
+
+
+def _jobs() -> list[tuple[str, Callable[[Config], Any]]]:
+    from statetui.tui import data
+
+    return [("state", data.gather_state), ("lock", data.gather_lock),
+            ("history", data.gather_history), ("backups", data.gather_backups)]
+
+
+def start(config: Config) -> dict[str, Future]:
+    """kind -> Future of its first view."""
+    futures: dict[str, Future] = {kind: Future() for kind in KINDS}
+    if hasattr(os, "fork") and threading.active_count() == 1:
+        try:
+            _fork(config, futures)
+            return futures
+        except OSError:
+            pass
+    _thread(config, futures)
+    return futures
+
+
+def _thread(config: Config, futures: dict[str, Future]) -> None:
+    def run() -> None:
+        for kind, fn in _jobs():
+            try:
+                futures[kind].set_result(fn(config))
+            except BaseException as exc:  # the app reads again in-process
+                futures[kind].set_exception(exc)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="statetui-prefetch")
+    pool.submit(run)
+    pool.shutdown(wait=False)
+
+
+def _fork(config: Config, futures: dict[str, Future]) -> None:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the helper: gather, send, exit at once (no cleanup of the parent's state)
+        code = 0
+        try:
+            os.close(r)
+            with os.fdopen(w, "wb") as out:
+                for kind, fn in _jobs():
+                    try:
+                        item = (kind, True, fn(config))
+                    except BaseException as exc:
+                        item = (kind, False, f"{type(exc).__name__}: {exc}")
+                    pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.flush()
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+
+    def read() -> None:
+        try:
+            with os.fdopen(r, "rb") as src:
+                while True:
+                    try:
+                        kind, ok, value = pickle.load(src)
+                    except EOFError:
+                        break
+                    if ok:
+                        futures[kind].set_result(value)
+                    else:
+                        futures[kind].set_exception(RuntimeError(f"prefetch helper: {value}"))
+        except Exception as exc:  # a broken pipe or an unpicklable view: read in-process instead
+            for f in futures.values():
+                if not f.done():
+                    f.set_exception(RuntimeError(f"prefetch helper: {exc}"))
+        finally:
+            for f in futures.values():
+                if not f.done():
+                    f.set_exception(RuntimeError("prefetch helper ended without an answer"))
+            os.waitpid(pid, 0)  # reap it: no zombie for the life of the console
+
+    threading.Thread(target=read, name="statetui-prefetch", daemon=True).start()
