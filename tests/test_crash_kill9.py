@@ -83,8 +83,9 @@ def test_kill9_at_random_points_never_loses_or_corrupts(tmp_path):
     t = checker.tally
     assert t.kills == KILLS
     assert t.last_acked + t.in_flight == KILLS
-    # The random kill points must actually land mid-save, or this test proves nothing.
-    assert t.in_flight > 0 and t.acks > KILLS
+    # The random kill points must actually land mid-save, or this test proves nothing. (How
+    # many saves complete before a kill depends on the machine's load: only ask for some.)
+    assert t.in_flight > 0 and t.journal_ahead_of_file > 0 and t.acks >= KILLS // 10
 
     figures = {**t.as_dict(), "seed": seed, "failures": 0, "seconds": round(elapsed, 1),
                "final_generation": getattr(state, GEN_FIELD),

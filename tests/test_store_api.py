@@ -218,4 +218,56 @@ def test_journal_survives_a_torn_last_line(tmp_path):
     with store.transaction(reason="next") as s:
         s.total_trades = 9
     scan = store.journal.scan()
-    assert [e["generation"] for e in scan.entries] == [1, 2] and scan.bad_lines == 1
+    assert [e["generation"] for e in scan.entries] == [1, 2] and scan.bad_lines == 0
+    assert b'"sha\n' not in store.journal.path.read_bytes()  # the torn fragment was cut off
+
+
+class CrashAtReplace(Exception):
+    pass
+
+
+def test_write_ahead_entry_of_a_write_that_never_landed(tmp_path):
+    """A crash between the journal append and the replace: the entry is there, the file is
+    not; the store still knows the file is its own write, and history ignores the ghost."""
+    from statetui.core.fsio import FileOps
+    from statetui.core.history import journal_series
+
+    class Crash(FileOps):
+        def replace(self, src, dst):
+            raise CrashAtReplace()  # not an OSError: no abort marker, as after kill -9
+
+    store = make(tmp_path)
+    with store.transaction(reason="landed") as s:
+        s.current_balance = 50.0
+    crashing = StateStore(store.path, auto_backup_interval=None, ops=Crash())
+    with pytest.raises(CrashAtReplace):
+        with crashing.transaction(reason="ghost") as s:
+            s.current_balance = 999.0
+    for tmp in store.stray_temp_files():
+        (store.path.parent / tmp).unlink()
+    assert json.loads(store.path.read_text())["current_balance"] == 50.0
+    assert store.journal.last()["reason"] == "ghost"
+    status = store.status()
+    assert status.written_by_store is True and status.generation == 2 and status.last_entry["reason"] == "landed"
+    assert [p.value for p in journal_series(store.journal, "current_balance")] == [0, 50]
+    with store.transaction(reason="after") as s:
+        s.total_trades = 1
+    last = store.journal.last()
+    assert last["generation"] == 4 and "replaced_outside_write" not in last
+
+
+def test_a_failed_replace_leaves_an_aborted_marker(tmp_path):
+    from statetui.core.errors import StateSaveError
+    from statetui.core.fsio import FileOps
+
+    class Full(FileOps):
+        def replace(self, src, dst):
+            raise OSError(28, "No space left on device")
+
+    store = make(tmp_path)
+    with pytest.raises(StateSaveError, match="previous file is intact"):
+        with StateStore(store.path, auto_backup_interval=None, ops=Full()).transaction(reason="x") as s:
+            s.current_balance = 5.0
+    tail = store.journal.tail(2)
+    assert tail[0]["reason"] == "x" and tail[1] == {**tail[1], "generation": 2, "aborted": True}
+    assert store.status().written_by_store is True and store.status().generation == 1

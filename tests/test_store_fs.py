@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from statetui.core.journal import landed
+
 from statetui.core.errors import BackupError, NotRegularFileError, StatePermissionError, StateSaveError
 from statetui.core.fsio import FileOps, is_temp_of
 from statetui.core.store import StateStore
@@ -363,9 +365,17 @@ def test_root_save_of_a_bot_owned_state_leaves_the_bot_able_to_save(shared_dir):
     assert got == {"ok": True}, got
 
 
+def sha(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 # --- failed fsync and other I/O errors, through the FileOps seam ---------------------------
 
-@pytest.mark.parametrize("nth,which", [(1, "temp file"), (2, "directory"), (3, "journal")])
+# The journal is written ahead of the file: fsync #1 is the journal's, #2 the temp file's,
+# #3 the directory's.
+@pytest.mark.parametrize("nth,which", [(1, "journal"), (2, "temp file"), (3, "directory")])
 def test_failed_fsync_fails_the_save_and_is_never_retried(live, nth, which):
     store, path, _ = live
     state = changed_state(store)
@@ -380,12 +390,16 @@ def test_failed_fsync_fails_the_save_and_is_never_retried(live, nth, which):
     entries = store.journal.scan().entries
     if which == "temp file":
         assert "previous file is intact" in msg
-        assert path.read_bytes() == before_state and len(entries) == before_entries
+        assert path.read_bytes() == before_state
+        assert len(entries) == before_entries + 2 and entries[-1]["aborted"]  # entry, then its abort marker
     elif which == "directory":
         assert "durability unknown" in msg  # replaced, journaled, but not known durable
         assert path.read_bytes() != before_state and len(entries) == before_entries + 1
     else:
-        assert "journal" in msg and path.read_bytes() != before_state
+        assert "journal" in msg and "previous file is intact" in msg and path.read_bytes() == before_state
+        # The unsynced line may be visible; it never counts as a write that landed.
+        assert len(landed(entries, sha(path))) == before_entries
+    assert store.status().written_by_store is True
     # Starting again from memory with working fsyncs succeeds, and the journal stays a chain.
     again = StateStore(path)
     state.total_trades += 1
@@ -402,5 +416,5 @@ def test_io_error_before_the_replace_keeps_the_old_file(live, op, err):
     ops = FaultyOps(fail_op=op, fail_nth=1, err=err)
     with pytest.raises(StateSaveError, match="previous file is intact"):
         StateStore(path, ops=ops, auto_backup_interval=None).save(changed_state(store), reason=f"{op} fails")
-    assert path.read_bytes() == before and len(store.journal.scan().entries) == entries
+    assert path.read_bytes() == before and len(landed(store.journal.scan().entries, sha(path))) == entries
     assert temps(path.parent) == [] and ops.open_descriptors() == []

@@ -47,6 +47,9 @@ class FileOps:
     def unlink(self, path: str) -> None:
         os.unlink(path)
 
+    def ftruncate(self, fd: int, size: int) -> None:
+        os.ftruncate(fd, size)
+
     def mkdir(self, path: str, mode: int = 0o777) -> None:
         os.mkdir(path, mode)
 

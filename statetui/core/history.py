@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from statetui.core.backups import Backups
-from statetui.core.journal import Journal
+from statetui.core.journal import Journal, landed
 from statetui.core.money import to_money
 
 
@@ -40,7 +40,7 @@ def _number(value: Any) -> Decimal | None:
 def journal_series(journal: Journal, field: str, entries: list[dict[str, Any]] | None = None) -> list[Point]:
     """Every value `field` took in writes through the store, oldest first."""
     points = []
-    for e in entries if entries is not None else journal.scan().entries:
+    for e in landed(entries if entries is not None else journal.scan().entries, journal.state_sha()):
         change = e.get("changes", {}).get(field)
         ts = _ts(e)
         if change and ts is not None:

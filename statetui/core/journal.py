@@ -5,6 +5,12 @@ written, pid, writer, reason and the top-level fields that changed (old -> new).
 the audit's "log peak_balance updates with reason", the console's history, and how
 statetui tells whether the file on disk was last written through the store.
 
+The entry is written ahead of the file (appended and fsync'd before the replace), so a
+crash can leave the newest entry describing a write that never landed, never a landed
+write without its entry. `landed()` tells them apart: an entry landed when the file (or
+the next entry's prev_sha256) holds its sha256. A write that failed cleanly is followed
+by an `aborted` marker with the same generation.
+
 A crash mid-append can leave a torn last line: readers skip it, and the next append
 starts on a fresh line."""
 
@@ -34,9 +40,10 @@ class JournalScan:
 
 
 class Journal:
-    def __init__(self, path: Path, ops: FileOps = REAL_OPS):
+    def __init__(self, path: Path, ops: FileOps = REAL_OPS, state_path: Path | None = None):
         self.path = Path(path)
         self.ops = ops
+        self.state_path = state_path  # the file it journals: tells whether the newest write landed
         # The newest entry and the (device, inode, size, mtime) the file had with it. The
         # journal only grows, so an unchanged stat means an unchanged tail: a save then
         # costs one lstat here instead of reading and parsing the last 64 KB.
@@ -62,7 +69,9 @@ class Journal:
             if not stat.S_ISREG(st.st_mode):
                 raise NotRegularFileError(f"{self.path}: journal is not a regular file; refusing", str(self.path))
             if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
-                line = b"\n" + line  # close a torn line left by a crash
+                # A writer killed mid-append left a torn line. Appends happen under the store's
+                # lock, so nobody is still writing it: cut it off and keep the journal clean.
+                self.ops.ftruncate(fd, _last_line_end(fd, st.st_size))
             write_all(self.ops, fd, line)
             self.ops.fsync(fd)
             st = os.fstat(fd)
@@ -73,6 +82,41 @@ class Journal:
             # A new file's name is durable only once its folder is synced: without this, a
             # power loss could take back the journal and with it an acknowledged entry.
             self.ops.fsync_dir(str(self.path.parent))
+
+    def state_sha(self) -> str | None:
+        if self.state_path is None:
+            return None
+        try:
+            import hashlib
+
+            with open(self.state_path, "rb") as f:
+                return hashlib.sha256(f.read()).hexdigest()
+        except OSError:
+            return None
+
+    def tail(self, n: int = 3) -> list[dict[str, Any]]:
+        """The newest `n` complete entries, oldest first (reads only the end of the file)."""
+        try:
+            refuse_non_regular(self.path, "journal")
+            with open(self.path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(max(0, size - TAIL_BYTES))
+                data = f.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except PermissionError:
+            raise StatePermissionError(f"{self.path}: permission denied reading the journal", str(self.path)) from None
+        found: list[dict[str, Any]] = []
+        for line in reversed(data.split(b"\n")):
+            entry = _parse_line(line)
+            if entry is not None:
+                found.append(entry)
+                if len(found) == n:
+                    break
+        if len(found) < n and size > TAIL_BYTES:
+            return self.scan(limit=n).entries
+        return found[::-1]
 
     def last(self) -> dict[str, Any] | None:
         """The newest complete entry (reads only the tail)."""
@@ -127,6 +171,50 @@ class Journal:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.scan().entries)
+
+
+def _last_line_end(fd: int, size: int) -> int:
+    """Offset just past the last newline before `size` (0 if there is none)."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - 65536)
+        chunk = os.pread(fd, pos - start, start)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            return start + i + 1
+        pos = start
+    return 0
+
+
+def landed(entries: list[dict[str, Any]], file_sha: str | None = None) -> list[dict[str, Any]]:
+    """The entries whose write reached the file, oldest first. Dropped: aborted writes, and
+    writes a crash stopped before their replace (the next write replaced the same file they
+    meant to replace; or, for the newest, the file still holds what it meant to replace)."""
+    aborted = {e["generation"] for e in entries if e.get("aborted")}
+    writes = [e for e in entries if not e.get("aborted") and e["generation"] not in aborted]
+    out = []
+    for i, e in enumerate(writes):
+        target, before = e.get("sha256"), e.get("prev_sha256")
+        nxt = writes[i + 1] if i + 1 < len(writes) else None
+        replaced = nxt.get("prev_sha256") if nxt is not None else file_sha
+        if replaced is not None and target != before and replaced != target and replaced == before:
+            continue
+        out.append(e)
+    return out
+
+
+def writer_of(entries: list[dict[str, Any]], file_sha: str) -> dict[str, Any] | None:
+    """The entry that wrote the file holding `file_sha`: walking back from the newest, skip
+    aborted markers and writes a crash stopped before their replace (they meant to replace
+    this very file); the first other entry must be it, or the file was written outside."""
+    for e in reversed(entries):
+        if e.get("aborted"):
+            continue
+        if e.get("sha256") == file_sha:
+            return e
+        if e.get("prev_sha256") != file_sha:
+            return None
+    return None
 
 
 def _parse_line(line: bytes) -> dict[str, Any] | None:

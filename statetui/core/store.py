@@ -47,7 +47,7 @@ from statetui.core.fsio import (
     read_regular,
     refuse_non_regular,
 )
-from statetui.core.journal import Journal, journal_path_for
+from statetui.core.journal import Journal, journal_path_for, landed, writer_of
 from statetui.core.jsondoc import DEFAULT_FORMAT, detect_format, parse_document, strict_equal
 from statetui.core.model import Origin, TradingState, changed_fields, check_writable, serialize
 
@@ -135,7 +135,7 @@ class StateStore:
         self.path = Path(os.path.abspath(path))
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.ops = ops
-        self.journal = Journal(journal_path_for(self.path), ops)
+        self.journal = Journal(journal_path_for(self.path), ops, state_path=self.path)
         self.backups = Backups(self.path, Path(os.path.abspath(backup_dir)) if backup_dir else None, ops)
         self.lock_timeout = lock_timeout
         self.auto_backup_interval = auto_backup_interval
@@ -236,16 +236,17 @@ class StateStore:
                 raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it (use restore or a repair)", str(self.path))
             last = self._journal_tail()
             self._ensure_parent()
+            result = self._journal(data, None, changed_fields(None, doc), reason, None, None, None, last)  # write-ahead
             try:
                 durable_replace(self.path, data, self.ops, mode=default_file_mode(), exclusive=True)
-            except FileExistsError:
-                raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it", str(self.path)) from None
             except DirSyncError as exc:
-                self._journal(data, None, changed_fields(None, doc), reason, None, None, None, last)  # the file is there
                 raise StateSaveError(f"{self.path}: written, but {exc.strerror}: durability unknown", str(self.path)) from None
             except OSError as exc:
+                self._abort(result.generation, reason, exc)
+                if isinstance(exc, FileExistsError):
+                    raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it", str(self.path)) from None
                 raise StateSaveError(f"{self.path}: cannot create state file: {exc.strerror or exc}", str(self.path)) from None
-            return self._journal(data, None, changed_fields(None, doc), reason, None, None, None, last)
+            return result
 
     def _ensure_parent(self) -> None:
         try:
@@ -295,20 +296,32 @@ class StateStore:
             self._ensure_parent()
         mode = (st.st_mode & 0o7777) if st else default_file_mode()
         owner = (st.st_uid, st.st_gid) if st else None
+        changes = changed_fields(old_doc, doc)
+        # Write-ahead: the entry is durable before the file changes, so a crash can leave an
+        # entry whose write never landed (journal.landed() tells), never an unjournaled write.
+        result = self._journal(data, old_raw, changes, reason, backup_info, evidence, base_sha, last)
         try:
             durable_replace(self.path, data, self.ops, mode=mode, owner=owner)
         except DirSyncError as exc:
-            self._journal(data, old_raw, changed_fields(old_doc, doc), reason, backup_info, evidence, base_sha, last)
             raise StateSaveError(f"{path}: written, but {exc.strerror}: durability unknown", path) from None
-        except NotRegularFileError:
-            raise
-        except OSError as exc:
+        except (OSError, NotRegularFileError) as exc:
+            self._abort(result.generation, reason, exc)
+            if isinstance(exc, NotRegularFileError):
+                raise
             raise StateSaveError(f"{path}: save failed ({exc.strerror or exc}); the previous file is intact", path) from None
         self._written = (data, doc)
-        result = self._journal(data, old_raw, changed_fields(old_doc, doc), reason, backup_info, evidence, base_sha, last)
         result.removed_temp_files = removed
         self._hand_back(st)
         return result
+
+    def _abort(self, generation: int | None, reason: str, exc: BaseException) -> None:
+        """Mark a journaled write that did not happen (best effort: a failing disk may refuse
+        this too, and landed() still tells from the file's sha)."""
+        try:
+            self.journal.append({"ts": utc_now_iso(), "generation": generation, "aborted": True,
+                                 "pid": os.getpid(), "reason": reason, "error": str(exc)[:200]})
+        except (OSError, StatetuiError):
+            pass
 
     def _journal_tail(self) -> dict[str, Any] | None:
         """The journal's newest entry, read before anything is written: a journal that is a
@@ -355,7 +368,7 @@ class StateStore:
             "reason": reason,
             "changes": {k: [_journal_value(a), _journal_value(b)] for k, (a, b) in changes.items()},
         }
-        if last is not None and prev is not None and last.get("sha256") != prev:
+        if last is not None and prev is not None and prev not in (last.get("sha256"), last.get("prev_sha256")):
             entry["replaced_outside_write"] = True  # the file had been written by someone else
         if base_sha is not None and prev is not None and base_sha != prev:
             entry["stale_base"] = True  # saved over a change made after this state was loaded
@@ -366,7 +379,7 @@ class StateStore:
         try:
             self.journal.append(entry)
         except (OSError, StatetuiError) as exc:
-            raise StateSaveError(f"{self.journal.path}: state written, but the journal append failed: {exc}", str(self.journal.path)) from None
+            raise StateSaveError(f"{self.journal.path}: journal append failed ({exc}); nothing was written, the previous file is intact", str(self.journal.path)) from None
         return SaveResult(True, generation, sha, changes, backup)
 
     def _auto_backup_due(self) -> bool:
@@ -471,11 +484,9 @@ class StateStore:
         """What is on disk now, and whether the last write came through the store."""
         fs = FileStatus(self.path, exists=os.path.lexists(self.path))
         try:
-            last = self.journal.last()
+            tail = self.journal.tail(64)
         except StatetuiError:
-            last = None  # an unreadable or hostile journal: the file can still be described
-        fs.last_entry = last
-        fs.generation = last["generation"] if last else None
+            tail = []  # an unreadable or hostile journal: the file can still be described
         fs.stray_temp_files = self.stray_temp_files()
         try:
             raw = self.read_bytes()
@@ -487,8 +498,14 @@ class StateStore:
             fs.error = exc
         except OSError:
             pass
-        if last is not None and fs.sha256 is not None:
-            fs.written_by_store = last.get("sha256") == fs.sha256
+        if fs.sha256 is not None:
+            writer = writer_of(tail, fs.sha256)
+            fs.written_by_store = (writer is not None) if tail else None
+        else:
+            writer = None
+        done = landed(tail, fs.sha256)
+        fs.last_entry = writer or (done[-1] if done else None)
+        fs.generation = fs.last_entry["generation"] if fs.last_entry else None
         return fs
 
 

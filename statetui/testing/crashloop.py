@@ -10,10 +10,9 @@ SIGKILL itself, then asks the server to reap the writer and reads its acks.
 `CrashChecker` holds what must be true after every kill (reused by the reliability suite):
 the file loads; its generation is the last acknowledged one or the one in flight; every
 stray temp file is one `stray_temp_files()` reports, and the next acknowledged save
-removed it; the journal's newest entry is the file's write, or an older one but never
-older than the last acknowledged write. (A kill between the replace and the journal
-append leaves the file one write ahead of the journal, so consecutive such kills leave it
-several ahead; the next journaled write flags the gap with `replaced_outside_write`.)
+removed it; the file's write is journaled (the journal is written ahead of the replace),
+and the journal's newest entry is either the file's write or the write in flight when the
+kill landed (its prev_sha256 is the file's sha: `journal.landed()` drops it).
 
 Pipe protocol, one line each (all shorter than PIPE_BUF, so writes from the server and
 its writers never interleave):
@@ -201,8 +200,7 @@ class CrashTally:
     kills: int = 0
     last_acked: int = 0  # the file held the last acknowledged generation
     in_flight: int = 0  # the file held the generation being saved when the kill landed
-    file_ahead_of_journal: int = 0  # the newest write(s) replaced the file but were not journaled yet
-    max_unjournaled_run: int = 0  # most such writes in a row (one per kill)
+    journal_ahead_of_file: int = 0  # the kill landed between the journal append and the replace
     strays_after_kill: int = 0  # kills that left a temp file behind (reported, then removed)
     strays_removed: int = 0
     kills_before_first_ack: int = 0
@@ -298,32 +296,35 @@ class CrashChecker:
         # (One that vanished without an ack was removed by a save killed before its ack.)
         self.pending_strays = reported
 
-        # 3. The journal's newest complete entry is this file's write or an older one, but never
-        # older than the last acknowledged write (an ack comes after the journal append). The
-        # gap can only be writes killed between the replace and the journal append, one per
-        # kill; the next journaled write flags it (replaced_outside_write).
-        last = self.store.journal.last()
-        assert last is not None, "journal lost every entry"
-        journaled = next((g for g in range(gen, self.max_acked - 1, -1) if self.shas.get(g) == last["sha256"]), None)
-        assert journaled is not None, \
-            f"after kill {n}: journal's newest entry {last['sha256'][:12]} is none of generations " \
-            f"{self.max_acked}..{gen} (last acknowledged .. on disk)"
-        if journaled < gen:
-            t.file_ahead_of_journal += 1
-            t.max_unjournaled_run = max(t.max_unjournaled_run, gen - journaled)
+        # 3. Write-ahead journal: the file's write is always journaled; the newest entry is that
+        # write, or the one in flight when the kill landed (it meant to replace this file).
+        from statetui.core.journal import writer_of
+
+        tail = self.store.journal.tail(64)
+        assert tail, "journal lost every entry"
+        writer = writer_of(tail, sha)
+        assert writer is not None, \
+            f"after kill {n}: the file's write ({sha[:12]}) is not journaled, or entries after it did land"
+        if tail[-1] is not writer:
+            t.journal_ahead_of_file += 1
+        assert self.store.status().written_by_store is True, f"after kill {n}: the store's own write looks external"
         return outcome
 
 
 def journal_chain_problems(store) -> list[str]:
-    """Generations 1..N with no gap; each entry's prev_sha256 is the entry before it (unless
-    that write was never journaled, which the entry itself flags as replaced_outside_write)."""
+    """Generations 1..N with no gap (aborted markers repeat their write's generation); each
+    landed entry's prev_sha256 is the landed entry before it (unless the file had been
+    written outside the store, which the entry itself flags as replaced_outside_write)."""
+    from statetui.core.journal import landed
+
     scan = store.journal.scan()
     problems = [f"{scan.bad_lines} unreadable journal line(s)"] if scan.bad_lines else []
-    gens = [e["generation"] for e in scan.entries]
+    gens = [e["generation"] for e in scan.entries if not e.get("aborted")]
     if gens != list(range(1, len(gens) + 1)):
         bad = next(i for i, g in enumerate(gens) if g != i + 1)
         problems.append(f"generations not 1..{len(gens)}: entry {bad} has generation {gens[bad]}")
-    for a, b in zip(scan.entries, scan.entries[1:]):
+    done = landed(scan.entries, hashlib.sha256(store.path.read_bytes()).hexdigest() if store.path.exists() else None)
+    for a, b in zip(done, done[1:]):
         if b.get("prev_sha256") != a["sha256"] and not b.get("replaced_outside_write"):
             problems.append(f"generation {b['generation']}: prev_sha256 is not generation {a['generation']}'s sha")
     return problems
