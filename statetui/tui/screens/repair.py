@@ -238,6 +238,8 @@ the restore of the backup taken before the write)."""
             if p.stop_command:
                 out.append(row(label("stop the bot first:  "), Content.styled(p.stop_command, "bold")))
                 out.append(label("then press r to re-check"))
+            elif self.sapp.config.read_only:
+                out.append(label("the console runs with --read-only: start it without to apply repairs"))
         out.append("")
         out.append(strong("Plan"))
         if p.nothing_to_do:

@@ -196,7 +196,7 @@ class BackupsPanel(Panel):
         if bv.error:
             return Content.styled(fmt.clip(bv.error, self.inner_width * 2), "$error")
         if not bv.infos:
-            return lines(Content.styled("NO BACKUPS", "$warning bold"), label("b → take one now"))
+            return lines(Content.styled("NO BACKUPS", "$warning bold"), label("b opens backups; b there takes one"))
         newest = bv.infos[0]
         bad = bv.failing
         out = [
