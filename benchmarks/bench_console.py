@@ -111,7 +111,8 @@ class Pty:
         return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
     def quit(self, key: bytes = b"q", timeout: float = 10.0) -> int:
-        self.send(key)
+        if key:
+            self.send(key)
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             self.pump(0.05)
@@ -154,7 +155,7 @@ def bench_start(sandbox: Path, runs: int) -> dict:
     from statetui.testing import scenarios
 
     sc = scenarios.jan16(sandbox / "start")
-    first, audit, base, clean = [], [], [], True
+    first, audit, base, cli, clean = [], [], [], [], True
     for _ in range(runs):
         p = Pty(console(sc.state, sandbox / "bot.pid"))
         t_paint = p.wait_for(READY)
@@ -166,12 +167,16 @@ def bench_start(sandbox: Path, runs: int) -> dict:
         b = Pty([sys.executable, "-c", BASELINE_APP])
         base.append((b.wait_for((b"baseline-ready",)) - b.t0) * 1000)
         b.quit(b"x")
+        c = Pty([sys.executable, "-m", "statetui", "--version"])
+        c.wait_for((b"statetui ",))
+        cli.append((time.perf_counter() - c.t0) * 1000)
+        c.quit(b"")
     p = Pty(console(sc.state, sandbox / "bot.pid", "-X", "importtime"))
     p.wait_for(READY)
     p.wait_for((b"FAIL peak-drawdown",))
     p.quit()
     imported = sorted({m.decode() for m in re.findall(rb"\|\s+(web3(?:\.\w+)*)\s*$", bytes(p.text), re.M)})
-    return {"first_paint_ms": first, "audit_shown_ms": audit, "baseline_ms": base, "clean_exit": clean,
+    return {"first_paint_ms": first, "audit_shown_ms": audit, "baseline_ms": base, "cli_ms": cli, "clean_exit": clean,
             "web3_modules": imported}
 
 
@@ -326,6 +331,7 @@ def part_start(sandbox: Path, runs: int) -> bool:
     print(f"start -> first complete dashboard paint: median {med:.0f} ms over {runs} runs "
           f"(min {min(s['first_paint_ms']):.0f}, max {max(s['first_paint_ms']):.0f}); target <= {TARGET_START_MS:.0f} ms")
     print(f"  baseline (a one-word Textual app in the same pty): median {base:.0f} ms; console/baseline {med / base:.2f}x")
+    print(f"  for scale: `statetui --version` (interpreter + CLI, no Textual): median {statistics.median(s['cli_ms']):.0f} ms")
     print(f"  local audit on screen: median {statistics.median(s['audit_shown_ms']):.0f} ms")
     print(f"  web3 imported: {s['web3_modules'] or 'no'}; clean exit (code 0, alternate screen left): {s['clean_exit']}")
     return med <= TARGET_START_MS and not s["web3_modules"] and s["clean_exit"]

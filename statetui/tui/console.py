@@ -32,6 +32,7 @@ LOCK_POLL_S = 2.0
 BACKUPS_POLL_S = 30.0
 TICK_S = 1.0
 RECHECK_S = 1.0
+HEAVY_BYTES = 1_000_000  # from this state size on, full reads take turns
 PREFETCH_WAIT_S = 10.0  # a helper that says nothing for this long is given up on
 STATE_CHECKS = ("state-file", "peak-drawdown")  # re-run when the file changes
 
@@ -156,8 +157,12 @@ class StateTuiApp(App[int]):
         self.run_worker(fn, name=kind, group=kind, thread=True, exit_on_error=False)
 
     def _heavy(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Reading the whole state (a refresh, a check) one at a time: two parses of a
-        10 MB file at once would double the peak memory; on a small file the wait is ms."""
+        """Reading a big state (a refresh, a check) one at a time: two parses of a 10 MB
+        file at once would double the peak memory. A small file is not serialised, so a
+        check running never delays a live update."""
+        view = self.last_good or self.state_view
+        if view is None or (view.size or 0) < HEAVY_BYTES:
+            return fn(*args)
         with self._heavy_lock:
             return fn(*args)
 
