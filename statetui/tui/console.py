@@ -31,7 +31,8 @@ KINDS = ("state", "lock", "backups", "history")
 LOCK_POLL_S = 2.0
 BACKUPS_POLL_S = 30.0
 TICK_S = 1.0
-RECHECK_S = 1.0
+RECHECK_S = 1.0  # quiet time before the state checks re-run
+RECHECK_MAX_S = 10.0  # ... and at least this often while the file keeps changing
 HEAVY_BYTES = 1_000_000  # from this state size on, full reads take turns
 PREFETCH_WAIT_S = 10.0  # a helper that says nothing for this long is given up on
 STATE_CHECKS = ("state-file", "peak-drawdown")  # re-run when the file changes
@@ -82,6 +83,7 @@ class StateTuiApp(App[int]):
         self.state_updates = 0  # how many state views were applied (tests and benchmarks wait on it)
         self.state_changed_at: float | None = None  # when the file last changed (sha or error)
         self._recheck_timer = None
+        self._last_recheck = time.monotonic()
         self._busy_kinds: set[str] = set()
         self._again: set[str] = set()
         self._stop_watch: asyncio.Event | None = None
@@ -298,16 +300,21 @@ class StateTuiApp(App[int]):
         self.changed.publish("audit")
 
     def _schedule_recheck(self) -> None:
-        """The file changed: re-run the checks that read it, at most once a second while
-        writes keep coming (the others say when they ran)."""
-        if self._recheck_timer is not None or not self.audit_on_start:
+        """The file changed: re-run the checks that read it once it has been quiet for
+        RECHECK_S, or every RECHECK_MAX_S while writes keep coming (checks running at
+        every write would compete with the live refresh)."""
+        if not self.audit_on_start:
             return
+        if self._recheck_timer is not None:
+            self._recheck_timer.stop()
+        overdue = time.monotonic() - self._last_recheck >= RECHECK_MAX_S
 
         def go() -> None:
             self._recheck_timer = None
+            self._last_recheck = time.monotonic()
             self.run_checks([c for c in STATE_CHECKS if c in self.audit_ids])
 
-        self._recheck_timer = self.set_timer(RECHECK_S, go)
+        self._recheck_timer = self.set_timer(0.05 if overdue else RECHECK_S, go)
 
     def record_results(self, results: Iterable[Any]) -> None:
         """Results run elsewhere (a repair's verify step) update the audit summary too."""
