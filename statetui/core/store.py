@@ -23,8 +23,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from filelock import FileLock, Timeout
-
 from statetui.core.backups import BackupInfo, Backups, quarantine_name
 from statetui.core.errors import (
     BackupError,
@@ -47,6 +45,7 @@ from statetui.core.fsio import (
     read_regular,
     refuse_non_regular,
 )
+from statetui.core.lockfile import LockTimeout, path_lock
 from statetui.core.journal import Journal, journal_path_for, landed, writer_of
 from statetui.core.jsondoc import DEFAULT_FORMAT, detect_format, parse_document, strict_equal
 from statetui.core.model import Origin, TradingState, changed_fields, check_writable, serialize
@@ -146,8 +145,9 @@ class StateStore:
         self._written: tuple[bytes, dict[str, Any]] | None = None
         self._newest_backup: float | None = None
         self._backup_scanned = False
-        # One lock object per path in this process (reentrant for transaction() -> save()).
-        self._lock = FileLock(str(self.lock_path), is_singleton=True, poll_interval=0.002)
+        # One lock object per path in this process (reentrant for transaction() -> save()):
+        # a flock on the lock file, the same lock filelock.FileLock takes.
+        self._lock = path_lock(str(self.lock_path), poll_interval=0.002)
 
     # --- locking -------------------------------------------------------------------
 
@@ -156,7 +156,7 @@ class StateStore:
         refuse_non_regular(self.lock_path, "lock file")
         try:
             self._lock.acquire(timeout=self.lock_timeout if timeout is None else timeout)
-        except Timeout:
+        except LockTimeout:
             raise LockTimeoutError(f"{self.lock_path}: lock held by another writer for over {self.lock_timeout:g}s", str(self.lock_path)) from None
         except OSError as exc:
             raise StateSaveError(f"{self.lock_path}: cannot take the lock: {exc.strerror or exc}", str(self.lock_path)) from None
