@@ -379,6 +379,9 @@ class StateStore:
         try:
             self.journal.append(entry)
         except (OSError, StatetuiError) as exc:
+            # The line may be in the file even though the append failed (its fsync did): cancel
+            # it, or readers would count a write that never happened as landed.
+            self._abort(generation, reason, exc)
             raise StateSaveError(f"{self.journal.path}: journal append failed ({exc}); nothing was written, the previous file is intact", str(self.journal.path)) from None
         return SaveResult(True, generation, sha, changes, backup)
 
