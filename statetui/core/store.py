@@ -154,6 +154,8 @@ class StateStore:
     @contextmanager
     def locked(self, timeout: float | None = None) -> Iterator[None]:
         refuse_non_regular(self.lock_path, "lock file")
+        if not os.path.lexists(self.path.parent):
+            self._ensure_parent()  # the lock file lives there (filelock used to create it)
         try:
             self._lock.acquire(timeout=self.lock_timeout if timeout is None else timeout)
         except LockTimeout:
