@@ -37,7 +37,7 @@ LOCK_SUFFIX = ".lock"  # created by filelock, not through the seam; it never hol
 @dataclass
 class Op:
     index: int
-    kind: str  # open write fsync close replace rename link unlink mkdir fchmod fchown lchown fsync_dir | mark external
+    kind: str  # open write ftruncate fsync close replace rename link unlink mkdir fchmod fchown lchown fsync_dir | mark external
     path: str | None = None
     path2: str | None = None
     handle: int | None = None  # one per open(): fd numbers are reused, handles are not
@@ -161,6 +161,10 @@ class RecordingOps(FileOps):
 
     def unlink(self, path: str) -> None:
         self._run(Op(0, "unlink", path=str(path)), lambda: os.unlink(path))
+
+    def ftruncate(self, fd: int, size: int) -> None:
+        op = Op(0, "ftruncate", handle=self._handles.get(fd), offset=size)
+        self._run(op, lambda: os.ftruncate(fd, size))
 
     def mkdir(self, path: str, mode: int = 0o777) -> None:
         self._run(Op(0, "mkdir", path=str(path)), lambda: os.mkdir(path, mode))
@@ -342,6 +346,11 @@ class CrashModel:
             if len(node.data) < op.offset:
                 node.data.extend(b"\0" * (op.offset - len(node.data)))
             node.data[op.offset:op.offset + len(op.data)] = op.data
+        elif k == "ftruncate":
+            node = self.nodes[self.handles[op.handle]]
+            del node.data[op.offset:]
+            if len(node.data) < op.offset:
+                node.data.extend(b"\0" * (op.offset - len(node.data)))
         elif k == "fsync":
             node = self.nodes[self.handles[op.handle]]
             if node.is_dir:

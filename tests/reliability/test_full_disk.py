@@ -21,6 +21,7 @@ from statetui.core.errors import StatetuiError
 from statetui.core.store import StateStore
 from statetui.testing.states import realistic_state
 from tests.reliability.figures import publish
+from tests.reliability.journalcheck import journal_problems
 
 NAME = "trading_state.json"
 
@@ -38,7 +39,10 @@ def tiny_disk():
     try:
         yield Path(d)
     finally:
-        subprocess.run(["umount", d], check=False)
+        # The store keeps its lock file open for the life of the process: detach lazily when
+        # a plain umount finds the file system busy (it goes away when the descriptor does).
+        if subprocess.run(["umount", d], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", d], check=True)
         os.rmdir(d)
 
 
@@ -144,8 +148,8 @@ def test_nearly_full_disk_at_every_4k_step(tiny_disk):
                 assert "written" in str(error), f"{where}: the file changed but the error does not say so: {error}"
             bad = [b.name for b in store.backups.list(verify=True) if b.kind == "statetui" and b.checksum != "ok"]
             assert not bad, f"{where}: backups that do not verify: {bad}"
-            gens = [e["generation"] for e in store.journal.scan().entries]
-            assert all(b > a for a, b in zip(gens, gens[1:])), f"{where}: journal generations {gens}"
+            bad_journal = [p for p in journal_problems(store) if "unreadable" not in p]
+            assert not bad_journal, f"{where}: {bad_journal}"
             assert loaded.total_trades >= 0
             filler.unlink()
             # Keep the disk from filling with our own backups: the newest two stay.

@@ -1,0 +1,38 @@
+"""What a valid journal looks like (write-ahead: statetui/core/journal.py):
+
+- write entries have generations 1..N, no gap and no repeat, and every line parses;
+- an `aborted` marker cancels the write just before it (same generation) or one whose
+  line never made it into the file (the next generation);
+- consecutive landed entries (journal.landed) chain by prev_sha256, except where the entry
+  says why not: the file had been replaced outside the store, or a recovery moved a
+  damaged file aside (its prev_sha256 is then None)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from statetui.core.journal import landed
+
+
+def journal_problems(store) -> list[str]:
+    scan = store.journal.scan()
+    problems = [f"{scan.bad_lines} unreadable journal line(s)"] if scan.bad_lines else []
+    writes = [e["generation"] for e in scan.entries if not e.get("aborted")]
+    if writes != list(range(1, len(writes) + 1)):
+        problems.append(f"write generations are not 1..{len(writes)}: {writes[:50]}")
+    last_write = 0
+    for e in scan.entries:
+        if not e.get("aborted"):
+            last_write = e["generation"]
+        elif e.get("generation") not in (last_write, last_write + 1):
+            problems.append(f"aborted marker for generation {e.get('generation')} after write {last_write}")
+    file_sha = hashlib.sha256(store.path.read_bytes()).hexdigest() if store.path.is_file() else None
+    done = landed(scan.entries, file_sha)
+    for a, b in zip(done, done[1:]):
+        if b.get("prev_sha256") == a["sha256"] or b.get("replaced_outside_write"):
+            continue
+        if b.get("prev_sha256") is None and str(b.get("reason", "")).startswith("recover"):
+            continue
+        problems.append(f"generation {b['generation']}: prev_sha256 is not generation {a['generation']}'s sha "
+                        f"and the entry does not say why")
+    return problems
