@@ -94,3 +94,28 @@ def test_quit_exits_cleanly_with_code_zero(healthy):
         return app.return_code
 
     assert asyncio.run(run()) == 0
+
+
+def digest_tree(root) -> dict[str, str]:
+    import hashlib
+
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+async def test_looking_around_writes_nothing(jan16):
+    """The console writes only when a repair is confirmed: opening every screen, running
+    every local check and reading the chain panel leaves every file as it was."""
+    root = jan16.state.parent.parent
+    before = digest_tree(root)
+    app = StateTuiApp(jan16)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for key in ("a", "r", "escape", "b", "escape", "j", "escape", "c", "question_mark", "escape"):
+            await pilot.press(key)
+            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: not app.audit_running and app.chain_view is not None, "the checks and the chain panel")
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        await pilot.press("escape")
+    assert digest_tree(root) == before

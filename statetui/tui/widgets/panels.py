@@ -303,6 +303,11 @@ class AuditPanel(Panel):
             cells.append(row(status(st), " ", strong(cid), *((" ", label(fmt.clip(summary, room))) if room >= 8 else ())))
         worst = app.audit_overall()
         self.border_title = f"Audit · {worst}" if worst else "Audit"
+        failing = [app.audit[c].result for c in ids if c in app.audit and app.audit[c].result.status.rank >= 2]
+        fix = next(((r.id, r.repairs[0]) for r in failing if r.repairs), None)
+        if fix is not None:
+            more = label(f" fixes {fix[0]} · g: guided recovery") if self.wide else label(" · g guided")
+            cells.append(row(label("fix: "), Content.styled(f"p → {fix[1]}", "bold"), more))
         ran = [app.audit[c].ran_at for c in ids if c in app.audit]
         if ran and app.state_changed_at is not None and min(ran) < app.state_changed_at and not app.audit_running:
             cells.append(label("some results predate the last change · a → audit, r re-runs"))
