@@ -60,8 +60,10 @@ def run_suite(tier: str, seed: str | None, extra: list[str]) -> dict:
                    + (f" --seed {seed}" if seed else ""),
         "pytest": " ".join(shlex.quote(c) for c in cmd[1:]),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": _git("rev-parse", "--short", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--", "statetui/core", "statetui/testing", "tests/reliability")),
+        # A run from an exported snapshot (no .git) names its commit through the environment.
+        "commit": os.environ.get("STATETUI_RELIABILITY_COMMIT") or _git("rev-parse", "--short", "HEAD"),
+        "dirty": False if os.environ.get("STATETUI_RELIABILITY_COMMIT") else
+        bool(_git("status", "--porcelain", "--", "statetui/core", "statetui/testing", "tests/reliability")),
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "seconds": round(elapsed, 1),
         "returncode": proc.returncode,
