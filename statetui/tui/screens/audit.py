@@ -17,7 +17,7 @@ from statetui.tui import fmt
 from statetui.tui.screens.base import BaseScreen
 from statetui.tui.widgets.bars import TopBar
 from statetui.tui.widgets.tables import ActionTable
-from statetui.tui.widgets.style import STATUS_STYLE, STATUS_WORD, label, lines, row, status, strong
+from statetui.tui.widgets.style import label, lines, row, status, strong, table_status
 
 
 class AuditScreen(BaseScreen):
@@ -69,7 +69,7 @@ same renderers as `statetui audit --format md|json`)."""
             entry = app.audit.get(cid)
             st = "RUNNING" if cid in app.audit_running else (entry.result.status.value if entry else None)
             cells = (
-                Content.styled(STATUS_WORD.get(st, st), STATUS_STYLE.get(st, "")),
+                table_status(st),
                 cid,
                 fmt.utc_time(entry.ran_at, with_date=False) if entry else "—",
                 f"{entry.result.duration_ms:.0f}" if entry else "—",

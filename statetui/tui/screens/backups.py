@@ -96,7 +96,7 @@ v verifies all again, b takes a backup now, P prunes old ones (both are wizards)
                 fmt.utc_time(b.created)[:19],
                 fmt.age(b.age_s(now)),
                 (b.reason or b.kind)[:12],
-                Content.styled(check, "$error bold" if bad else ("$success" if check == "ok" else "")),
+                Content.styled(check, "bold red" if bad else ("green" if check == "ok" else "")),
                 fmt.money(b.current_balance) if b.current_balance is not None else "—",
                 fmt.money(b.peak_balance) if b.peak_balance is not None else "—",
                 b.name,

@@ -98,7 +98,7 @@ the highlighted entry: each changed field before -> after, its backup and eviden
         shown = [(i, e) for i, e in reversed(list(enumerate(self.entries))) if matches(e, self.query_text)]
         for i, e in shown:
             ts = fmt.iso_ts(e.get("ts"))
-            flag = Content.styled(" OUTSIDE", "$warning") if e.get("replaced_outside_write") else Content("")
+            flag = Content.styled(" OUTSIDE", "yellow") if e.get("replaced_outside_write") else Content("")
             table.add_row(
                 fmt.utc_time(ts)[:19] if ts else str(e.get("ts", "?"))[:19],
                 str(e.get("generation")),

@@ -36,3 +36,15 @@ def lines(*rows: Content | str) -> Content:
 
 def row(*parts: Content | str | tuple[str, str]) -> Content:
     return Content.assemble(*parts)
+
+
+# DataTable cells do not resolve theme variables ($error...): plain colour names there.
+TABLE_STYLE = {
+    "PASS": "green", "DONE": "green", "WARNING": "yellow", "PENDING": "yellow", "FAIL": "bold red",
+    "CRITICAL": "bold reverse red", "SKIPPED": "dim", "TODO": "dim", "RUNNING": "cyan", None: "dim",
+    "OK": "green", "INFO": "dim", "ok": "green", "bad": "bold red",
+}
+
+
+def table_status(value: str | None) -> Content:
+    return Content.styled(STATUS_WORD.get(value, str(value)[:4]), TABLE_STYLE.get(value, ""))
