@@ -1,11 +1,12 @@
 """What a valid journal looks like (write-ahead: statetui/core/journal.py):
 
-- write entries have generations 1..N, no gap and no repeat, and every line parses;
+- write entries have increasing generations, every line parses, and a generation is
+  missing only where an `aborted` marker says it was attempted;
 - an `aborted` marker cancels the write just before it (same generation) or one whose
   line never made it into the file (the next generation);
 - consecutive landed entries (journal.landed) chain by prev_sha256, except where the entry
-  says why not: the file had been replaced outside the store, or a recovery moved a
-  damaged file aside (its prev_sha256 is then None)."""
+  says why not: the file had been replaced outside the store, or there was no file when
+  it was written (a recovery moved a damaged one aside, a fresh init): prev_sha256 None."""
 
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ def journal_problems(store) -> list[str]:
     scan = store.journal.scan()
     problems = [f"{scan.bad_lines} unreadable journal line(s)"] if scan.bad_lines else []
     writes = [e["generation"] for e in scan.entries if not e.get("aborted")]
-    if writes != list(range(1, len(writes) + 1)):
-        problems.append(f"write generations are not 1..{len(writes)}: {writes[:50]}")
+    markers = {e.get("generation") for e in scan.entries if e.get("aborted")}
+    if any(b <= a for a, b in zip(writes, writes[1:])):
+        problems.append(f"write generations not increasing: {writes[:50]}")
+    skipped = sorted(set(range(1, max(writes, default=0) + 1)) - set(writes) - markers)
+    if skipped:
+        problems.append(f"generations {skipped[:10]} are neither written nor aborted")
     last_write = 0
     for e in scan.entries:
         if not e.get("aborted"):
@@ -31,8 +36,8 @@ def journal_problems(store) -> list[str]:
     for a, b in zip(done, done[1:]):
         if b.get("prev_sha256") == a["sha256"] or b.get("replaced_outside_write"):
             continue
-        if b.get("prev_sha256") is None and str(b.get("reason", "")).startswith("recover"):
-            continue
+        if b.get("prev_sha256") is None:
+            continue  # the file did not exist when b was written (a recovery, a fresh init)
         problems.append(f"generation {b['generation']}: prev_sha256 is not generation {a['generation']}'s sha "
                         f"and the entry does not say why")
     return problems

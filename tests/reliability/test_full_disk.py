@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from statetui.core.errors import StatetuiError
+from statetui.core.journal import landed
 from statetui.core.store import StateStore
 from statetui.testing.states import realistic_state
 from tests.reliability.figures import publish
@@ -67,7 +68,11 @@ def sha(p: Path) -> str:
 
 
 def snapshot(store: StateStore) -> tuple:
-    return (sha(store.path), sha(store.journal.path),
+    # The journal's landed entries: the write-ahead journal may gain an entry for the failed
+    # write and its aborted marker (or a torn line the next append cuts off), never a write
+    # that looks landed.
+    file_sha = sha(store.path)
+    return (file_sha, [e["generation"] for e in landed(store.journal.scan().entries, file_sha)],
             sorted(b.name for b in store.backups.list(verify=False)))
 
 
