@@ -48,6 +48,9 @@ class Journal:
         # journal only grows, so an unchanged stat means an unchanged tail: a save then
         # costs one lstat here instead of reading and parsing the last 64 KB.
         self._tail: tuple[tuple[int, int, int, int], dict[str, Any]] | None = None
+        # That key as last() or append() last saw it (None: no journal). Appends only grow the
+        # file, so a key seen again means nobody appended in between.
+        self.seen_key: tuple[int, int, int, int] | None = None
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -75,7 +78,8 @@ class Journal:
             write_all(self.ops, fd, line)
             self.ops.fsync(fd)
             st = os.fstat(fd)
-            self._tail = ((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), dict(entry))
+            self.seen_key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            self._tail = (self.seen_key, dict(entry))
         finally:
             self.ops.close(fd)
         if created:
@@ -120,11 +124,12 @@ class Journal:
 
     def last(self) -> dict[str, Any] | None:
         """The newest complete entry (reads only the tail)."""
+        self.seen_key = None
         try:
             st = refuse_non_regular(self.path, "journal")
             if st is None:
                 return None
-            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            key = self.seen_key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             if self._tail is not None and self._tail[0] == key:
                 return dict(self._tail[1])
             with open(self.path, "rb") as f:

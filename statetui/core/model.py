@@ -6,7 +6,6 @@ go through statetui.core.money (Decimal), never float arithmetic."""
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,7 +14,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ConfigDict, PrivateAttr, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from statetui.core.errors import StateInvalidError, StateValueError
-from statetui.core.jsondoc import DEFAULT_FORMAT, JsonFormat, strict_equal
+from statetui.core.jsondoc import DEFAULT_FORMAT, JsonFormat, json_copy, strict_equal
 from statetui.core.money import to_money
 
 Number = Union[StrictInt, StrictFloat]
@@ -64,7 +63,13 @@ class TradingState(BaseModel):
         return state
 
     def to_document(self) -> dict[str, Any]:
-        """The JSON object to write: the original keys in their order, then new keys."""
+        """The JSON object to write: the original keys in their order, then new keys. A deep
+        copy: changing it does not change the state."""
+        return json_copy(self._document())
+
+    def _document(self) -> dict[str, Any]:
+        """to_document() without the copy: its values are the state's own objects. For the
+        store, which serializes it at once and keeps no reference to the values."""
         extras = self.__pydantic_extra__ or {}
         original = self._origin.document if self._origin else {}
         out: dict[str, Any] = {}
@@ -79,7 +84,7 @@ class TradingState(BaseModel):
         for key, value in extras.items():
             if key not in out:
                 out[key] = value
-        return copy.deepcopy(out)
+        return out
 
     @property
     def json_format(self) -> JsonFormat:
@@ -165,6 +170,19 @@ def serialize(doc: dict[str, Any], fmt: JsonFormat, path: str) -> bytes:
         raise StateValueError(f"{path}: refusing to save {where}={value!r}: not a finite number", path, where) from None
     except TypeError as exc:
         raise StateValueError(f"{path}: refusing to save: {exc}", path) from None
+
+
+def serialize_fields(doc: dict[str, Any], fmt: JsonFormat, path: str) -> tuple[bytes, dict[str, str] | None]:
+    """serialize(), plus each top-level field's text in `fmt` (JsonFormat.value_text), which
+    the store compares with the texts it last wrote. No texts when a key is not a string
+    (dumps() converts such keys)."""
+    if not all(type(k) is str for k in doc):
+        return serialize(doc, fmt, path), None
+    try:
+        texts = {k: fmt.value_text(v) for k, v in doc.items()}
+        return fmt.join(texts.items()).encode("utf-8"), texts
+    except (ValueError, TypeError):  # NaN, a lone surrogate, a value JSON cannot hold
+        return serialize(doc, fmt, path), None  # raises the same typed error as always
 
 
 def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list[Any]]:

@@ -47,8 +47,8 @@ from statetui.core.fsio import (
 )
 from statetui.core.lockfile import LockTimeout, path_lock
 from statetui.core.journal import Journal, journal_path_for, landed, writer_of
-from statetui.core.jsondoc import DEFAULT_FORMAT, detect_format, parse_document, strict_equal
-from statetui.core.model import Origin, TradingState, changed_fields, check_writable, serialize
+from statetui.core.jsondoc import DEFAULT_FORMAT, JsonFormat, detect_format, json_copy, parse_document, strict_equal
+from statetui.core.model import Origin, TradingState, changed_fields, check_writable, serialize, serialize_fields
 
 JOURNAL_VALUE_LIMIT = 1024  # larger changed values are summarised in the journal
 
@@ -116,6 +116,47 @@ class FileStatus:
         }
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What a store last wrote: the bytes, their sha256 and, for a state's document, each
+    top-level field's text in the format it was written in (None for bytes written as given)."""
+
+    data: bytes
+    sha: str
+    fmt: JsonFormat | None
+    texts: dict[str, str] | None
+
+
+_ABSENT = object()
+
+
+def _text_changes(old: dict[str, str], new: dict[str, str], doc: dict[str, Any]) -> dict[str, list[Any]] | None:
+    """changed_fields() from field texts: {field: [old, new]}, or None when the document is
+    unchanged (same fields in the same order, strictly equal values). Equal texts mean
+    strictly equal values (a value's JSON text shows its type: 1, 1.0 and true differ);
+    differing texts are confirmed with strict_equal (-0.0 and 0.0 are equal there)."""
+    changes: dict[str, list[Any]] = {}
+    for key, text in old.items():
+        now = new.get(key, _ABSENT)
+        if now is _ABSENT:
+            changes[key] = [json.loads(text), None]
+        elif now != text:
+            before = json.loads(text)
+            if not strict_equal(before, doc[key]):
+                changes[key] = [before, json_copy(doc[key])]
+    for key in new:
+        if key not in old:
+            changes[key] = [None, json_copy(doc[key])]
+    if not changes and list(old) == list(new):
+        return None
+    return changes
+
+
+def _copied(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The new values copied: the document's values are the live state's own objects."""
+    return {k: [a, json_copy(b)] for k, (a, b) in changes.items()}
+
+
 def utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -140,9 +181,12 @@ class StateStore:
         self.auto_backup_interval = auto_backup_interval
         self.writer = writer or os.path.basename(sys.argv[0] or "python") or "python"
         self.last_recovery: RecoveryReport | None = None
-        # The bytes this store last wrote and their document: when the file on disk still
-        # holds exactly those bytes, the next save need not parse it again.
-        self._written: tuple[bytes, dict[str, Any]] | None = None
+        # What this store last wrote: while the file on disk still holds exactly those bytes,
+        # the next save compares field texts instead of parsing and walking the documents.
+        self._written: _Written | None = None
+        # The journal's stat key after this store's last save; while it is unchanged, no
+        # other store writer has written since, so no new stray temp file can exist.
+        self._quiet_key: tuple[int, ...] | None = None
         self._newest_backup: float | None = None
         self._backup_scanned = False
         # One lock object per path in this process (reentrant for transaction() -> save()):
@@ -257,40 +301,66 @@ class StateStore:
             raise StateSaveError(f"{self.path.parent}: cannot create state folder: {exc.strerror or exc}", str(self.path)) from None
 
     def _save_locked(self, state: TradingState, reason: str, *, backup: bool | str, evidence: dict[str, Any] | None) -> SaveResult:
-        doc = state.to_document()
-        data = serialize(doc, state.json_format, str(self.path))
+        doc = state._document()  # the state's own values: serialized right here, not kept
+        fmt = state.json_format
+        check_writable(doc, str(self.path))
+        data, texts = serialize_fields(doc, fmt, str(self.path))
         result = self._commit(data, doc, reason, backup=backup, evidence=evidence,
-                              base_sha=state._origin.sha256 if state._origin else None)
+                              base_sha=state._origin.sha256 if state._origin else None, fmt=fmt, texts=texts)
         if result.changed:
-            state._origin = Origin(doc, state.json_format, data, result.sha256 or "")
+            state._origin = Origin(doc, fmt, data, result.sha256 or "")
         return result
 
     def _commit(self, data: bytes, doc: dict[str, Any], reason: str, *, backup: bool | str,
-                evidence: dict[str, Any] | None, base_sha: str | None = None) -> SaveResult:
-        """Under the lock: compare with the file now on disk, back up, replace, journal."""
+                evidence: dict[str, Any] | None, base_sha: str | None = None,
+                fmt: JsonFormat | None = None, texts: dict[str, str] | None = None) -> SaveResult:
+        """Under the lock: compare with the file now on disk, back up, journal, replace.
+        `texts` (each field's text in `fmt`, when `data` is a state's document) let an
+        unchanged file be compared by text instead of by parsing it and walking both documents."""
         path = str(self.path)
         check_writable(doc, path)
         st = refuse_non_regular(self.path, "state file")
         last = self._journal_tail()
+        # No store writer has touched the journal since our last save, so none has made a
+        # temp file since (each journals ahead of its temp file): no stray to look for.
+        quiet = self._quiet_key is not None and self.journal.seen_key == self._quiet_key
         old_raw: bytes | None = None
         old_doc: dict[str, Any] | None = None
+        old_sha: str | None = None
+        old_texts: dict[str, str] | None = None
         if st is not None:
             try:
                 old_raw = read_regular(self.path, "state file")
-                if self._written is not None and old_raw == self._written[0]:
-                    old_doc = self._written[1]  # shared only with the saved state's read-only origin
-                else:
-                    old_doc = parse_document(old_raw, path)
             except StateLoadError:
-                old_doc = None  # corrupt: replaced, but backed up first below
+                pass  # raced into something not regular: replaced, but backed up first below
             except OSError as exc:
                 raise StateSaveError(f"{path}: cannot read the current file: {exc.strerror or exc}", path) from None
-        if old_doc is not None and strict_equal(old_doc, doc):
-            return SaveResult(changed=False)
-        removed = self._remove_stray_temps()
+        written = self._written
+        if old_raw is not None:
+            if written is not None and old_raw == written.data:  # still what this store wrote
+                old_sha = written.sha
+                if texts is not None and written.texts is not None and written.fmt == fmt:
+                    old_texts = written.texts
+            if old_texts is None:
+                try:
+                    old_doc = parse_document(old_raw, path)
+                except StateLoadError:
+                    old_doc = None  # corrupt: replaced, but backed up first below
+        if old_texts is not None:
+            changes = _text_changes(old_texts, texts or {}, doc)
+            if changes is None:
+                return SaveResult(changed=False)
+        elif old_doc is not None:
+            if strict_equal(old_doc, doc):
+                return SaveResult(changed=False)
+            changes = _copied(changed_fields(old_doc, doc))
+        else:
+            changes = _copied(changed_fields(None, doc))
+        corrupt = old_raw is not None and old_doc is None and old_texts is None
+        removed, strays_left = ([], False) if quiet else self._remove_stray_temps()
         backup_info = None
-        if old_raw is not None and (backup or (old_doc is None) or self._auto_backup_due()):
-            label = backup if isinstance(backup, str) else ("pre-" + reason if backup or old_doc is None else "auto")
+        if old_raw is not None and (backup or corrupt or self._auto_backup_due()):
+            label = backup if isinstance(backup, str) else ("pre-" + reason if backup or corrupt else "auto")
             backup_info = self.backups.snapshot(old_raw, label, mode=st.st_mode & 0o7777 if st else None,
                                                 owner=(st.st_uid, st.st_gid) if st else None)
             self._newest_backup, self._backup_scanned = backup_info.created, True
@@ -298,10 +368,12 @@ class StateStore:
             self._ensure_parent()
         mode = (st.st_mode & 0o7777) if st else default_file_mode()
         owner = (st.st_uid, st.st_gid) if st else None
-        changes = changed_fields(old_doc, doc)
+        if old_raw is not None and old_sha is None:
+            old_sha = hashlib.sha256(old_raw).hexdigest()
+        self._quiet_key = None  # until this write is through
         # Write-ahead: the entry is durable before the file changes, so a crash can leave an
         # entry whose write never landed (journal.landed() tells), never an unjournaled write.
-        result = self._journal(data, old_raw, changes, reason, backup_info, evidence, base_sha, last)
+        result = self._journal(data, old_sha, changes, reason, backup_info, evidence, base_sha, last)
         try:
             durable_replace(self.path, data, self.ops, mode=mode, owner=owner)
         except DirSyncError as exc:
@@ -311,7 +383,9 @@ class StateStore:
             if isinstance(exc, NotRegularFileError):
                 raise
             raise StateSaveError(f"{path}: save failed ({exc.strerror or exc}); the previous file is intact", path) from None
-        self._written = (data, doc)
+        self._written = _Written(data, result.sha256 or "", fmt if texts is not None else None, texts)
+        if not strays_left:
+            self._quiet_key = self.journal.seen_key
         result.removed_temp_files = removed
         self._hand_back(st)
         return result
@@ -351,14 +425,13 @@ class StateStore:
             except OSError:
                 pass
 
-    def _journal(self, data: bytes, old_raw: bytes | None, changes: dict[str, list[Any]], reason: str,
+    def _journal(self, data: bytes, prev: str | None, changes: dict[str, list[Any]], reason: str,
                  backup: BackupInfo | None, evidence: dict[str, Any] | None, base_sha: str | None = None,
                  last: dict[str, Any] | None | bool = False) -> SaveResult:
         if last is False:  # not read up front by the caller
             last = self.journal.last()
         generation = (last["generation"] if last else 0) + 1
         sha = hashlib.sha256(data).hexdigest()
-        prev = hashlib.sha256(old_raw).hexdigest() if old_raw is not None else None
         entry: dict[str, Any] = {
             "ts": utc_now_iso(),
             "generation": generation,
@@ -394,10 +467,11 @@ class StateStore:
             self._newest_backup, self._backup_scanned = self.backups.newest_time(), True
         return self._newest_backup is None or time.time() - self._newest_backup >= self.auto_backup_interval
 
-    def _remove_stray_temps(self) -> list[str]:
+    def _remove_stray_temps(self) -> tuple[list[str], bool]:
         """Temp files left by a writer killed mid-save. Under the lock no store writer is
-        mid-save, so every one of them is abandoned."""
-        removed = []
+        mid-save, so every one of them is abandoned. Returns those removed, and whether
+        any could not be."""
+        removed, left = [], False
         for name in self.stray_temp_files():
             try:
                 self.ops.unlink(str(self.path.with_name(name)))
@@ -405,8 +479,8 @@ class StateStore:
             except FileNotFoundError:
                 pass
             except OSError:
-                pass  # housekeeping: it stays listed by stray_temp_files() and the save goes on
-        return removed
+                left = True  # housekeeping: it stays listed by stray_temp_files() and the save goes on
+        return removed, left
 
     def stray_temp_files(self) -> list[str]:
         try:
