@@ -112,7 +112,7 @@ class Journal:
         except PermissionError:
             raise StatePermissionError(f"{self.path}: permission denied reading the journal", str(self.path)) from None
         found: list[dict[str, Any]] = []
-        for line in reversed(data.split(b"\n")):
+        for line in reversed(_terminated(data)):
             entry = _parse_line(line)
             if entry is not None:
                 found.append(entry)
@@ -141,7 +141,7 @@ class Journal:
             return None
         except PermissionError:
             raise StatePermissionError(f"{self.path}: permission denied reading the journal", str(self.path)) from None
-        for line in reversed(tail.split(b"\n")):
+        for line in reversed(_terminated(tail)):
             entry = _parse_line(line)
             if entry is not None:
                 self._tail = (key, dict(entry))
@@ -162,7 +162,10 @@ class Journal:
             raise StatePermissionError(f"{self.path}: permission denied reading the journal", str(self.path)) from None
         entries: list[dict[str, Any]] = []
         bad = 0
-        for line in data.split(b"\n"):
+        lines = _terminated(data)
+        if not data.endswith(b"\n") and data.rsplit(b"\n", 1)[-1].strip():
+            bad += 1  # a torn last line: not an entry, even when it happens to parse
+        for line in lines:
             if not line.strip():
                 continue
             entry = _parse_line(line)
@@ -176,6 +179,13 @@ class Journal:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.scan().entries)
+
+
+def _terminated(data: bytes) -> list[bytes]:
+    """The lines of `data` that end with a newline. A last line without one is what a crash
+    mid-append leaves; the next append cuts it off, so readers must not count it either,
+    even when it parses (all but the newline reached the disk)."""
+    return data.split(b"\n")[:-1]
 
 
 def _last_line_end(fd: int, size: int) -> int:
