@@ -443,8 +443,11 @@ class StateStore:
             "reason": reason,
             "changes": {k: [_journal_value(a), _journal_value(b)] for k, (a, b) in changes.items()},
         }
-        if last is not None and prev is not None and prev not in (last.get("sha256"), last.get("prev_sha256")):
-            entry["replaced_outside_write"] = True  # the file had been written by someone else
+        if last is not None and prev is not None and prev != last.get("sha256"):
+            # prev == last's prev_sha256: the last write never landed (a crash before its
+            # replace), so the file is the one it saw; it was written outside if that one was.
+            if prev != last.get("prev_sha256") or last.get("replaced_outside_write"):
+                entry["replaced_outside_write"] = True  # the file had been written by someone else
         if base_sha is not None and prev is not None and base_sha != prev:
             entry["stale_base"] = True  # saved over a change made after this state was loaded
         if backup is not None:
