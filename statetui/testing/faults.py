@@ -25,6 +25,7 @@ import os
 import random
 import shutil
 import stat
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -78,6 +79,7 @@ class RecordingOps(FileOps):
         self._handles: dict[int, int] = {}  # fd -> handle
         self._next_handle = 0
         self.io_count = 0  # operations so far (marks excluded)
+        self._lock = threading.RLock()  # the store may run some operations in a helper thread
 
     def fault_for(self, op: Op) -> int | None:
         """An errno to fail `op` with, or None to perform it. Subclasses override this."""
@@ -94,30 +96,45 @@ class RecordingOps(FileOps):
             f.write(data)
         self.ops.append(Op(len(self.ops), "external", path=str(path), data=data))
 
-    def _begin(self, op: Op) -> Op:
-        self.io_count += 1
-        op.index = len(self.ops)
-        self.ops.append(op)
-        code = self.fault_for(op)
-        if code is not None:
-            op.error, op.injected = _errno.errorcode.get(code, str(code)), True
-            if op.kind == "close":
-                # close() releases the descriptor even when it reports an error (Linux).
-                fd = next((fd for fd, h in self._handles.items() if h == op.handle), None)
-                if fd is not None:
-                    del self._handles[fd]
-                    os.close(fd)
-            raise InjectedFault(code, f"{os.strerror(code)} (injected at operation {self.io_count}, {op.kind})",
-                                op.path)
+    def _begin(self, op: Op, record: bool = True) -> Op:
+        with self._lock:
+            self.io_count += 1
+            if record:
+                self._append(op)
+            code = self.fault_for(op)
+            if code is not None:
+                op.error, op.injected = _errno.errorcode.get(code, str(code)), True
+                if not record:
+                    self._append(op)
+                if op.kind == "close":
+                    # close() releases the descriptor even when it reports an error (Linux).
+                    fd = next((fd for fd, h in self._handles.items() if h == op.handle), None)
+                    if fd is not None:
+                        del self._handles[fd]
+                        os.close(fd)
+                raise InjectedFault(code, f"{os.strerror(code)} (injected at operation {self.io_count}, {op.kind})",
+                                    op.path)
         return op
 
-    def _run(self, op: Op, fn: Callable[[], Any]) -> Any:
-        self._begin(op)
+    def _append(self, op: Op) -> None:
+        op.index = len(self.ops)
+        self.ops.append(op)
+
+    def _run(self, op: Op, fn: Callable[[], Any], *, when_done: bool = False) -> Any:
+        """Run `fn` for `op`. With `when_done` (fsyncs) the op is recorded when it returns: the
+        data is durable from then on, and operations another thread started meanwhile (the
+        store may fsync the journal in a helper thread) come before it."""
+        self._begin(op, record=not when_done)
         try:
-            return fn()
+            result = fn()
         except OSError as exc:
             op.error = _errno.errorcode.get(exc.errno or 0, str(exc.errno))
             raise
+        finally:
+            if when_done and not op.injected:
+                with self._lock:
+                    self._append(op)
+        return result
 
     # --- FileOps -----------------------------------------------------------------------
 
@@ -125,9 +142,10 @@ class RecordingOps(FileOps):
         created = bool(flags & os.O_CREAT) and not os.path.lexists(path)
         op = Op(0, "open", path=str(path), flags=flags, created=created)
         fd = self._run(op, lambda: os.open(path, flags, mode))
-        self._next_handle += 1
-        op.handle = self._next_handle
-        self._handles[fd] = op.handle
+        with self._lock:
+            self._next_handle += 1
+            op.handle = self._next_handle
+            self._handles[fd] = op.handle
         return fd
 
     def write(self, fd: int, data: bytes) -> int:
@@ -138,12 +156,13 @@ class RecordingOps(FileOps):
         return n
 
     def fsync(self, fd: int) -> None:
-        self._run(Op(0, "fsync", handle=self._handles.get(fd)), lambda: os.fsync(fd))
+        self._run(Op(0, "fsync", handle=self._handles.get(fd)), lambda: os.fsync(fd), when_done=True)
 
     def close(self, fd: int) -> None:
         op = Op(0, "close", handle=self._handles.get(fd))
         self._begin(op)
-        self._handles.pop(fd, None)
+        with self._lock:
+            self._handles.pop(fd, None)
         try:
             os.close(fd)
         except OSError as exc:
@@ -186,7 +205,7 @@ class RecordingOps(FileOps):
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        self._run(Op(0, "fsync_dir", path=str(path)), run)
+        self._run(Op(0, "fsync_dir", path=str(path)), run, when_done=True)
 
     # --- questions about the recording -------------------------------------------------
 

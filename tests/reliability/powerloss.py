@@ -69,6 +69,9 @@ def record_sequence(seed: int, steps: int, root: Path) -> Recording:
     rng = random.Random(seed)
     root.mkdir(parents=True)
     rec = RecordingOps()
+    # Take the path the real store takes: where it overlaps the journal's fsync with the temp
+    # file's (a helper thread), the recording has the real interleaving.
+    rec.overlap_fsyncs = True
     recording = Recording(seed, root, rec)
     store = StateStore(root / NAME, ops=rec, writer="powerloss")
     doc = realistic_state(seed % 997)
