@@ -1,6 +1,7 @@
-"""The console app (imports Textual; statetui.tui.app is the light entry point that
-starts reading the state before this module is imported): keeps the latest views of the state, lock, backups, journal, chain and
-audit, refreshes them in thread workers, and watches the state file's directory.
+"""The console app. It keeps the latest views of the state, lock, backups, journal, chain
+and audit, refreshes them in thread workers, and watches the state file's directory.
+(statetui.tui.app is the light entry point: it starts reading the state before this
+module, and Textual, are imported.)
 
 Refreshes never overlap: a request while one of the same kind runs marks it dirty, and
 it runs once more when the current one ends (a flood of file events costs at most two

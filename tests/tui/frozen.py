@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -19,7 +18,9 @@ from statetui.testing import scenarios
 
 # 2026-01-16 02:00:00 UTC: four minutes after the Jan 16 desync was found.
 FIXED_NOW = datetime(2026, 1, 16, 2, 0, 0, tzinfo=timezone.utc).timestamp()
-ROOT = Path(tempfile.gettempdir()) / f"statetui-snap-{os.getuid()}"
+# A fixed absolute path: paths show on screen, so the snapshots must not depend on the
+# user, TMPDIR or pytest's numbering.
+ROOT = Path("/tmp/statetui-snap")
 BACKUP_AGES_H = (1.0, 25.0, 49.0, 73.0)
 WRITE_GAP_S = 600  # journal entries ten minutes apart, the newest two minutes ago
 
