@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import errno
 import os
+import queue
 import secrets
 import stat
+import threading
 from pathlib import Path
+from typing import Any, Callable
 
 from statetui.core.errors import NotRegularFileError
 
@@ -22,6 +25,12 @@ O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 class FileOps:
     """Plain os calls. Subclass and override to record or fail operations."""
+
+    # Whether the store may run the journal's fsync in a helper thread while it writes and
+    # syncs the temp file (see overlap_fsyncs()). None: only when this class keeps FileOps's
+    # own fsync, close, open and fsync_dir, since a subclass that records or fails operations
+    # numbers them and needs them in one fixed order.
+    overlap_fsyncs: bool | None = None
 
     def open(self, path: str, flags: int, mode: int = 0o666) -> int:
         return os.open(path, flags, mode)
@@ -71,6 +80,72 @@ class FileOps:
 
 
 REAL_OPS = FileOps()
+
+_HELPER_OPS = ("fsync", "close", "open", "fsync_dir")
+
+
+def overlap_fsyncs(ops: FileOps) -> bool:
+    if ops.overlap_fsyncs is not None:
+        return ops.overlap_fsyncs
+    cls = type(ops)
+    return all(getattr(cls, name) is getattr(FileOps, name) for name in _HELPER_OPS)
+
+
+class Pending:
+    """A call running in the helper thread. result() waits for it and returns the exception
+    it raised, or None."""
+
+    __slots__ = ("_done", "error")
+
+    def __init__(self) -> None:
+        self._done = threading.Lock()
+        self._done.acquire()
+        self.error: BaseException | None = None
+
+    def result(self) -> BaseException | None:
+        with self._done:
+            return self.error
+
+
+class _Helper:
+    """One daemon thread per process that runs the calls handed to it, in order. Two fsyncs
+    in flight at once let the file system commit them together (ext4: one journal commit
+    instead of two, ~0.1 ms of a save)."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._queue: "queue.SimpleQueue[tuple[Pending, Callable[..., Any], tuple]]" = queue.SimpleQueue()
+        self._lock = threading.Lock()
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> Pending:
+        if self._pid != os.getpid():  # first use, or a forked child (threads do not survive fork)
+            self._start()
+        pending = Pending()
+        self._queue.put((pending, fn, args))
+        return pending
+
+    def _start(self) -> None:
+        if self._pid != -1:
+            self._lock = threading.Lock()  # a forked child: the parent's threads are gone
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            q: "queue.SimpleQueue[tuple[Pending, Callable[..., Any], tuple]]" = queue.SimpleQueue()
+            threading.Thread(target=self._loop, args=(q,), name="statetui-fsync", daemon=True).start()
+            self._queue, self._pid = q, os.getpid()
+
+    @staticmethod
+    def _loop(q: "queue.SimpleQueue[tuple[Pending, Callable[..., Any], tuple]]") -> None:
+        while True:
+            pending, fn, args = q.get()
+            try:
+                fn(*args)
+            except BaseException as exc:  # handed back to the waiting caller
+                pending.error = exc
+            pending._done.release()
+
+
+HELPER = _Helper()
 
 
 def temp_name(path: Path) -> Path:
@@ -150,12 +225,15 @@ def durable_replace(
     mode: int | None = None,
     owner: tuple[int, int] | None = None,
     exclusive: bool = False,
+    before_replace: Callable[[], None] | None = None,
 ) -> None:
     """Temp file (O_CREAT|O_EXCL|O_NOFOLLOW) -> write -> fsync -> mode/owner -> replace -> fsync dir.
 
     A failed fsync fails the call (never retried on the same descriptor: the kernel may
     already have dropped the dirty pages); the temp file is removed and the old file is
-    untouched. With `exclusive`, the target must not exist (link instead of replace)."""
+    untouched. With `exclusive`, the target must not exist (link instead of replace).
+    `before_replace` runs once the temp file is durable, just before the replace; if it
+    raises, the temp file is removed and nothing is replaced."""
     tmp = temp_name(path)
     fd = ops.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600 if mode is None else mode)
     try:
@@ -168,6 +246,8 @@ def durable_replace(
             ops.fsync(fd)
         finally:
             ops.close(fd)
+        if before_replace is not None:
+            before_replace()
         refuse_non_regular(path, "target")
         if exclusive:
             ops.link(str(tmp), str(path))

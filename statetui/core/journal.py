@@ -34,6 +34,16 @@ def journal_path_for(state_path: Path) -> Path:
 
 
 @dataclass
+class PendingAppend:
+    """A line written by begin_append, not yet fsync'd."""
+
+    fd: int
+    created: bool
+    key: tuple[int, int, int, int]  # the journal's stat key with the line in it
+    entry: dict[str, Any]
+
+
+@dataclass
 class JournalScan:
     entries: list[dict[str, Any]]
     bad_lines: int
@@ -56,6 +66,12 @@ class Journal:
         return self.path.exists()
 
     def append(self, entry: dict[str, Any]) -> None:
+        self.finish_append(self.begin_append(entry))
+
+    def begin_append(self, entry: dict[str, Any]) -> "PendingAppend":
+        """Write `entry`'s line, not yet durable: finish_append() makes it so. The store runs
+        finish_append in a helper thread while it writes the temp file (journal.py's caller
+        decides; both fsyncs are over before the replace)."""
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
         flags = os.O_RDWR | os.O_APPEND | O_NOFOLLOW | O_CLOEXEC
         created = False
@@ -76,16 +92,26 @@ class Journal:
                 # lock, so nobody is still writing it: cut it off and keep the journal clean.
                 self.ops.ftruncate(fd, _last_line_end(fd, st.st_size))
             write_all(self.ops, fd, line)
-            self.ops.fsync(fd)
             st = os.fstat(fd)
-            self.seen_key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-            self._tail = (self.seen_key, dict(entry))
+        except BaseException:
+            self.ops.close(fd)
+            raise
+        return PendingAppend(fd, created, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), dict(entry))
+
+    def finish_append(self, pending: "PendingAppend") -> None:
+        """fsync the line and close; a new journal's folder is synced too. A failed fsync is
+        never retried on the descriptor (it is closed either way)."""
+        fd = pending.fd
+        try:
+            self.ops.fsync(fd)
         finally:
             self.ops.close(fd)
-        if created:
+        if pending.created:
             # A new file's name is durable only once its folder is synced: without this, a
             # power loss could take back the journal and with it an acknowledged entry.
             self.ops.fsync_dir(str(self.path.parent))
+        self.seen_key = pending.key
+        self._tail = (pending.key, pending.entry)
 
     def state_sha(self) -> str | None:
         if self.state_path is None:

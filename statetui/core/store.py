@@ -35,6 +35,7 @@ from statetui.core.errors import (
     StatetuiError,
 )
 from statetui.core.fsio import (
+    HELPER,
     REAL_OPS,
     DirSyncError,
     FileOps,
@@ -42,6 +43,7 @@ from statetui.core.fsio import (
     durable_replace,
     is_temp_of,
     makedirs,
+    overlap_fsyncs,
     read_regular,
     refuse_non_regular,
 )
@@ -128,6 +130,14 @@ class _Written:
 
 
 _ABSENT = object()
+
+
+class _JournalFailed(Exception):
+    """The journal entry's fsync (in the helper thread) failed: raised before the replace."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 def _text_changes(old: dict[str, str], new: dict[str, str], doc: dict[str, Any]) -> dict[str, list[Any]] | None:
@@ -282,9 +292,9 @@ class StateStore:
                 raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it (use restore or a repair)", str(self.path))
             last = self._journal_tail()
             self._ensure_parent()
-            result = self._journal(data, None, changed_fields(None, doc), reason, None, None, None, last)  # write-ahead
+            result, entry = self._journal(data, None, changed_fields(None, doc), reason, None, None, None, last)
             try:
-                durable_replace(self.path, data, self.ops, mode=default_file_mode(), exclusive=True)
+                self._write_ahead(entry, data, mode=default_file_mode(), exclusive=True)
             except DirSyncError as exc:
                 raise StateSaveError(f"{self.path}: written, but {exc.strerror}: durability unknown", str(self.path)) from None
             except OSError as exc:
@@ -373,9 +383,9 @@ class StateStore:
         self._quiet_key = None  # until this write is through
         # Write-ahead: the entry is durable before the file changes, so a crash can leave an
         # entry whose write never landed (journal.landed() tells), never an unjournaled write.
-        result = self._journal(data, old_sha, changes, reason, backup_info, evidence, base_sha, last)
+        result, entry = self._journal(data, old_sha, changes, reason, backup_info, evidence, base_sha, last)
         try:
-            durable_replace(self.path, data, self.ops, mode=mode, owner=owner)
+            self._write_ahead(entry, data, mode=mode, owner=owner)
         except DirSyncError as exc:
             raise StateSaveError(f"{path}: written, but {exc.strerror}: durability unknown", path) from None
         except (OSError, NotRegularFileError) as exc:
@@ -427,7 +437,8 @@ class StateStore:
 
     def _journal(self, data: bytes, prev: str | None, changes: dict[str, list[Any]], reason: str,
                  backup: BackupInfo | None, evidence: dict[str, Any] | None, base_sha: str | None = None,
-                 last: dict[str, Any] | None | bool = False) -> SaveResult:
+                 last: dict[str, Any] | None | bool = False) -> tuple[SaveResult, dict[str, Any]]:
+        """The journal entry for writing `data`, and the result a successful write returns."""
         if last is False:  # not read up front by the caller
             last = self.journal.last()
         generation = (last["generation"] if last else 0) + 1
@@ -454,14 +465,43 @@ class StateStore:
             entry["backup"] = backup.name
         if evidence:
             entry["evidence"] = evidence
-        try:
-            self.journal.append(entry)
-        except (OSError, StatetuiError) as exc:
+        return SaveResult(True, generation, sha, changes, backup), entry
+
+    def _write_ahead(self, entry: dict[str, Any], data: bytes, **replace: Any) -> None:
+        """Journal `entry`, then durable_replace(data, **replace): the entry is durable before
+        the replace. Its fsync runs in a helper thread while the temp file is written and
+        synced (two fsyncs in flight commit together; both are over before the replace),
+        or inline first when the seam must see one fixed order (fsio.overlap_fsyncs).
+        A journal failure raises StateSaveError; durable_replace's own errors propagate."""
+        def journal_failed(exc: BaseException) -> StateSaveError:
             # The line may be in the file even though the append failed (its fsync did): cancel
             # it, or readers would count a write that never happened as landed.
-            self._abort(generation, reason, exc)
-            raise StateSaveError(f"{self.journal.path}: journal append failed ({exc}); nothing was written, the previous file is intact", str(self.journal.path)) from None
-        return SaveResult(True, generation, sha, changes, backup)
+            self._abort(entry["generation"], entry["reason"], exc)
+            return StateSaveError(f"{self.journal.path}: journal append failed ({exc}); nothing was written, "
+                                  "the previous file is intact", str(self.journal.path))
+
+        pending = None
+        try:
+            line = self.journal.begin_append(entry)
+            if overlap_fsyncs(self.ops):
+                pending = HELPER.run(self.journal.finish_append, line)
+            else:
+                self.journal.finish_append(line)
+        except (OSError, StatetuiError) as exc:
+            raise journal_failed(exc) from None
+
+        def entry_durable() -> None:
+            error = pending.result()
+            if error is not None:
+                raise _JournalFailed(error)
+
+        try:
+            durable_replace(self.path, data, self.ops, before_replace=entry_durable if pending else None, **replace)
+        except _JournalFailed as failed:
+            raise journal_failed(failed.cause) from None
+        finally:
+            if pending is not None:
+                pending.result()  # the helper is done with the journal before anyone goes on
 
     def _auto_backup_due(self) -> bool:
         if not self.auto_backup_interval:
