@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statetui.core.jsondoc import JsonFormat, detect_format, json_copy
+from statetui.core.jsondoc import FieldTexts, JsonFormat, detect_format, json_copy
 from statetui.core.store import StateStore
 from statetui.testing.states import STYLES, encode, realistic_state
 
@@ -40,6 +40,51 @@ def fmt_of(style: str) -> JsonFormat:
 def test_field_texts_joined_are_exactly_dumps(style, doc):
     fmt = fmt_of(style)
     assert fmt.join((k, fmt.value_text(v)) for k, v in doc.items()) == fmt.dumps(doc)
+
+
+def _retype(value):
+    """The same value with some leaves of another JSON type (1 -> 1.0 -> true) and object
+    keys in reverse order: equal in Python, different in JSON."""
+    if isinstance(value, dict):
+        return {k: _retype(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_retype(v) for v in value]
+    if value is True:
+        return 1
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value) if abs(value) < 2**53 else value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+@pytest.mark.parametrize("style", ["indent2", "compact", "tab"])
+@settings(max_examples=60, deadline=None)
+@given(first=documents, second=documents, keep=st.sets(st.text(max_size=10)))
+def test_field_texts_memo_only_reuses_a_text_for_the_very_same_json(style, first, second, keep):
+    """Texts from the memo equal a fresh encoding, whatever changed in between: values
+    changed in place, retyped leaves (1 / 1.0 / true), reordered keys, tuples for lists."""
+    fmt = fmt_of(style)
+    memo = FieldTexts(fmt)
+    doc = {k: json_copy(v) for k, v in first.items()}
+    assert memo.texts(doc) == {k: fmt.value_text(v) for k, v in doc.items()}
+    for key in list(doc):  # change some values in place, retype others, keep the rest
+        value = doc[key]
+        if key in keep:
+            continue
+        if isinstance(value, list):
+            value.append(len(value))
+        elif isinstance(value, dict):
+            doc[key] = _retype(value)
+        else:
+            doc[key] = _retype(value)
+    doc.update({k: v for k, v in second.items() if k not in doc})
+    if doc:
+        k0 = next(iter(doc))
+        if isinstance(doc[k0], list):
+            doc[k0] = tuple(doc[k0])
+    for _ in range(2):
+        assert memo.texts(doc) == {k: fmt.value_text(v) for k, v in doc.items()}
 
 
 @given(value=json_values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import marshal
 import math
 import re
 import sys
@@ -89,6 +90,43 @@ class JsonFormat:
 
 
 DEFAULT_FORMAT = JsonFormat()
+
+
+class FieldTexts:
+    """Top-level field texts in one format (JsonFormat.value_text) that re-encodes only
+    the fields whose value changed since its last call.
+
+    Whether a list or object changed is told by its marshal bytes (version 2: no
+    back-references, so the bytes depend on the value alone). marshal runs in C (~20 us for
+    a 10 KB state, against ~250 us for json's indenting encoder, which is pure Python),
+    accepts only the exact built-in types and writes each value's type with it: equal bytes
+    mean an equal value of the same types, key order included (1, 1.0 and true differ). A
+    value marshal refuses (a subclass, say) is encoded every time."""
+
+    def __init__(self, fmt: JsonFormat):
+        self.fmt = fmt
+        self._memo: dict[str, tuple[bytes, str]] = {}
+
+    def texts(self, doc: dict[str, Any]) -> dict[str, str]:
+        value_text = self.fmt.value_text
+        old = self._memo
+        memo: dict[str, tuple[bytes, str]] = {}
+        out: dict[str, str] = {}
+        for key, value in doc.items():
+            if type(value) is dict or type(value) is list:
+                try:
+                    mark = marshal.dumps(value, 2)
+                except ValueError:  # not built-in types only (or nested too deep)
+                    out[key] = value_text(value)
+                    continue
+                hit = old.get(key)
+                text = hit[1] if hit is not None and hit[0] == mark else value_text(value)
+                memo[key] = (mark, text)
+                out[key] = text
+            else:
+                out[key] = value_text(value)
+        self._memo = memo
+        return out
 
 
 def json_copy(value: Any) -> Any:

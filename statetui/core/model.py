@@ -14,7 +14,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ConfigDict, PrivateAttr, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from statetui.core.errors import StateInvalidError, StateValueError
-from statetui.core.jsondoc import DEFAULT_FORMAT, JsonFormat, json_copy, strict_equal
+from statetui.core.jsondoc import DEFAULT_FORMAT, FieldTexts, JsonFormat, json_copy, strict_equal
 from statetui.core.money import to_money
 
 Number = Union[StrictInt, StrictFloat]
@@ -172,14 +172,15 @@ def serialize(doc: dict[str, Any], fmt: JsonFormat, path: str) -> bytes:
         raise StateValueError(f"{path}: refusing to save: {exc}", path) from None
 
 
-def serialize_fields(doc: dict[str, Any], fmt: JsonFormat, path: str) -> tuple[bytes, dict[str, str] | None]:
+def serialize_fields(doc: dict[str, Any], fmt: JsonFormat, path: str,
+                     memo: FieldTexts | None = None) -> tuple[bytes, dict[str, str] | None]:
     """serialize(), plus each top-level field's text in `fmt` (JsonFormat.value_text), which
-    the store compares with the texts it last wrote. No texts when a key is not a string
-    (dumps() converts such keys)."""
+    the store compares with the texts it last wrote; `memo` (in the same format) re-encodes
+    only changed fields. No texts when a key is not a string (dumps() converts such keys)."""
     if not all(type(k) is str for k in doc):
         return serialize(doc, fmt, path), None
     try:
-        texts = {k: fmt.value_text(v) for k, v in doc.items()}
+        texts = memo.texts(doc) if memo is not None else {k: fmt.value_text(v) for k, v in doc.items()}
         return fmt.join(texts.items()).encode("utf-8"), texts
     except (ValueError, TypeError):  # NaN, a lone surrogate, a value JSON cannot hold
         return serialize(doc, fmt, path), None  # raises the same typed error as always

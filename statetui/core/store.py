@@ -49,7 +49,7 @@ from statetui.core.fsio import (
 )
 from statetui.core.lockfile import LockTimeout, path_lock
 from statetui.core.journal import Journal, journal_path_for, landed, writer_of
-from statetui.core.jsondoc import DEFAULT_FORMAT, JsonFormat, detect_format, json_copy, parse_document, strict_equal
+from statetui.core.jsondoc import DEFAULT_FORMAT, FieldTexts, JsonFormat, detect_format, json_copy, parse_document, strict_equal
 from statetui.core.model import Origin, TradingState, changed_fields, check_writable, serialize, serialize_fields
 
 JOURNAL_VALUE_LIMIT = 1024  # larger changed values are summarised in the journal
@@ -197,6 +197,7 @@ class StateStore:
         # The journal's stat key after this store's last save; while it is unchanged, no
         # other store writer has written since, so no new stray temp file can exist.
         self._quiet_key: tuple[int, ...] | None = None
+        self._field_texts: FieldTexts | None = None  # re-encodes only the fields that changed
         self._newest_backup: float | None = None
         self._backup_scanned = False
         # One lock object per path in this process (reentrant for transaction() -> save()):
@@ -314,7 +315,9 @@ class StateStore:
         doc = state._document()  # the state's own values: serialized right here, not kept
         fmt = state.json_format
         check_writable(doc, str(self.path))
-        data, texts = serialize_fields(doc, fmt, str(self.path))
+        if self._field_texts is None or self._field_texts.fmt != fmt:
+            self._field_texts = FieldTexts(fmt)
+        data, texts = serialize_fields(doc, fmt, str(self.path), self._field_texts)
         result = self._commit(data, doc, reason, backup=backup, evidence=evidence,
                               base_sha=state._origin.sha256 if state._origin else None, fmt=fmt, texts=texts)
         if result.changed:
