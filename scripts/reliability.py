@@ -106,7 +106,8 @@ def headline(run: dict) -> list[tuple[str, str]]:
         rows.append(("Processes x transactions (+ polling readers)",
                      f"{c['writers']} x {_n(c['transactions_each'])} = {_n(c['transactions'])} (+ {c['readers']} readers, "
                      f"{_n(c['reader_polls'])} polls): lost updates {c['lost_updates']}, reader parse errors "
-                     f"{c['reader_parse_errors']}, going backwards {c['reader_backwards']}"))
+                     f"{c['reader_parse_errors']}, going backwards {c['reader_backwards']}, lock waits past the "
+                     f"30 s timeout (typed, retried) {c.get('lock_timeouts_retried', 0)}"))
     if "bad_inputs" in f:
         b = f["bad_inputs"]
         rows.append(("Generated bad inputs / problems",

@@ -1,7 +1,8 @@
 """Writers and readers at once: W processes x N transaction() increments while 2 readers
 poll status() throughout (CI 4 x 100; long tier 8 x 1,000). The final count and the Decimal
 balance are exact, every counter value was written exactly once, the journal's
-generations are gapless, and no reader ever saw a parse error or a counter or generation
+generations are gapless, no transaction failed (a lock wait past the store's timeout is
+a typed LockTimeoutError the writer retries; counted), and no reader ever saw a parse error or a counter or generation
 going backwards."""
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def test_writers_lose_nothing_and_readers_never_see_a_torn_or_older_state(tmp_pa
         "writers": w, "transactions_each": n, "transactions": w * n, "readers": r,
         "final_count": state.total_trades, "lost_updates": w * n - state.total_trades,
         "writer_errors": sum(r["error_count"] for r in results),
+        "lock_timeouts_retried": sum(r["lock_timeouts"] for r in results),
         "reader_polls": sum(s["polls"] for s in seen), "reader_parse_errors": sum(s["error_count"] for s in seen),
         "reader_backwards": sum(s["backwards_count"] for s in seen),
         "reader_distinct_states": [s["distinct_counts"] for s in seen],
