@@ -215,6 +215,14 @@ FOUND = """## Defects the suite found (fixed in the core, each in its own commit
   answers (`9eddbf3`).
 - A file broken after a refused number (NaN, 1e400) was reported as an invalid value
   instead of corrupt with the offset of the damage (`c173b73`).
+- Write-ahead journal (`99ee675`, another engineer's): a failed journal append left a
+  complete entry with no aborted marker, so a failed init counted as landed (`fda51cc`);
+  an entry whose bytes but not newline survived a crash was read as the newest entry and
+  then cut off by the next append: a generation went missing and the chain broke
+  (`2d66dc1`); a write after one that never landed dropped the replaced-outside flag
+  (`5350d2c`).
+- The raw-flock lock (`cababe3`) no longer created a missing state folder, so `init` into
+  a new folder failed (`8d19715`).
 """
 
 
