@@ -21,9 +21,10 @@ import stat
 import threading
 import time
 import weakref
+from pathlib import Path
 
 from statetui.core.errors import NotRegularFileError
-from statetui.core.fsio import O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK
+from statetui.core.fsio import O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, refuse_non_regular
 
 try:
     import fcntl
@@ -86,7 +87,11 @@ class PathLock:
     def _flock(self, deadline: float | None) -> None:
         while True:
             if self._fd < 0:
-                self._open()
+                try:
+                    self._open()
+                except OSError:
+                    refuse_non_regular(Path(self.path), "lock file")  # a link or a folder: say so
+                    raise
             try:
                 fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 locked = True
@@ -103,6 +108,7 @@ class PathLock:
                 if locked:
                     fcntl.flock(self._fd, fcntl.LOCK_UN)
                 self._close()
+                refuse_non_regular(Path(self.path), "lock file")  # a link, FIFO or folder put there
                 continue
             if deadline is not None and time.monotonic() >= deadline:
                 raise LockTimeout(self.path)
@@ -125,6 +131,7 @@ class PathLock:
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
+                refuse_non_regular(Path(self.path), "lock file")  # the typed error, worded as everywhere
                 raise NotRegularFileError(f"{self.path}: lock file is not a regular file; refusing", self.path)
         except BaseException:
             os.close(fd)

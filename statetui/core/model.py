@@ -70,17 +70,22 @@ class TradingState(BaseModel):
     def _document(self) -> dict[str, Any]:
         """to_document() without the copy: its values are the state's own objects. For the
         store, which serializes it at once and keeps no reference to the values."""
+        # pydantic keeps field values in __dict__; its model_fields / model_fields_set
+        # accessors cost ~1 us each, called per key (a fifth of a save's own work).
+        fields = type(self).__pydantic_fields__
+        values = self.__dict__
         extras = self.__pydantic_extra__ or {}
         original = self._origin.document if self._origin else {}
         out: dict[str, Any] = {}
         for key in original:
-            if key in type(self).model_fields:
-                out[key] = getattr(self, key)
+            if key in fields:
+                out[key] = values[key] if key in values else getattr(self, key)
             elif key in extras:
                 out[key] = extras[key]
-        for key in type(self).model_fields:
-            if key not in out and key in self.model_fields_set:
-                out[key] = getattr(self, key)
+        fields_set = self.__pydantic_fields_set__
+        for key in fields:
+            if key not in out and key in fields_set:
+                out[key] = values[key] if key in values else getattr(self, key)
         for key, value in extras.items():
             if key not in out:
                 out[key] = value
@@ -129,10 +134,9 @@ def check_writable(doc: dict[str, Any], path: str) -> None:
     for field in BALANCE_FIELDS:
         value = doc.get(field)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            amount = to_money(value) if _finite(value) else None
-            if amount is None:
+            if not _finite(value):
                 raise StateValueError(f"{path}: refusing to save {field}={value!r}: not a finite number", path, field)
-            if amount < 0:
+            if value < 0:  # a finite float's sign needs no Decimal (-0.0 is not below 0 either way)
                 raise StateValueError(f"{path}: refusing to save {field}={value!r}: a balance cannot be negative", path, field)
     for field in COUNTER_FIELDS:
         value = doc.get(field)

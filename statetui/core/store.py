@@ -208,19 +208,25 @@ class StateStore:
 
     @contextmanager
     def locked(self, timeout: float | None = None) -> Iterator[None]:
-        refuse_non_regular(self.lock_path, "lock file")
-        if not os.path.lexists(self.path.parent):
-            self._ensure_parent()  # the lock file lives there (filelock used to create it)
-        try:
-            self._lock.acquire(timeout=self.lock_timeout if timeout is None else timeout)
-        except LockTimeout:
-            raise LockTimeoutError(f"{self.lock_path}: lock held by another writer for over {self.lock_timeout:g}s", str(self.lock_path)) from None
-        except OSError as exc:
-            raise StateSaveError(f"{self.lock_path}: cannot take the lock: {exc.strerror or exc}", str(self.lock_path)) from None
+        self._acquire(timeout)
         try:
             yield
         finally:
             self._lock.release()
+
+    def _acquire(self, timeout: float | None = None) -> None:
+        """Take the lock (PathLock refuses a link, FIFO or folder at the lock path)."""
+        for first in (True, False):
+            try:
+                self._lock.acquire(timeout=self.lock_timeout if timeout is None else timeout)
+                return
+            except LockTimeout:
+                raise LockTimeoutError(f"{self.lock_path}: lock held by another writer for over {self.lock_timeout:g}s", str(self.lock_path)) from None
+            except OSError as exc:
+                if first and isinstance(exc, FileNotFoundError) and not os.path.lexists(self.path.parent):
+                    self._ensure_parent()  # the lock file lives there (filelock used to create it)
+                    continue
+                raise StateSaveError(f"{self.lock_path}: cannot take the lock: {exc.strerror or exc}", str(self.lock_path)) from None
 
     # --- reading -------------------------------------------------------------------
 
@@ -264,8 +270,11 @@ class StateStore:
 
     def save(self, state: TradingState, reason: str, *, backup: bool | str = False,
              evidence: dict[str, Any] | None = None) -> SaveResult:
-        with self.locked():
+        self._acquire()  # what locked() does, without a generator per save
+        try:
             return self._save_locked(state, reason, backup=backup, evidence=evidence)
+        finally:
+            self._lock.release()
 
     @contextmanager
     def transaction(self, reason: str, *, recover: bool = False, backup: bool | str = False,
@@ -420,7 +429,7 @@ class StateStore:
             last = self.journal.last()
         except StatePermissionError as exc:
             raise StateSaveError(f"{exc}; nothing was written", str(self.journal.path)) from None
-        if os.path.lexists(self.journal.path) and not os.access(
+        if self.journal.seen_key is not None and not os.access(  # last() saw a journal there
                 self.journal.path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
             raise StateSaveError(f"{self.journal.path}: journal is not writable; nothing was written", str(self.journal.path))
         return last
