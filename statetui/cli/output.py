@@ -7,6 +7,7 @@ import sys
 import time
 from decimal import Decimal
 from typing import Any
+from statetui.core.display import age  # noqa: F401  (re-exported for the face)
 
 
 def print_json(obj: Any) -> None:
@@ -19,20 +20,6 @@ def _default(value: Any) -> Any:
     if hasattr(value, "to_dict"):
         return value.to_dict()
     return str(value)
-
-
-def age(seconds: float | None) -> str:
-    """'45s', '12m', '3h', '2d' — an age a tired human reads at a glance."""
-    if seconds is None:
-        return "—"
-    s = max(0.0, seconds)
-    if s < 60:
-        return f"{s:.0f}s"
-    if s < 3600:
-        return f"{s / 60:.0f}m"
-    if s < 86400 * 2:
-        return f"{s / 3600:.1f}h"
-    return f"{s / 86400:.1f}d"
 
 
 def age_of(ts: float | None) -> str:

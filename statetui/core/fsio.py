@@ -167,11 +167,14 @@ def refuse_non_regular(path: Path, what: str) -> os.stat_result | None:
     if stat.S_ISLNK(st.st_mode):
         raise NotRegularFileError(f"{path}: {what} is a symlink; refusing to follow it", str(path))
     if not stat.S_ISREG(st.st_mode):
-        raise NotRegularFileError(f"{path}: {what} is not a regular file ({_kind(st.st_mode)}); refusing", str(path))
+        raise NotRegularFileError(f"{path}: {what} is not a regular file ({file_kind(st.st_mode)}); refusing", str(path))
     return st
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, for one-line errors: "a symlink", "a FIFO", ..."""
+    if stat.S_ISLNK(mode):
+        return "a symlink"
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
@@ -205,7 +208,7 @@ def read_regular(path: Path, what: str = "file") -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise NotRegularFileError(f"{path}: {what} is not a regular file ({_kind(st.st_mode)}); refusing", str(path))
+            raise NotRegularFileError(f"{path}: {what} is not a regular file ({file_kind(st.st_mode)}); refusing", str(path))
         chunks = []
         while True:
             chunk = os.read(fd, max(st.st_size + 1, 65536))

@@ -124,15 +124,19 @@ class Journal:
         except OSError:
             return None
 
+    def _tail_bytes(self) -> tuple[int, bytes]:
+        """The file's size and its last TAIL_BYTES."""
+        with open(self.path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - TAIL_BYTES))
+            return size, f.read()
+
     def tail(self, n: int = 3) -> list[dict[str, Any]]:
         """The newest `n` complete entries, oldest first (reads only the end of the file)."""
         try:
             refuse_non_regular(self.path, "journal")
-            with open(self.path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                size = f.tell()
-                f.seek(max(0, size - TAIL_BYTES))
-                data = f.read()
+            size, data = self._tail_bytes()
         except (FileNotFoundError, NotADirectoryError):
             return []
         except PermissionError:
@@ -158,11 +162,7 @@ class Journal:
             key = self.seen_key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             if self._tail is not None and self._tail[0] == key:
                 return dict(self._tail[1])
-            with open(self.path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                size = f.tell()
-                f.seek(max(0, size - TAIL_BYTES))
-                tail = f.read()
+            size, tail = self._tail_bytes()
         except (FileNotFoundError, NotADirectoryError):
             return None
         except PermissionError:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from statetui.core import procinfo
+from statetui.core.fsio import file_kind
 from statetui.core.errors import BotRunningError, NotRegularFileError, StatetuiError
 
 # btime is whole seconds and clocks get stepped: start times closer than this are "the same".
@@ -88,20 +89,6 @@ def _clip(s: str, n: int = 40) -> str:
     return s if len(s) <= n else s[:n] + "..."
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "a symlink"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
 @dataclass
 class PidLockStatus:
     path: str
@@ -157,7 +144,7 @@ def inspect_pidlock(path: str | os.PathLike) -> PidLockStatus:
     s.file_mtime = lst.st_mtime
     if not stat.S_ISREG(lst.st_mode):
         s.regular = False
-        s.reason = f"{p} is {_kind(lst.st_mode)}, not a pid file; refusing to use it"
+        s.reason = f"{p} is {file_kind(lst.st_mode)}, not a pid file; refusing to use it"
         if stat.S_ISLNK(lst.st_mode):
             _symlink_target_locks(p, s)
         return s
@@ -219,7 +206,7 @@ def _read_nofollow(p: str) -> tuple[os.stat_result | None, str, str | None]:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            return None, "", f"pid file is {_kind(st.st_mode)}"
+            return None, "", f"pid file is {file_kind(st.st_mode)}"
         raw = os.read(fd, _MAX_READ)
     except OSError as exc:
         return None, "", f"cannot read pid file ({exc.strerror or exc})"
@@ -297,7 +284,7 @@ def _open_for_lock(p: str, create: bool) -> int:
         raise PidLockError(f"{p}: cannot stat pid file ({exc.strerror or exc})", p) from None
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise NotRegularFileError(f"{p}: pid file is {_kind(st.st_mode)}, not a regular file", p)
+        raise NotRegularFileError(f"{p}: pid file is {file_kind(st.st_mode)}, not a regular file", p)
     return fd
 
 

@@ -10,24 +10,11 @@ from decimal import Decimal
 from typing import Any, Sequence
 
 from statetui.core.money import fmt_money
+from statetui.core.display import age  # noqa: F401  (re-exported for the face)
 
 money = fmt_money
 
 SPARK = "▁▂▃▄▅▆▇█"
-
-
-def age(seconds: float | None) -> str:
-    """'45s', '12m', '3.1h', '2.0d' — an age a tired human reads at a glance."""
-    if seconds is None:
-        return "—"
-    s = max(0.0, seconds)
-    if s < 60:
-        return f"{s:.0f}s"
-    if s < 3600:
-        return f"{s / 60:.0f}m"
-    if s < 86400 * 2:
-        return f"{s / 3600:.1f}h"
-    return f"{s / 86400:.1f}d"
 
 
 def utc_time(ts: float | None, with_date: bool = True) -> str:
