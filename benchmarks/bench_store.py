@@ -104,7 +104,7 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def run(n: int, warmup: int, root: Path) -> dict[str, list[float]]:
+def run(n: int, warmup: int, root: Path, positions: bool = False) -> dict[str, list[float]]:
     doc = realistic_state(1)
     (root / "store").mkdir()
     (root / "bare").mkdir()
@@ -122,6 +122,8 @@ def run(n: int, warmup: int, root: Path) -> dict[str, list[float]]:
 
     def do_store():
         state.total_trades += 1
+        if positions:  # a position changes too: the store re-encodes the positions field
+            state.positions[0]["size"] = counter
         state.last_updated = f"2026-01-16T02:{counter % 60:02d}:00Z"
         t0 = time.perf_counter()
         store.save(state, reason="bench")
@@ -129,6 +131,8 @@ def run(n: int, warmup: int, root: Path) -> dict[str, list[float]]:
 
     def do_bare():
         bare_doc["total_trades"] += 1
+        if positions:
+            bare_doc["positions"][0]["size"] = counter
         bare_doc["last_updated"] = f"2026-01-16T02:{counter % 60:02d}:00Z"
         t0 = time.perf_counter()
         bare_save(bare_path, bare_doc, counter)
@@ -250,13 +254,15 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--dir", help="where to write (default: a temp dir; use the bot's disk for real figures)")
     ap.add_argument("--profile", action="store_true", help="also profile the store's save")
+    ap.add_argument("--positions", action="store_true",
+                    help="also change a position on every save (the positions list must be re-encoded)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-store-", dir=args.dir) as tmp:
         root = Path(tmp)
         size = len(encode(realistic_state(1), "indent2"))
-        times = run(args.n, args.warmup, root)
+        times = run(args.n, args.warmup, root, args.positions)
         med = {k: statistics.median(v) for k, v in times.items()}
         p95 = {k: pct(v, 0.95) for k, v in times.items()}
         figures = {

@@ -145,6 +145,14 @@ def test_negative_zero_is_still_equal_to_zero(store):
     store.save(state, reason="zero")
     state.daily_pnl = -0.0
     assert not store.save(state, reason="minus zero").changed  # as strict_equal says
+    state.positions[0]["pnl"] = 0.0
+    assert store.save(state, reason="nested zero").changed
+    state.positions[0]["pnl"] = -0.0
+    assert not store.save(state, reason="nested minus zero").changed
+    state.daily_pnl = -0.05
+    assert store.save(state, reason="a loss").changes["daily_pnl"] == [0.0, -0.05]
+    state.daily_pnl = -0.06
+    assert store.save(state, reason="a bigger loss").changes["daily_pnl"] == [-0.05, -0.06]
 
 
 def test_in_place_changes_are_seen_and_the_old_value_is_the_old_one(store):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -144,7 +145,9 @@ def _text_changes(old: dict[str, str], new: dict[str, str], doc: dict[str, Any])
     """changed_fields() from field texts: {field: [old, new]}, or None when the document is
     unchanged (same fields in the same order, strictly equal values). Equal texts mean
     strictly equal values (a value's JSON text shows its type: 1, 1.0 and true differ);
-    differing texts are confirmed with strict_equal (-0.0 and 0.0 are equal there)."""
+    texts that differ only where one has -0.0 are confirmed with strict_equal, for which
+    -0.0 equals 0.0. Old and new values are parsed back from the texts: copies in C, not
+    the state's own objects."""
     changes: dict[str, list[Any]] = {}
     for key, text in old.items():
         now = new.get(key, _ABSENT)
@@ -152,14 +155,18 @@ def _text_changes(old: dict[str, str], new: dict[str, str], doc: dict[str, Any])
             changes[key] = [json.loads(text), None]
         elif now != text:
             before = json.loads(text)
-            if not strict_equal(before, doc[key]):
-                changes[key] = [before, json_copy(doc[key])]
-    for key in new:
+            if (_NEGATIVE_ZERO.search(text) or _NEGATIVE_ZERO.search(now)) and strict_equal(before, doc[key]):
+                continue
+            changes[key] = [before, json.loads(now)]
+    for key, now in new.items():
         if key not in old:
-            changes[key] = [None, json_copy(doc[key])]
+            changes[key] = [None, json.loads(now)]
     if not changes and list(old) == list(new):
         return None
     return changes
+
+
+_NEGATIVE_ZERO = re.compile(r"-0\.0(?![0-9])")  # how float.__repr__ writes -0.0
 
 
 def _copied(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -198,6 +205,7 @@ class StateStore:
         # other store writer has written since, so no new stray temp file can exist.
         self._quiet_key: tuple[int, ...] | None = None
         self._field_texts: FieldTexts | None = None  # re-encodes only the fields that changed
+        self._summaries: dict[str, tuple[str, Any]] = {}  # field -> (its text, its journal value)
         self._newest_backup: float | None = None
         self._backup_scanned = False
         # One lock object per path in this process (reentrant for transaction() -> save()):
@@ -395,7 +403,8 @@ class StateStore:
         self._quiet_key = None  # until this write is through
         # Write-ahead: the entry is durable before the file changes, so a crash can leave an
         # entry whose write never landed (journal.landed() tells), never an unjournaled write.
-        result, entry = self._journal(data, old_sha, changes, reason, backup_info, evidence, base_sha, last)
+        result, entry = self._journal(data, old_sha, changes, reason, backup_info, evidence, base_sha, last,
+                                      self._journal_changes(changes, old_texts, texts))
         try:
             self._write_ahead(entry, data, mode=mode, owner=owner)
         except DirSyncError as exc:
@@ -449,7 +458,8 @@ class StateStore:
 
     def _journal(self, data: bytes, prev: str | None, changes: dict[str, list[Any]], reason: str,
                  backup: BackupInfo | None, evidence: dict[str, Any] | None, base_sha: str | None = None,
-                 last: dict[str, Any] | None | bool = False) -> tuple[SaveResult, dict[str, Any]]:
+                 last: dict[str, Any] | None | bool = False,
+                 journal_changes: dict[str, list[Any]] | None = None) -> tuple[SaveResult, dict[str, Any]]:
         """The journal entry for writing `data`, and the result a successful write returns."""
         if last is False:  # not read up front by the caller
             last = self.journal.last()
@@ -464,7 +474,8 @@ class StateStore:
             "pid": os.getpid(),
             "writer": self.writer,
             "reason": reason,
-            "changes": {k: [_journal_value(a), _journal_value(b)] for k, (a, b) in changes.items()},
+            "changes": journal_changes if journal_changes is not None else
+                       {k: [_journal_value(a), _journal_value(b)] for k, (a, b) in changes.items()},
         }
         if last is not None and prev is not None and prev != last.get("sha256"):
             # prev == last's prev_sha256: the last write never landed (a crash before its
@@ -514,6 +525,26 @@ class StateStore:
         finally:
             if pending is not None:
                 pending.result()  # the helper is done with the journal before anyone goes on
+
+    def _journal_changes(self, changes: dict[str, list[Any]], old_texts: dict[str, str] | None,
+                         new_texts: dict[str, str] | None) -> dict[str, list[Any]]:
+        """The journal's [old, new] for each changed field (_journal_value). A big list or
+        object is summarised once, as the new value of one save, and that summary is reused
+        as the old value of the next: the old value's text is the same text (a text is one
+        JSON value, whatever the format)."""
+        memo = self._summaries
+        out: dict[str, list[Any]] = {}
+        for key, (a, b) in changes.items():
+            hit = memo.get(key)
+            before = old_texts.get(key) if old_texts is not None else None
+            old_value = hit[1] if hit is not None and before is not None and hit[0] == before else _journal_value(a)
+            new_value = _journal_value(b)
+            if new_texts is not None and key in new_texts and isinstance(b, (dict, list)):
+                memo[key] = (new_texts[key], new_value)
+            else:
+                memo.pop(key, None)
+            out[key] = [old_value, new_value]
+        return out
 
     def _auto_backup_due(self) -> bool:
         if not self.auto_backup_interval:
