@@ -236,3 +236,23 @@ def test_a_new_store_removes_any_stray_on_its_first_save(store):
     state.total_trades += 1
     assert fresh.save(state, reason="first save of a new store").removed_temp_files == [f".{NAME}.tmp-1-deadbeef"]
     assert fresh.stray_temp_files() == []
+
+
+def test_the_journal_keeps_the_values_that_were_written(store):
+    state = store.load()
+    state.positions[0]["size"] = 1.5
+    store.save(state, reason="one")
+    first = store.journal.last()["changes"]["positions"]
+    state.positions[0]["size"] = 2.5
+    store.save(state, reason="two")
+    second = store.journal.last()["changes"]["positions"]
+    assert isinstance(first[1], str) and first[1].startswith("<array of")  # big: summarised
+    assert second[0] == first[1] != second[1]
+    # A small value handed back in a result and changed by the caller afterwards: the next
+    # entry still records what the file held.
+    state.extra_list = [1]
+    res = store.save(state, reason="small")
+    res.changes["extra_list"][1].append(99)
+    state.extra_list = [2]
+    store.save(state, reason="small again")
+    assert store.journal.last()["changes"]["extra_list"] == [[1], [2]]

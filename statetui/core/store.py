@@ -331,13 +331,12 @@ class StateStore:
     def _save_locked(self, state: TradingState, reason: str, *, backup: bool | str, evidence: dict[str, Any] | None) -> SaveResult:
         doc = state._document()  # the state's own values: serialized right here, not kept
         fmt = state.json_format
-        check_writable(doc, str(self.path))
         if self._field_texts is None or self._field_texts.fmt != fmt:
             self._field_texts = FieldTexts(fmt)
         data, texts = serialize_fields(doc, fmt, str(self.path), self._field_texts)
         result = self._commit(data, doc, reason, backup=backup, evidence=evidence,
                               base_sha=state._origin.sha256 if state._origin else None, fmt=fmt, texts=texts)
-        if result.changed:
+        if result.changed:  # (the origin's document is read for its key order only)
             state._origin = Origin(doc, fmt, data, result.sha256 or "")
         return result
 
@@ -539,8 +538,8 @@ class StateStore:
             before = old_texts.get(key) if old_texts is not None else None
             old_value = hit[1] if hit is not None and before is not None and hit[0] == before else _journal_value(a)
             new_value = _journal_value(b)
-            if new_texts is not None and key in new_texts and isinstance(b, (dict, list)):
-                memo[key] = (new_texts[key], new_value)
+            if new_texts is not None and key in new_texts and isinstance(b, (dict, list)) and isinstance(new_value, str):
+                memo[key] = (new_texts[key], new_value)  # a summary string: nothing the caller could change
             else:
                 memo.pop(key, None)
             out[key] = [old_value, new_value]
