@@ -37,24 +37,16 @@ def _positions() -> list[dict]:
 
 
 def _base(cash: float) -> dict:
-    return {
-        "current_balance": cash,
-        "peak_balance": cash,
-        "day_start_balance": cash,
-        "starting_balance": 150.0,
-        "daily_pnl": 0.0,
-        "mode": "normal",
-        "halted": False,
-        "halt_reason": None,
-        "consecutive_wins": 0,
-        "consecutive_losses": 0,
-        "total_trades": 0,
-        "total_wins": 0,
-        "positions": [],
-        "last_updated": "2026-01-15T00:00:00Z",
-        "strategy": {"name": "late-favourite", "max_position_usd": 25, "kelly_fraction": 0.25},
-        "bot_version": "2.3.1",
-    }
+    from decimal import Decimal
+
+    from statetui.core.model import default_state
+
+    doc = default_state(Decimal(str(cash)), "2026-01-15T00:00:00Z")
+    doc["starting_balance"] = 150.0
+    # Fields statetui does not know: kept exactly as the bot wrote them.
+    doc["strategy"] = {"name": "late-favourite", "max_position_usd": 25, "kelly_fraction": 0.25}
+    doc["bot_version"] = "2.3.1"
+    return doc
 
 
 def _sandbox(root: Path) -> Scenario:
