@@ -1,3 +1,3 @@
-from statetui.cli import main
+from statetui.cli import entry
 
-raise SystemExit(main())
+entry()

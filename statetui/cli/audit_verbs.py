@@ -40,6 +40,9 @@ def run_audit(args, config) -> int:
         print(f"report written to {args.output} (overall {overall(results).value})", file=sys.stderr)
     else:
         print(text)
+    import statetui.cli
+
+    statetui.cli.fast_exit = True  # every file is closed; a forked check's child was reaped
     return overall(results).exit_code
 
 
