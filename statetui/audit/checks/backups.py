@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from statetui.audit.base import AuditContext, Report, register
-from statetui.audit.checks.state_file import store_for, verified_backups
+from statetui.audit.checks.state_file import sandbox_root, store_for, verified_backups
 from statetui.core.errors import StatetuiError
 from statetui.core.store import StateStore
 
@@ -65,7 +65,7 @@ def check(ctx: AuditContext, report: Report) -> None:
 
 
 def _restore_test(newest, report: Report) -> None:
-    with tempfile.TemporaryDirectory(prefix="statetui-restore-test-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="statetui-restore-test-", dir=sandbox_root()) as tmp:
         folder = Path(tmp)
         (folder / "backups").mkdir()
         shutil.copy2(newest.path, folder / "backups" / newest.name)

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from statetui.audit.base import AuditContext, Report, register
-from statetui.audit.checks.state_file import store_for, verified_backups
+from statetui.audit.checks.state_file import sandbox_root, store_for, verified_backups
 from statetui.core.errors import StateLoadError, StatetuiError
 from statetui.core.fsio import read_regular
 from statetui.core.store import StateStore
@@ -30,7 +30,7 @@ def check(ctx: AuditContext, report: Report) -> None:
         report.recommend("Create the state (statetui init) and take a backup (statetui backup)")
         report.repair("backup-now")
         return
-    with tempfile.TemporaryDirectory(prefix="statetui-recovery-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="statetui-recovery-", dir=sandbox_root()) as tmp:
         sandbox = Path(tmp)
         results = {}
         for name, damage in (

@@ -18,6 +18,13 @@ def store_for(ctx: AuditContext) -> StateStore:
     return StateStore(c.state, backup_dir=c.backup_dir, auto_backup_interval=None)
 
 
+def sandbox_root() -> str | None:
+    """Where sandboxes go: a RAM-backed /dev/shm when there is one (the scenarios test the
+    store's logic, not the disk, and an audit should not wear a VPS disk), else the default."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def verified_backups(ctx: AuditContext, store: StateStore) -> list:
     """The live backups, verified once per audit run and shared by the checks that need them."""
     key = ("backups", str(store.backups.dir))
