@@ -55,3 +55,11 @@ def test_fast_paths_do_not_import_web3_or_textual(tmp_path, argv):
     assert "statetui.core.store" in imported, res.stderr[-500:]  # the listing is real
     bad = sorted(m for m in imported if m.split(".")[0] in ("web3", "textual", "eth_account"))
     assert bad == []
+
+
+def test_network_checks_are_declared_where_the_cli_can_see_them_unimported():
+    from statetui.audit.base import REGISTRY
+    from statetui.audit.checks import MODULES, NETWORK, load
+
+    load()
+    assert {i for i in MODULES if not REGISTRY[i].local} == NETWORK

@@ -10,10 +10,11 @@ from statetui.core.errors import StatetuiError
 
 
 def all_check_ids(local_only: bool = False) -> list[str]:
-    from statetui.audit.checks import MODULES, load
+    """Check ids in report order, without importing the checks (so the CLI can still fork
+    the CPU-heavy one before the others pull in pydantic)."""
+    from statetui.audit.checks import MODULES, NETWORK
 
-    load()
-    return [i for i in MODULES if REGISTRY[i].local or not local_only]
+    return [i for i in MODULES if not (local_only and i in NETWORK)]
 
 
 # Checks that are CPU-bound and import nothing heavy at module level.

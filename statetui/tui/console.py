@@ -252,8 +252,10 @@ class StateTuiApp(App[int]):
 
     @work(thread=True, group="check-ids", exit_on_error=False)
     def _load_check_ids(self) -> None:
+        from statetui.audit.checks import load
         from statetui.audit.engine import all_check_ids
 
+        load()  # the registry (titles, which checks are local) is read on the UI thread later
         ids = all_check_ids()
         self.call_from_thread(self._set_check_ids, ids)
 

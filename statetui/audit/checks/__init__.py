@@ -18,6 +18,10 @@ MODULES = {
 }
 
 
+# Checks that need the network: known without importing them (`statetui audit --local`).
+NETWORK = {"chain-reconcile"}
+
+
 def load(ids: list[str] | None = None) -> None:
     for check_id in ids or MODULES:
         if check_id in MODULES:
