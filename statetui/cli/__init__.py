@@ -143,8 +143,11 @@ def entry() -> None:
     """The `statetui` command and `python -m statetui`."""
     code = main()
     if fast_exit:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except OSError:  # `statetui audit | head`: the reader left; nothing to report
+                pass
         os._exit(code)
     sys.exit(code)
 
