@@ -22,3 +22,43 @@ def run_cli(*args, env=None, cwd=None, input=None):
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "statetui", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, input=input, timeout=120)
+
+
+class LockHolder:
+    """A real child process holding the bot's pid lock (statetui.pidlock.PidLock)."""
+
+    def __init__(self, pid_file: Path):
+        code = (
+            "import sys, time\n"
+            "from statetui.pidlock import PidLock\n"
+            "lock = PidLock(sys.argv[1]).acquire()\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(600)\n"
+        )
+        self.proc = subprocess.Popen([sys.executable, "-c", code, str(pid_file)], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.strip() == "locked", f"lock holder did not start: {line!r}"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+        self.proc.stdout.close()
+
+
+@pytest.fixture
+def lock_holder():
+    holders: list[LockHolder] = []
+
+    def start(pid_file: Path) -> LockHolder:
+        h = LockHolder(pid_file)
+        holders.append(h)
+        return h
+
+    yield start
+    for h in holders:
+        h.stop()

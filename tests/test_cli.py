@@ -126,26 +126,15 @@ def test_config_precedence_file_env_flags_and_redaction(tmp_path):
     assert data["state"] == "x.json"
 
 
-def test_repair_refuses_while_the_bot_holds_its_lock(tmp_path):
-    import subprocess
-    import sys
-    import time
-
+def test_repair_refuses_while_the_bot_holds_its_lock(tmp_path, lock_holder):
     sc = scenarios.jan16(tmp_path)
-    pid_file = tmp_path / "bot.pid"
-    bot = subprocess.Popen([sys.executable, "-c",
-                            f"from statetui.pidlock import PidLock\nimport time\nwith PidLock({str(pid_file)!r}):\n print('locked', flush=True)\n time.sleep(60)"],
-                           stdout=subprocess.PIPE, text=True)
-    try:
-        assert bot.stdout.readline().strip() == "locked"
-        before = sc.state.read_bytes()
-        res = run_cli("repair", "recompute-peak", "--apply", "--yes", "--state", str(sc.state), env=env_for(tmp_path))
-        assert res.returncode == 5
-        assert f"kill {bot.pid}" in res.stderr and "holds its lock" in res.stderr
-        assert sc.state.read_bytes() == before
-    finally:
-        bot.kill()
-        bot.wait()
+    bot = lock_holder(tmp_path / "bot.pid")
+    before = sc.state.read_bytes()
+    res = run_cli("repair", "recompute-peak", "--apply", "--yes", "--state", str(sc.state), env=env_for(tmp_path))
+    assert res.returncode == 5
+    assert f"kill {bot.pid}" in res.stderr and "holds its lock" in res.stderr
+    assert sc.state.read_bytes() == before
+    bot.stop()
     res = run_cli("repair", "recompute-peak", "--apply", "--yes", "--state", str(sc.state), env=env_for(tmp_path))
     assert res.returncode == 0, res.stdout + res.stderr
     assert json.loads(sc.state.read_text())["peak_balance"] == 200.97

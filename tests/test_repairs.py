@@ -1,10 +1,6 @@
 """Every repair through the one runner the faces share: plan -> apply -> verify."""
 
 import json
-import os
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -94,19 +90,13 @@ def test_backup_now_and_prune(tmp_path):
     assert [b.name for b in sc.store.backups.list()] == [out.backup]
 
 
-def test_clear_stale_lock_only_when_stale(tmp_path):
+def test_clear_stale_lock_only_when_stale(tmp_path, lock_holder):
     sc = scenarios.healthy(tmp_path)
     c = cfg(sc, tmp_path)
-    holder = subprocess.Popen([sys.executable, "-c",
-                               f"from statetui.pidlock import PidLock\nimport time\nwith PidLock({str(c.pid_file)!r}):\n print('ok', flush=True)\n time.sleep(60)"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ok"
-        plan = plan_repair("clear-stale-lock", c)
-        assert plan.blocked and "not stale" in plan.blocked
-    finally:
-        holder.kill()
-        holder.wait()
+    holder = lock_holder(c.pid_file)
+    plan = plan_repair("clear-stale-lock", c)
+    assert plan.blocked and "not stale" in plan.blocked
+    holder.stop()
     c.pid_file.write_text(f"{holder.pid}\n")  # a crashed bot's leftover
     plan = plan_repair("clear-stale-lock", c)
     assert plan.can_apply
@@ -114,23 +104,16 @@ def test_clear_stale_lock_only_when_stale(tmp_path):
     assert not c.pid_file.exists()
 
 
-def test_writes_refused_while_the_bot_holds_its_lock(tmp_path):
+def test_writes_refused_while_the_bot_holds_its_lock(tmp_path, lock_holder):
     sc = scenarios.jan16(tmp_path)
     c = cfg(sc, tmp_path)
-    bot = subprocess.Popen([sys.executable, "-c",
-                            f"from statetui.pidlock import PidLock\nimport time\nwith PidLock({str(c.pid_file)!r}):\n print('ok', flush=True)\n time.sleep(60)"],
-                           stdout=subprocess.PIPE, text=True)
-    try:
-        assert bot.stdout.readline().strip() == "ok"
-        before = sc.state.read_bytes()
-        for rid, params in (("recompute-peak", {}), ("restore-backup", {"backup": "latest"})):
-            plan = plan_repair(rid, c, **params)
-            assert plan.blocked and plan.stop_command == f"kill {bot.pid}"
-        plan.blocked = None  # a face that ignored the refusal still cannot write
-        with pytest.raises(BotRunningError):
-            apply_plan(plan, c)
-        assert sc.state.read_bytes() == before
-        assert plan_repair("backup-now", c).can_apply  # backups never touch the state
-    finally:
-        bot.kill()
-        bot.wait()
+    bot = lock_holder(c.pid_file)
+    before = sc.state.read_bytes()
+    for rid, params in (("recompute-peak", {}), ("restore-backup", {"backup": "latest"})):
+        plan = plan_repair(rid, c, **params)
+        assert plan.blocked and plan.stop_command == f"kill {bot.pid}"
+    plan.blocked = None  # a face that ignored the refusal still cannot write
+    with pytest.raises(BotRunningError):
+        apply_plan(plan, c)
+    assert sc.state.read_bytes() == before
+    assert plan_repair("backup-now", c).can_apply  # backups never touch the state
