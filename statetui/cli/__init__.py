@@ -23,6 +23,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "restore": ("statetui.cli.backup_verbs", "restore a backup (backs up the current file first)"),
     "prune": ("statetui.cli.backup_verbs", "prune old backups (keep N days and at least the newest K)"),
     "journal": ("statetui.cli.state_verbs", "print the write journal"),
+    "fields": ("statetui.cli.state_verbs", "show which of the bot's fields plays which role (cash, peak, halt ...)"),
     "audit": ("statetui.cli.audit_verbs", "run the audit checks; exit code 0/1/2/3 by worst status"),
     "config": ("statetui.cli.audit_verbs", "print the effective configuration"),
     "repair": ("statetui.cli.repair_verbs", "plan (and with --apply, run) a repair by id"),
@@ -44,6 +45,8 @@ def add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     g.add_argument("--rpc-url", metavar="URL", default=d, help="Polygon RPC URL (env STATETUI_RPC_URL)")
     g.add_argument("--wallet", metavar="ADDR", default=d, help="funder address holding the cash (env STATETUI_WALLET)")
     g.add_argument("--chain-id", metavar="N", default=d, help="expected chain id, default 137 (env STATETUI_CHAIN_ID)")
+    g.add_argument("--field", action="append", metavar="ROLE=PATH", default=d,
+                   help="map a role to the bot's own field, e.g. cash=account.cash (repeatable; overrides [fields])")
     g.add_argument("--read-only", action="store_true", default=d, help="never write anything")
     g.add_argument("--json", action="store_true", default=d if suppress else False, help="JSON output")
 
@@ -51,7 +54,8 @@ def add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 _FLAG_KEYS = ("state", "backup_dir", "bot_source", "pid_file", "rpc_url", "wallet", "chain_id")
 
 
-_VALUE_OPTIONS = {"--state", "--config", "--backup-dir", "--bot-source", "--pid-file", "--rpc-url", "--wallet", "--chain-id"}
+_VALUE_OPTIONS = {"--state", "--config", "--backup-dir", "--bot-source", "--pid-file", "--rpc-url", "--wallet", "--chain-id",
+                  "--field"}
 
 
 def _verb_in(argv: Sequence[str]) -> str | None:
@@ -107,6 +111,8 @@ def config_from_args(args: argparse.Namespace):
     flags = {k: getattr(args, k) for k in _FLAG_KEYS if getattr(args, k, None) is not None}
     if getattr(args, "read_only", None):
         flags["read_only"] = True
+    if getattr(args, "field", None):
+        flags["fields"] = list(args.field)
     return load_config(flags, config_file=getattr(args, "config", None))
 
 

@@ -41,66 +41,156 @@ def configure_show(p: argparse.ArgumentParser) -> None:
 
 
 def run_show(args, config) -> int:
-    from statetui.core.model import derive, sanity_problems
+    from statetui.core.figures import figures, label, sanity_problems
     from statetui.core.money import fmt_money
+    from statetui.core.roles import roles_for
     from statetui.core.store import StateStore
 
     store = StateStore(config.state, backup_dir=config.backup_dir)
     status = store.status()
     state = store.load()  # raises a typed error for a missing or bad file
-    d = derive(state, config.halt_threshold)
-    problems = sanity_problems(state, config.halt_threshold)
+    doc = state._document()
+    roles = roles_for(config, doc)
+    f = figures(doc, roles, config.halt_threshold)
+    problems = sanity_problems(doc, roles, config.halt_threshold)
     if args.json:
         print_json({
             "path": str(store.path),
             "state": state.to_document(),
-            "derived": d.to_dict(),
+            "roles": roles.values(doc),
+            "derived": f.to_dict(),
             "file": status.to_dict(),
-            "problems": [p.__dict__ for p in problems],
+            "problems": [p.to_dict() for p in problems],
         })
         return EXIT_OK
     pct = lambda x: "—" if x is None else f"{x * 100:.1f}%"  # noqa: E731
+
+    def money(role: str) -> str:
+        if not roles.mapped(role):
+            return "—"
+        amount = roles.money(doc, role)
+        unit = "" if roles.currency == "USD" else f" {roles.currency}"
+        return f"{fmt_money(amount)}{unit} ({roles.field_name(role)})"
+
+    def count(role: str) -> str:
+        n = roles.count(doc, role)
+        return "—" if n is None else str(n)
+
     print(f"state    {store.path}")
-    print(f"cash     {fmt_money(state.current_balance)}    peak {fmt_money(state.peak_balance)}    "
-          f"drawdown {pct(d.drawdown)} (halt at {pct(d.halt_threshold)})")
-    print(f"day      start {fmt_money(state.day_start_balance)}    P&L {fmt_money(state.daily_pnl)}    "
-          f"starting {fmt_money(state.starting_balance)}")
-    halted = "HALTED" if state.halted else "running"
-    print(f"mode     {state.mode or '—'} ({halted}{': ' + state.halt_reason if state.halt_reason else ''})")
-    print(f"trades   {state.total_trades if state.total_trades is not None else '—'} total, "
-          f"{state.total_wins if state.total_wins is not None else '—'} wins, streak "
-          f"+{state.consecutive_wins or 0}/-{state.consecutive_losses or 0}")
-    npos = len(state.positions) if state.positions is not None else 0
-    pv = f", valued {fmt_money(d.position_value)}" if d.position_value is not None else ""
-    print(f"positions {npos}{pv}")
+    basis = f", tracks {f.basis}" if f.basis else ", tracks ? (set fields.peak_basis)" if roles.mapped("peak") else ""
+    print(f"cash     {money('cash')}    peak {money('peak')[:-1] + basis + ')' if roles.mapped('peak') else '—'}")
+    if roles.mapped("equity"):
+        print(f"equity   {money('equity')}")
+    print(f"drawdown {pct(f.drawdown)} (halt at {pct(f.halt_threshold)})")
+    if any(roles.mapped(r) for r in ("day_start", "daily_pnl", "starting")):
+        print(f"day      start {money('day_start')}    P&L {money('daily_pnl')}    starting {money('starting')}")
+    print(f"halted   {_halt_line(doc, roles)}")
+    if any(roles.mapped(r) for r in ("trades", "wins", "losses")):
+        print(f"trades   {count('trades')} total, {count('wins')} wins, {count('losses')} losses")
+    positions = roles.positions(doc)
+    if positions is not None:
+        pv = f", valued {fmt_money(f.position_value)}" if f.position_value is not None else ""
+        npos = len(positions) if isinstance(positions, (list, dict)) else 0
+        print(f"positions {npos} ({roles.field_name('positions')}){pv}")
     writer = {True: "through the store", False: "OUTSIDE the store", None: "unknown (no journal)"}[status.written_by_store]
     print(f"file     {status.size} bytes, written {age_of(status.mtime)} ago {writer}, generation {status.generation or '—'}")
+    for role in ("cash", "peak"):
+        if not roles.mapped(role):
+            print(f"note     {role} not mapped: {roles.hints.get(role, 'see statetui fields')}")
     for p in problems:
         print(f"{p.severity:8} {p.message}")
     return EXIT_OK
 
 
+def _halt_line(doc, roles) -> str:
+    halted = roles.halted(doc)
+    if halted is None:
+        return "— (the bot keeps no halt flag or mode: statetui fields)"
+    parts = []
+    if roles.mapped("halted"):
+        parts.append(f"{roles.field_name('halted')}={str(roles.raw(doc, 'halted')).lower()}")
+    if roles.mapped("mode"):
+        parts.append(f"{roles.field_name('mode')}={roles.text(doc, 'mode')}")
+    reason = roles.text(doc, "halt_reason")
+    why = f": {reason}" if halted and reason else ""
+    return f"{'YES' if halted else 'no'} ({', '.join(parts)}){why}"
+
+
+def configure_fields(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run_fields(args, config) -> int:
+    """The role mapping, where each role came from, and the numeric fields left unmapped."""
+    from statetui.core.roles import ROLES, roles_for
+    from statetui.core.store import StateStore
+
+    store = StateStore(config.state, backup_dir=config.backup_dir)
+    doc = store.load()._document()
+    roles = roles_for(config, doc)
+    if args.json:
+        out = roles.to_dict()
+        out["values"] = roles.values(doc)
+        print_json({"path": str(store.path), **out})
+        return EXIT_OK
+    print(f"state    {store.path}")
+    for role in ROLES:
+        b = roles.bindings.get(role)
+        if b is not None and b.path is not None:
+            value = roles.values(doc).get(role, {}).get("value")
+            print(f"{role:12} {b.path:32} {str(value)[:20]:20} {b.source}: {b.reason}")
+        else:
+            why = roles.hints.get(role) or (b.reason if b is not None else "not found")
+            print(f"{role:12} {'—':32} {'':20} {why}")
+    if roles.mapped("peak"):
+        print(f"peak basis   {roles.peak_basis or '?'} ({roles.basis_source or roles.hints.get('peak_basis', '')})")
+    print(f"currency     {roles.currency} ({roles.currency_source})")
+    if roles.unmapped_numeric:
+        print(f"unmapped numbers: {', '.join(roles.unmapped_numeric)}")
+    print("override with a [fields] table in the config (cash = \"account.cash\") or --field cash=account.cash")
+    return EXIT_OK
+
+
 def configure_journal(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--limit", type=int, default=20, help="newest N entries (0 = all)")
-    p.add_argument("--field", help="only entries that changed this field")
+    p.add_argument("--changed", metavar="FIELD|ROLE",
+                   help="only entries that changed this top-level field, or this role (cash, peak, halted ...)")
 
 
 def run_journal(args, config) -> int:
+    """Every write through the store; money and halt changes shown by role with the bot's own field."""
+    from statetui.core.history import role_changes, roles_from_journal
     from statetui.core.store import StateStore
 
     store = StateStore(config.state, backup_dir=config.backup_dir)
     scan = store.journal.scan()
-    entries = [e for e in scan.entries if not args.field or args.field in e.get("changes", {})]
+    roles = roles_from_journal(scan.entries, config.fields)
+    diffs = role_changes(scan.entries)
+    wanted = args.changed
+    entries = [(e, d) for e, d in zip(scan.entries, diffs)
+               if not wanted or wanted in (e.get("changes") or {}) or wanted in d]
     if args.limit:
         entries = entries[-args.limit:]
     if args.json:
-        print_json({"journal": str(store.journal.path), "entries": entries, "unreadable_lines": scan.bad_lines})
+        print_json({"journal": str(store.journal.path), "entries": [e for e, _ in entries],
+                    "unreadable_lines": scan.bad_lines})
         return EXIT_OK
     if not entries:
         print(f"no journal entries in {store.journal.path}")
-    for e in entries:
-        changes = ", ".join(f"{k} {v[0]!r}→{v[1]!r}" for k, v in e.get("changes", {}).items())
-        print(f"{e.get('ts', '?')}  #{e['generation']:<6} {e.get('writer', '?')}[{e.get('pid', '?')}]  {e.get('reason', '')}: {changes}")
+    for e, d in entries:
+        shown_roles = [f"{r} ({roles.field_name(r)})" if roles.field_name(r) not in (None, r) else r for r in d]
+        by_role = [f"{label} {_j(a)}→{_j(b)}" for label, (a, b) in zip(shown_roles, d.values())]
+        covered = {top for r in d if (top := (roles.path(r) or "").lstrip("!").split(".")[0])}
+        rest = [f"{k} {_j(v[0])}→{_j(v[1])}" for k, v in (e.get("changes") or {}).items()
+                if k not in covered and isinstance(v, list) and len(v) == 2]
+        print(f"{e.get('ts', '?')}  #{e.get('generation', '?'):<6} {e.get('writer', '?')}[{e.get('pid', '?')}]  "
+              f"{e.get('reason', '')}: {', '.join(by_role + rest)}")
     if scan.bad_lines:
         print(f"({scan.bad_lines} unreadable line(s) skipped)")
     return EXIT_OK
+
+
+def _j(value) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else repr(value)

@@ -43,6 +43,9 @@ class Config:
     mismatch_threshold: Decimal = Decimal("1.00")
     rpc_timeout: float = 10.0
     read_only: bool = False
+    # role -> path in the bot's document, plus peak_basis/currency/halt_modes (statetui.core.roles);
+    # detection fills in what is not set here
+    fields: dict[str, Any] = field(default_factory=dict)
     config_file: Path | None = None
 
     @property
@@ -129,12 +132,34 @@ def _coerce(key: str, value: Any, source: str, base: Path | None = None) -> Any:
             if s in ("0", "false", "no", "off", ""):
                 return False
             raise ValueError("must be true or false")
+        if key == "fields":
+            return _fields(value, source)
         if key == "tokens":
             items = value.split(",") if isinstance(value, str) else list(value)
             return [str(t).strip() for t in items if str(t).strip()]
         return str(value)
     except (ValueError, TypeError, InvalidOperation) as exc:
         raise ConfigError(f"{source}: bad value for {key}: {value!r} ({exc})") from None
+
+
+def _fields(value: Any, source: str) -> dict[str, Any]:
+    """A [fields] table, or --field ROLE=PATH values (a list of strings)."""
+    from statetui.core.roles import RolePathError, parse_field_overrides
+
+    if isinstance(value, (list, tuple)):
+        table: dict[str, Any] = {}
+        for item in value:
+            role, sep, path = str(item).partition("=")
+            if not sep or not role.strip():
+                raise ConfigError(f"{source}: expected ROLE=PATH (e.g. cash=account.cash), got {item!r}")
+            table[role.strip()] = path.strip()
+        value = table
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [fields] must be a table of role = \"path\"")
+    try:
+        return parse_field_overrides(value, source)
+    except RolePathError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load_config(
@@ -168,5 +193,6 @@ def load_config(
             values[key] = _coerce(key, env[name], f"environment {name}")
     for key, value in flags.items():
         if value is not None:
-            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+            coerced = _coerce(key, value, f"--{key.replace('_', '-')}" if key != "fields" else "--field")
+            values[key] = {**values.get(key, {}), **coerced} if key == "fields" else coerced
     return Config(**values)

@@ -52,6 +52,13 @@ class TradingState(BaseModel):
 
     # The document this state was loaded from: key order, style and bytes.
     _origin: "Origin | None" = PrivateAttr(default=None)
+    # Without an origin, the key order of the mapping it was built from (the file belongs to
+    # the bot: a state constructed from a document writes its keys in that document's order).
+    _key_order: "list[str] | None" = PrivateAttr(default=None)
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        self._key_order = list(data)
 
     @classmethod
     def from_document(cls, doc: dict[str, Any], path: str = "state", origin: "Origin | None" = None) -> "TradingState":
@@ -60,6 +67,8 @@ class TradingState(BaseModel):
         except ValidationError as exc:
             raise _invalid(exc, path) from None
         state._origin = origin
+        if origin is None:
+            state._key_order = list(doc)
         return state
 
     def to_document(self) -> dict[str, Any]:
@@ -75,7 +84,7 @@ class TradingState(BaseModel):
         fields = type(self).__pydantic_fields__
         values = self.__dict__
         extras = self.__pydantic_extra__ or {}
-        original = self._origin.document if self._origin else {}
+        original = self._origin.document if self._origin else (self._key_order or ())
         out: dict[str, Any] = {}
         for key in original:
             if key in fields:
@@ -199,130 +208,6 @@ def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str,
         if (key in old) != (key in new) or not strict_equal(a, b):
             changes[key] = [a, b]
     return changes
-
-
-# --- derived figures and sanity ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Derived:
-    cash: Decimal | None
-    peak: Decimal | None
-    drawdown: Decimal | None  # fraction 0..1 of peak lost
-    halt_threshold: Decimal
-    halt_distance: Decimal | None  # fraction of peak still to lose before the halt
-    at_or_past_halt: bool
-    position_value: Decimal | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in self.__dict__.items()}
-
-
-def derive(state: TradingState, halt_threshold: Decimal = Decimal("0.30")) -> Derived:
-    cash = state.money("current_balance")
-    peak = state.money("peak_balance")
-    drawdown = None
-    if cash is not None and peak is not None and peak > 0:
-        drawdown = (peak - cash) / peak
-    return Derived(
-        cash=cash,
-        peak=peak,
-        drawdown=drawdown,
-        halt_threshold=halt_threshold,
-        halt_distance=(halt_threshold - drawdown) if drawdown is not None else None,
-        at_or_past_halt=drawdown is not None and drawdown >= halt_threshold,
-        position_value=position_value(state.positions),
-    )
-
-
-_VALUE_KEYS = ("current_value", "value", "market_value", "position_value")
-_SIZE_PRICE = (("size", "current_price"), ("shares", "current_price"), ("size", "price"), ("shares", "price"), ("size", "avg_price"))
-
-
-def position_value(positions: Any) -> Decimal | None:
-    """The value of open positions listed in the state, when they say it (None when unknown)."""
-    items = positions.values() if isinstance(positions, dict) else (positions or [])
-    total = Decimal(0)
-    known = False
-    for pos in items:
-        if not isinstance(pos, dict):
-            continue
-        amount = None
-        for key in _VALUE_KEYS:
-            if _is_number(pos.get(key)):
-                amount = to_money(pos[key])
-                break
-        if amount is None:
-            for size_key, price_key in _SIZE_PRICE:
-                if _is_number(pos.get(size_key)) and _is_number(pos.get(price_key)):
-                    amount = to_money(pos[size_key]) * to_money(pos[price_key])
-                    break
-        if amount is not None:
-            total += amount
-            known = True
-    return total if known else None
-
-
-def position_token_ids(positions: Any) -> list[int]:
-    """ERC-1155 token ids of positions listed in the state (token_id / asset / tokenId)."""
-    items = positions.values() if isinstance(positions, dict) else (positions or [])
-    ids: list[int] = []
-    seen: set[int] = set()  # a list membership test made this quadratic: 8 s for 40,000 positions
-    for pos in items:
-        if not isinstance(pos, dict):
-            continue
-        for key in ("token_id", "tokenId", "asset", "asset_id"):
-            value = pos.get(key)
-            try:
-                if isinstance(value, bool) or value is None:
-                    continue
-                token = int(value, 0) if isinstance(value, str) else int(value)
-            except (TypeError, ValueError):
-                continue
-            if token >= 0 and token not in seen:
-                seen.add(token)
-                ids.append(token)
-            break
-    return ids
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value)
-
-
-@dataclass(frozen=True)
-class Problem:
-    severity: str  # "WARNING" | "FAIL" | "CRITICAL"
-    field: str
-    message: str
-
-
-def sanity_problems(state: TradingState, halt_threshold: Decimal = Decimal("0.30")) -> list[Problem]:
-    """Values that are well-typed but wrong: the logical rules of the audit."""
-    problems: list[Problem] = []
-    for field in BALANCE_FIELDS:
-        amount = state.money(field)
-        if amount is not None and amount < 0:
-            problems.append(Problem("FAIL", field, f"{field} is negative ({amount})"))
-    for field in COUNTER_FIELDS:
-        value = getattr(state, field)
-        if value is not None and value < 0:
-            problems.append(Problem("FAIL", field, f"{field} is negative ({value})"))
-    if state.total_wins is not None and state.total_trades is not None and state.total_wins > state.total_trades:
-        problems.append(Problem("FAIL", "total_wins", f"total_wins ({state.total_wins}) > total_trades ({state.total_trades})"))
-    if state.mode is not None and state.mode not in MODES:
-        problems.append(Problem("WARNING", "mode", f"unknown mode {state.mode!r} (expected one of {', '.join(MODES)})"))
-    d = derive(state, halt_threshold)
-    if d.cash is not None and d.peak is not None and d.peak < d.cash:
-        problems.append(Problem("FAIL", "peak_balance", f"peak_balance {d.peak} < current_balance {d.cash}: the peak must never be below cash"))
-    halted = state.halted is True or state.mode == "halted"
-    if d.at_or_past_halt and not halted:
-        problems.append(
-            Problem("FAIL", "mode", f"drawdown {d.drawdown * 100:.1f}% is at or past the halt threshold {halt_threshold * 100:.0f}% but the bot is not halted")
-        )
-    if state.halted is True and state.mode is not None and state.mode != "halted":
-        problems.append(Problem("WARNING", "halted", f"halted is true but mode is {state.mode!r}"))
-    return problems
 
 
 def default_state(balance: Decimal | None = None, now_iso: str | None = None) -> dict[str, Any]:

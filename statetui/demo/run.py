@@ -40,7 +40,7 @@ class Demo:
     # --- start -------------------------------------------------------------------
 
     def start(self) -> None:
-        from statetui.core.model import position_token_ids
+        from statetui.core.figures import position_token_ids
         from statetui.core.store import StateStore
 
         sb = self.sandbox = create_sandbox(self.directory)

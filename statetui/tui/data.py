@@ -15,12 +15,14 @@ from typing import Any
 from statetui.core.config import Config
 from statetui.core.errors import StatetuiError
 
-# Top-level fields the dashboard shows; everything else in the state is counted, not kept.
-SHOWN_FIELDS = (
-    "current_balance", "peak_balance", "day_start_balance", "starting_balance", "daily_pnl",
-    "mode", "halted", "halt_reason", "consecutive_wins", "consecutive_losses", "total_trades",
-    "total_wins", "last_updated",
-)
+# What the dashboard shows, by the names its panels use -> the role that fills it (the bot's
+# own field comes from the role map); everything else in the state is counted, not kept.
+SHOWN_ROLES = {
+    "current_balance": "cash", "peak_balance": "peak", "day_start_balance": "day_start",
+    "starting_balance": "starting", "daily_pnl": "daily_pnl", "mode": "mode", "halted": "halted",
+    "halt_reason": "halt_reason", "total_trades": "trades", "total_wins": "wins", "last_updated": "updated_at",
+}
+SHOWN_RAW = ("consecutive_wins", "consecutive_losses")  # statetui's own schema; absent elsewhere
 HISTORY_ENTRIES = 400  # journal entries the dashboard and history keep
 
 
@@ -28,12 +30,13 @@ def store_for(config: Config):
     from statetui.core.store import StateStore
 
     # auto_backup_interval=None: the console never writes on its own.
-    return StateStore(config.state, backup_dir=config.backup_dir, auto_backup_interval=None, writer="statetui-console")
+    return StateStore(config.state, backup_dir=config.backup_dir, auto_backup_interval=None, writer="statetui-console",
+                      fields=config.fields)
 
 
 @dataclass(frozen=True)
 class DerivedView:
-    """statetui.core.model.Derived's figures, as a plain copy: a view must unpickle without
+    """statetui.core.figures.Figures, as a plain copy: a view must unpickle without
     importing the core model (see statetui.tui.prefetch)."""
 
     cash: Decimal | None
@@ -43,6 +46,8 @@ class DerivedView:
     halt_distance: Decimal | None
     at_or_past_halt: bool
     position_value: Decimal | None
+    basis: str | None = None
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,8 @@ class StateView:
     last_entry: dict[str, Any] | None = None
     written_by_store: bool | None = None
     stray_temp_files: list[str] = field(default_factory=list)
-    values: dict[str, Any] | None = None  # SHOWN_FIELDS; None when the file is unusable
+    values: dict[str, Any] | None = None  # SHOWN_ROLES' names; None when the file is unusable
+    fields: dict[str, str] = field(default_factory=dict)  # role -> the bot's own field (for labels)
     derived: DerivedView | None = None
     problems: list[ProblemView] = field(default_factory=list)
     positions: int | None = None
@@ -78,20 +84,20 @@ class StateView:
 
     @property
     def halted(self) -> bool:
-        v = self.values or {}
-        return v.get("halted") is True or v.get("mode") == "halted"
+        return (self.values or {}).get("halted") is True
 
 
 def gather_state(config: Config) -> StateView:
     """The file on disk now: status, values and derived figures (one read, one parse)."""
-    from statetui.core.model import derive, position_token_ids, sanity_problems
+    from statetui.core.figures import figures, position_token_ids, sanity_problems
+    from statetui.core.roles import roles_for
 
     store = store_for(config)
     fs = store.status()
     view = StateView(
         path=str(config.state), exists=fs.exists, size=fs.size, mtime=fs.mtime, sha256=fs.sha256,
         generation=fs.generation, last_entry=fs.last_entry, written_by_store=fs.written_by_store,
-        stray_temp_files=list(fs.stray_temp_files),
+        stray_temp_files=list(fs.stray_temp_files) + list(fs.bot_temp_files),
     )
     if fs.error is not None:
         view.error, view.error_kind = str(fs.error), fs.error.kind
@@ -100,15 +106,23 @@ def gather_state(config: Config) -> StateView:
     if state is None:  # exists but vanished between the read and the stat: the next event tells
         view.error, view.error_kind = f"{config.state}: state file not found", "missing"
         return view
-    view.values = {k: getattr(state, k) for k in SHOWN_FIELDS}
-    d = derive(state, config.halt_threshold)
-    view.derived = DerivedView(d.cash, d.peak, d.drawdown, d.halt_threshold, d.halt_distance, d.at_or_past_halt,
-                               d.position_value)
-    view.problems = [ProblemView(p.severity, p.field, p.message) for p in sanity_problems(state, config.halt_threshold)]
-    pos = state.positions
+    doc = state._document()
+    roles = roles_for(config, doc)
+    view.values = {name: (roles.halted(doc) if role == "halted" else
+                          roles.money(doc, role) if role in ("cash", "peak", "day_start", "starting", "daily_pnl") else
+                          roles.raw(doc, role)) for name, role in SHOWN_ROLES.items()}
+    view.values.update({k: doc.get(k) for k in SHOWN_RAW})
+    view.fields = {role: roles.field_name(role) for role in set(SHOWN_ROLES.values()) | {"positions"}
+                   if roles.mapped(role)}
+    f = figures(doc, roles, config.halt_threshold)
+    view.derived = DerivedView(f.cash, f.peak, f.drawdown, f.halt_threshold, f.halt_distance, f.at_or_past_halt,
+                               f.position_value, f.basis, f.currency)
+    view.problems = [ProblemView(p.severity, p.role, p.message) for p in sanity_problems(doc, roles, config.halt_threshold)]
+    pos = roles.positions(doc)
     view.positions = len(pos) if isinstance(pos, (list, dict)) else None
     view.position_tokens = position_token_ids(pos)
-    view.other_fields = len(state.__pydantic_extra__ or {})
+    bound = {top for top in (b.plain_path.split(".")[0] for b in roles.bindings.values() if b.path) if top}
+    view.other_fields = len([k for k in doc if k not in bound and k not in SHOWN_RAW])
     return view
 
 
@@ -187,7 +201,7 @@ class HistoryView:
 
 
 def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> HistoryView:
-    from statetui.core.history import journal_series
+    from statetui.core.history import role_series, roles_from_journal
 
     store = store_for(config)
     view = HistoryView(str(store.journal.path))
@@ -197,8 +211,9 @@ def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> Histo
         view.error = str(exc)
         return view
     view.entries, view.bad_lines = scan.entries, scan.bad_lines
-    view.cash = [Point(p.ts, p.value) for p in journal_series(store.journal, "current_balance", scan.entries)]
-    view.peak = [Point(p.ts, p.value) for p in journal_series(store.journal, "peak_balance", scan.entries)]
+    roles = roles_from_journal(scan.entries, config.fields)
+    view.cash = [Point(p.ts, p.value) for p in role_series(scan.entries, roles, "cash")]
+    view.peak = [Point(p.ts, p.value) for p in role_series(scan.entries, roles, "peak")]
     return view
 
 

@@ -20,7 +20,7 @@ from statetui.tui.widgets.bars import TopBar
 from statetui.tui.widgets.tables import ActionTable
 from statetui.tui.widgets.style import label, lines, row, strong
 
-PREVIEW_FIELDS = ("current_balance", "peak_balance", "mode", "halted", "halt_reason", "total_trades", "last_updated")
+PREVIEW_ROLES = ("cash", "peak", "mode", "halted", "halt_reason", "trades", "updated_at")
 
 
 class BackupsScreen(BaseScreen):
@@ -97,8 +97,8 @@ v verifies all again, b takes a backup now, P prunes old ones (both are wizards)
                 fmt.age(b.age_s(now)),
                 (b.reason or b.kind)[:12],
                 Content.styled(check, "bold red" if bad else ("green" if check == "ok" else "")),
-                fmt.money(b.current_balance) if b.current_balance is not None else "—",
-                fmt.money(b.peak_balance) if b.peak_balance is not None else "—",
+                fmt.money(b.cash) if b.cash is not None else "—",
+                fmt.money(b.peak) if b.peak is not None else "—",
                 b.name,
                 key=b.name,
             )
@@ -160,7 +160,11 @@ v verifies all again, b takes a backup now, P prunes old ones (both are wizards)
                 except StatetuiError as exc:
                     base, why = None, f"current state unreadable: {exc}"
             changes = [(k, a, c) for k, (a, c) in changed_fields(base, new).items()] if base is not None else None
-            preview = {k: new.get(k) for k in PREVIEW_FIELDS if k in new}
+            from statetui.core.roles import roles_for
+
+            roles = roles_for(self.sapp.config, new)
+            preview = {f"{r} ({roles.field_name(r)})" if roles.field_name(r) != r else r: v["value"]
+                       for r, v in roles.values(new).items() if r in PREVIEW_ROLES}
             out = (b, other, preview, changes, why)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_diff, *out)
