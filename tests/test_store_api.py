@@ -230,7 +230,8 @@ def test_write_ahead_entry_of_a_write_that_never_landed(tmp_path):
     """A crash between the journal append and the replace: the entry is there, the file is
     not; the store still knows the file is its own write, and history ignores the ghost."""
     from statetui.core.fsio import FileOps
-    from statetui.core.history import journal_series
+    from statetui.core.evidence import landed_entries
+    from statetui.core.history import role_series
 
     class Crash(FileOps):
         def replace(self, src, dst):
@@ -249,7 +250,8 @@ def test_write_ahead_entry_of_a_write_that_never_landed(tmp_path):
     assert store.journal.last()["reason"] == "ghost"
     status = store.status()
     assert status.written_by_store is True and status.generation == 2 and status.last_entry["reason"] == "landed"
-    assert [p.value for p in journal_series(store.journal, "current_balance")] == [0, 50]
+    doc = store.load()._document()
+    assert [p.value for p in role_series(landed_entries(store), store.roles(doc), "cash")] == [0, 50]
     with store.transaction(reason="after") as s:
         s.total_trades = 1
     last = store.journal.last()

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from statetui.core.errors import StateTypeError
 from statetui.core.jsondoc import FieldTexts, JsonFormat, detect_format, json_copy
 from statetui.core.store import StateStore
 from statetui.testing.states import STYLES, encode, realistic_state
@@ -120,11 +121,13 @@ def test_every_save_writes_what_dumps_writes_in_the_files_style(store):
 
 
 def test_json_types_stay_strict_on_the_text_path(store):
+    """1 and 1.0 are different texts of one JSON type (number): both are written as given. A
+    value whose JSON type changes (a bool into a number field) is refused, naming the field."""
     state = store.load()
     state.total_trades += 1
     store.save(state, reason="warm the cache")
     journal = []
-    for value in (1, 1.0, True, 1, "1", None, [1], {"a": 1}, {"a": 1.0}):
+    for value in (1, 1.0, 1, None, True, None, [1], None, {"a": 1}, {"a": 1.0}):
         state.extra_flag = value
         res = store.save(state, reason=f"set {value!r}")
         assert res.changed, value
@@ -134,9 +137,17 @@ def test_json_types_stay_strict_on_the_text_path(store):
         before = identity(store.path)
         again = store.save(state, reason="same again")
         assert not again.changed and identity(store.path) == before  # unchanged: not rewritten
-    assert journal[1] == [1, 1.0] and journal[2] == [1.0, True] and journal[3] == [True, 1]
-    assert journal[8] == [{"a": 1}, {"a": 1.0}]
-    assert [type(v[1]) for v in journal[:4]] == [int, float, bool, int]
+    assert journal[1] == [1, 1.0] and journal[2] == [1.0, 1]
+    assert journal[9] == [{"a": 1}, {"a": 1.0}]
+    assert [type(v[1]) for v in journal[:3]] == [int, float, int]
+    for value, kind in ((True, "boolean"), ("1", "string"), ([1], "array"), ({"a": "x"}, "string")):
+        state.extra_flag = {"a": 1.0}
+        state.extra_flag = value
+        before = identity(store.path)
+        with pytest.raises(StateTypeError) as err:
+            store.save(state, reason="retype")
+        assert "extra_flag" in str(err.value) and kind in str(err.value)
+        assert identity(store.path) == before
 
 
 def test_negative_zero_is_still_equal_to_zero(store):

@@ -24,6 +24,7 @@ from statetui.core.fsio import REAL_OPS, FileOps, durable_replace, is_temp_of, m
 _OURS = re.compile(r"^(?P<stem>.+)\.(?P<ts>\d{8}T\d{6}\.\d{6}Z)\.(?P<reason>[a-z0-9-]{1,40})\.(?P<sha>[0-9a-f]{16})\.json$")
 _DATE_IN_NAME = re.compile(r"(?P<y>20\d\d)-?(?P<m>[01]\d)-?(?P<d>[0-3]\d)(?:[T_-]?(?P<H>[0-2]\d)(?P<M>[0-5]\d)(?P<S>[0-5]\d)?)?")
 TS_FORMAT = "%Y%m%dT%H%M%S.%fZ"
+_QUARANTINE = re.compile(r"^.+\.corrupt-(?P<ts>\d{8}T\d{6}\.\d{6}Z)$")
 
 
 def slug(reason: str) -> str:
@@ -34,7 +35,7 @@ def slug(reason: str) -> str:
 @dataclass
 class BackupInfo:
     path: Path
-    kind: str  # "statetui" | "hand-made"
+    kind: str  # "statetui" | "hand-made" | "quarantine" (a damaged state kept as evidence, never a backup)
     created: float  # unix time
     reason: str | None
     size: int
@@ -42,9 +43,22 @@ class BackupInfo:
     checksum: str = "unverified"  # ok | bad | none (hand-made) | unreadable | unverified
     valid: bool | None = None  # parses and validates as a state
     error: str | None = None
-    current_balance: Any = None
-    peak_balance: Any = None
+    roles: dict[str, Any] = field(default_factory=dict)  # cash, equity, peak, halted (statetui.core.roles)
     sha256: str | None = None
+    outside: bool = False  # named by an explicit path outside the backups and state folders
+
+    @property
+    def bad(self) -> bool:
+        """A backup that fails verification (a quarantine copy is evidence, never a bad backup)."""
+        return self.kind != "quarantine" and not self.ok
+
+    @property
+    def cash(self) -> Any:
+        return self.roles.get("cash")
+
+    @property
+    def peak(self) -> Any:
+        return self.roles.get("peak")
 
     @property
     def name(self) -> str:
@@ -69,14 +83,17 @@ class BackupInfo:
             "checksum": self.checksum,
             "valid": self.valid,
             "error": self.error,
-            "current_balance": self.current_balance,
-            "peak_balance": self.peak_balance,
+            "cash": self.cash,
+            "peak": self.peak,
+            "roles": dict(self.roles),
         }
 
 
 class Backups:
-    def __init__(self, state_path: Path, backup_dir: Path | None = None, ops: FileOps = REAL_OPS):
+    def __init__(self, state_path: Path, backup_dir: Path | None = None, ops: FileOps = REAL_OPS,
+                 fields: dict[str, Any] | None = None):
         self.state_path = Path(state_path)
+        self.fields = fields or {}  # role overrides: which fields are cash and peak in each backup
         self.dir = Path(backup_dir) if backup_dir is not None else self.state_path.parent / "backups"
         self.ops = ops
 
@@ -168,6 +185,8 @@ class Backups:
         target = self.state_path.name
         if name == target or is_temp_of(name, target) or name.startswith("."):
             return False
+        if _QUARANTINE.match(name) and name.startswith(target + ".corrupt-"):
+            return True
         if name.endswith((".lock", ".journal.jsonl")) or ".corrupt-" in name:
             return False
         if _OURS.match(name):
@@ -187,6 +206,10 @@ class Backups:
             return None
         if not stat.S_ISREG(st.st_mode):
             return None
+        q = _QUARANTINE.match(path.name)
+        if q:
+            created = datetime.strptime(q["ts"], TS_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+            return BackupInfo(path, "quarantine", created, "quarantine", st.st_size, None, checksum="quarantine")
         m = _OURS.match(path.name)
         if m:
             created = datetime.strptime(m["ts"], TS_FORMAT).replace(tzinfo=timezone.utc).timestamp()
@@ -202,6 +225,8 @@ class Backups:
         return BackupInfo(path, "hand-made", created, None, st.st_size, None, checksum="none")
 
     def verify(self, info: BackupInfo) -> BackupInfo:
+        if info.kind == "quarantine":
+            return info  # damaged on purpose: kept as evidence, restorable as it is, never verified
         from statetui.core.jsondoc import parse_document
         from statetui.core.model import TradingState
 
@@ -220,7 +245,13 @@ class Backups:
             info.valid, info.error = False, str(exc)
             return info
         info.valid = True
-        info.current_balance, info.peak_balance = state.current_balance, state.peak_balance
+        from statetui.core.roles import role_map
+
+        doc = state._document()
+        try:
+            info.roles = role_map(doc, self.fields).snapshot(doc)
+        except (ValueError, ArithmeticError, TypeError):
+            info.roles = {}
         if info.checksum == "bad":
             info.error = f"checksum mismatch: name says {info.expected}, content is {info.sha256[:16]}"
         return info
@@ -245,7 +276,8 @@ class Backups:
             info = self._info(p)
             if info is None:
                 raise BackupError(f"{ref}: backup not found", ref)
-            return info
+            info.outside = True
+            return self.verify(info)
         matches = [b for b in backups if b.name == ref] or [b for b in backups if b.name.startswith(ref)]
         if not matches:
             raise BackupError(f"{self.dir}: no backup named {ref!r} (see `statetui backups`)", str(self.dir))

@@ -78,6 +78,15 @@ class StateValueError(StateSaveError):
         self.field = field
 
 
+class StateTypeError(StateSaveError):
+    """What was handed to save() cannot be written: an unsupported type, or a field whose JSON
+    type would change (a bool into a number field, a number into a string). `field` names it."""
+
+    def __init__(self, message: str, path: str | None = None, field: str | None = None):
+        super().__init__(message, path)
+        self.field = field
+
+
 class LockTimeoutError(StatetuiError):
     """The store's lock could not be taken in time."""
 

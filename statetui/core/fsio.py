@@ -158,6 +158,22 @@ def is_temp_of(name: str, target: str) -> bool:
     return name.startswith(f".{target}.tmp-")
 
 
+def is_bot_temp_of(name: str, target: str) -> bool:
+    """A temp file a bot's own writer leaves beside its state when killed mid-save
+    (`state.json.tmp`, `state.json.<uuid>.tmp`, `state.tmp`, `state.json.new`, `.state.json.x`...).
+    Reported, never removed by statetui: it may be the newest data the bot had."""
+    if name == target or is_temp_of(name, target):
+        return False
+    stem = target.rsplit(".", 1)[0] if "." in target else target
+    if name in (f"{target}.tmp", f"{stem}.tmp", f"{target}.new", f"{target}.part", f"{target}~", f"{stem}.json.tmp"):
+        return True
+    if name.startswith(f"{target}.") and name.endswith((".tmp", ".temp", ".part", ".new")):
+        return True
+    if name.startswith((f"{target}.tmp", f"{stem}.tmp.", f".{target}.", f".{stem}.tmp")):
+        return not name.endswith((".lock", ".jsonl")) and ".corrupt-" not in name
+    return False
+
+
 def refuse_non_regular(path: Path, what: str) -> os.stat_result | None:
     """lstat `path`: None when absent; the stat when a regular file; a typed error otherwise."""
     try:

@@ -42,6 +42,7 @@ from statetui.core.fsio import (
     FileOps,
     default_file_mode,
     durable_replace,
+    is_bot_temp_of,
     is_temp_of,
     makedirs,
     overlap_fsyncs,
@@ -51,6 +52,7 @@ from statetui.core.fsio import (
 from statetui.core.lockfile import LockTimeout, path_lock
 from statetui.core.journal import Journal, journal_path_for, landed, writer_of
 from statetui.core.jsondoc import DEFAULT_FORMAT, FieldTexts, JsonFormat, detect_format, json_copy, parse_document, strict_equal
+from statetui.core.documents import check_types as types_checked
 from statetui.core.model import Origin, TradingState, changed_fields, check_writable, serialize, serialize_fields
 
 JOURNAL_VALUE_LIMIT = 1024  # larger changed values are summarised in the journal
@@ -87,6 +89,7 @@ class RestoreResult:
     restored: BackupInfo
     pre_backup: BackupInfo | None
     save: SaveResult
+    quarantined: Path | None = None  # the damaged file it replaced, kept here
 
 
 @dataclass
@@ -100,7 +103,8 @@ class FileStatus:
     generation: int | None = None
     last_entry: dict[str, Any] | None = None
     written_by_store: bool | None = None  # None: no journal to tell
-    stray_temp_files: list[str] = field(default_factory=list)
+    stray_temp_files: list[str] = field(default_factory=list)  # statetui's own (a save removes them)
+    bot_temp_files: list[str] = field(default_factory=list)  # the bot's writer's (reported, never removed)
     # The state parsed while checking the file, so a caller that wants both pays for one parse.
     state: TradingState | None = field(default=None, repr=False, compare=False)
 
@@ -116,6 +120,7 @@ class FileStatus:
             "written_by_store": self.written_by_store,
             "last_write": self.last_entry,
             "stray_temp_files": self.stray_temp_files,
+            "bot_temp_files": self.bot_temp_files,
         }
 
 
@@ -188,16 +193,27 @@ class StateStore:
         auto_backup_interval: float | None = 3600.0,
         ops: FileOps = REAL_OPS,
         writer: str | None = None,
+        fields: dict[str, Any] | None = None,
+        model: Any = None,
     ):
+        """`fields`: the role map's overrides (statetui.core.roles; detection fills the rest),
+        used for the role values each journal entry records. `model`: what load() returns:
+        None for a TradingState, `dict`, a dataclass or a pydantic model class of the bot's."""
         self.path = Path(os.path.abspath(path))
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.ops = ops
         self.journal = Journal(journal_path_for(self.path), ops, state_path=self.path)
-        self.backups = Backups(self.path, Path(os.path.abspath(backup_dir)) if backup_dir else None, ops)
+        self.backups = Backups(self.path, Path(os.path.abspath(backup_dir)) if backup_dir else None, ops, fields=fields)
         self.lock_timeout = lock_timeout
         self.auto_backup_interval = auto_backup_interval
         self.writer = writer or os.path.basename(sys.argv[0] or "python") or "python"
         self.last_recovery: RecoveryReport | None = None
+        self.fields = dict(fields or {})
+        self.model = model
+        self._roles: tuple[Any, Any] | None = None  # (document shape, RoleMap)
+        # The document this store last loaded or wrote: the format, key order and fields a
+        # dict or the bot's own type is written back with.
+        self._origin: Origin | None = None
         # What this store last wrote: while the file on disk still holds exactly those bytes,
         # the next save compares field texts instead of parsing and walking the documents.
         self._written: _Written | None = None
@@ -259,12 +275,14 @@ class StateStore:
         origin = Origin(doc, detect_format(text, doc), raw, hashlib.sha256(raw).hexdigest())
         return TradingState.from_document(doc, name, origin)
 
-    def load(self, recover: bool = False) -> TradingState:
-        """Load and validate. With `recover`, a missing or corrupt file is replaced by the newest
-        backup that verifies (the bad file is quarantined); `last_recovery` says what was done."""
+    def load(self, recover: bool = False) -> Any:
+        """Load and validate: a TradingState, or the store's `model` (a dict, the bot's
+        dataclass or pydantic model). With `recover`, a missing or corrupt file is replaced by
+        the newest backup that verifies (the bad file is quarantined); `last_recovery` says
+        what was done."""
         self.last_recovery = None
         try:
-            return self.parse(self.read_bytes())
+            return self._as_model(self.parse(self.read_bytes()))
         except (StatePermissionError, NotRegularFileError):
             raise  # not damage: a link, FIFO or folder planted there is refused, never moved aside
         except StateLoadError:
@@ -272,12 +290,44 @@ class StateStore:
                 raise
         report = self.recover()
         assert report.save is not None or report.action == "none"
-        return self.parse(self.read_bytes())
+        return self._as_model(self.parse(self.read_bytes()))
+
+    def _as_model(self, state: TradingState) -> Any:
+        self._origin = state._origin
+        if self.model is None or self.model is TradingState:
+            return state
+        from statetui.core.documents import from_document
+
+        return from_document(self.model, state.to_document(), str(self.path))
+
+    def _as_state(self, obj: Any) -> TradingState:
+        """What save() was handed, as a TradingState in the file's own format and key order."""
+        if isinstance(obj, TradingState):
+            return obj
+        from statetui.core.documents import to_document
+
+        origin = self._origin
+        doc = to_document(obj, origin.document if origin is not None else None, str(self.path))
+        state = TradingState.from_document(doc, str(self.path))
+        if origin is None and os.path.lexists(self.path):
+            try:  # never loaded through this store: write in the format of the file there
+                raw = read_regular(self.path, "state file")
+                origin = Origin(parse_document(raw, str(self.path)), detect_format(raw.decode("utf-8"),
+                                parse_document(raw, str(self.path))), raw, hashlib.sha256(raw).hexdigest())
+            except (OSError, StatetuiError, UnicodeDecodeError):
+                origin = None
+        if origin is not None:
+            state._origin = Origin(origin.document, origin.format, origin.raw, origin.sha256)
+            state._key_order = list(doc)
+        return state
 
     # --- writing -------------------------------------------------------------------
 
-    def save(self, state: TradingState, reason: str, *, backup: bool | str = False,
+    def save(self, state: Any, reason: str, *, backup: bool | str = False,
              evidence: dict[str, Any] | None = None) -> SaveResult:
+        """Write `state` (the loaded state, a dict, a dataclass or a pydantic model). A field
+        whose JSON type would change is refused (StateTypeError naming it)."""
+        state = self._as_state(state)
         self._acquire()  # what locked() does, without a generator per save
         try:
             return self._save_locked(state, reason, backup=backup, evidence=evidence)
@@ -292,7 +342,7 @@ class StateStore:
         with self.locked():
             state = self.load(recover=recover)
             yield state
-            self._save_locked(state, reason, backup=backup, evidence=evidence)
+            self._save_locked(self._as_state(state), reason, backup=backup, evidence=evidence)
 
     def write_bytes(self, data: bytes, reason: str, *, backup: bool | str = True,
                     evidence: dict[str, Any] | None = None) -> SaveResult:
@@ -310,7 +360,8 @@ class StateStore:
                 raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it (use restore or a repair)", str(self.path))
             last = self._journal_tail()
             self._ensure_parent()
-            result, entry = self._journal(data, None, changed_fields(None, doc), reason, None, None, None, last)
+            result, entry = self._journal(data, None, changed_fields(None, doc), reason, None, None, None, last,
+                                          roles=self.role_values(doc))
             try:
                 self._write_ahead(entry, data, mode=default_file_mode(), exclusive=True)
             except DirSyncError as exc:
@@ -321,6 +372,23 @@ class StateStore:
                     raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it", str(self.path)) from None
                 raise StateSaveError(f"{self.path}: cannot create state file: {exc.strerror or exc}", str(self.path)) from None
             return result
+
+    def roles(self, doc: dict[str, Any]) -> Any:
+        """The role map for `doc` (statetui.core.roles), detected once per document shape."""
+        from statetui.core.roles import role_map
+
+        shape: Any = tuple(doc) if len(doc) <= 64 else "many keys"
+        hit = self._roles
+        if hit is None or hit[0] != shape:
+            hit = self._roles = (shape, role_map(doc, self.fields))
+        return hit[1]
+
+    def role_values(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """What a journal entry records of the roles: cash, equity, peak and halted after the write."""
+        try:
+            return self.roles(doc).snapshot(doc)
+        except (ValueError, ArithmeticError, TypeError):
+            return {}
 
     def _ensure_parent(self) -> None:
         try:
@@ -335,14 +403,17 @@ class StateStore:
             self._field_texts = FieldTexts(fmt)
         data, texts = serialize_fields(doc, fmt, str(self.path), self._field_texts)
         result = self._commit(data, doc, reason, backup=backup, evidence=evidence,
-                              base_sha=state._origin.sha256 if state._origin else None, fmt=fmt, texts=texts)
+                              base_sha=state._origin.sha256 if state._origin else None, fmt=fmt, texts=texts,
+                              check_types=True)
         if result.changed:  # (the origin's document is read for its key order only)
             state._origin = Origin(doc, fmt, data, result.sha256 or "")
+        self._origin = state._origin
         return result
 
     def _commit(self, data: bytes, doc: dict[str, Any], reason: str, *, backup: bool | str,
                 evidence: dict[str, Any] | None, base_sha: str | None = None,
-                fmt: JsonFormat | None = None, texts: dict[str, str] | None = None) -> SaveResult:
+                fmt: JsonFormat | None = None, texts: dict[str, str] | None = None,
+                check_types: bool = False, keep_damaged: bool = True) -> SaveResult:
         """Under the lock: compare with the file now on disk, back up, journal, replace.
         `texts` (each field's text in `fmt`, when `data` is a state's document) let an
         unchanged file be compared by text instead of by parsing it and walking both documents."""
@@ -385,10 +456,13 @@ class StateStore:
             changes = _copied(changed_fields(old_doc, doc))
         else:
             changes = _copied(changed_fields(None, doc))
+        if check_types and (old_doc is not None or old_texts is not None):
+            types_checked(changes, path)
         corrupt = old_raw is not None and old_doc is None and old_texts is None
         removed, strays_left = ([], False) if quiet else self._remove_stray_temps()
         backup_info = None
-        if old_raw is not None and (backup or corrupt or self._auto_backup_due()):
+        damaged_kept_elsewhere = corrupt and not keep_damaged  # restore() quarantined it already
+        if old_raw is not None and not damaged_kept_elsewhere and (backup or corrupt or self._auto_backup_due()):
             label = backup if isinstance(backup, str) else ("pre-" + reason if backup or corrupt else "auto")
             backup_info = self.backups.snapshot(old_raw, label, mode=st.st_mode & 0o7777 if st else None,
                                                 owner=(st.st_uid, st.st_gid) if st else None)
@@ -403,7 +477,7 @@ class StateStore:
         # Write-ahead: the entry is durable before the file changes, so a crash can leave an
         # entry whose write never landed (journal.landed() tells), never an unjournaled write.
         result, entry = self._journal(data, old_sha, changes, reason, backup_info, evidence, base_sha, last,
-                                      self._journal_changes(changes, old_texts, texts))
+                                      self._journal_changes(changes, old_texts, texts), self.role_values(doc))
         try:
             self._write_ahead(entry, data, mode=mode, owner=owner)
         except DirSyncError as exc:
@@ -458,7 +532,8 @@ class StateStore:
     def _journal(self, data: bytes, prev: str | None, changes: dict[str, list[Any]], reason: str,
                  backup: BackupInfo | None, evidence: dict[str, Any] | None, base_sha: str | None = None,
                  last: dict[str, Any] | None | bool = False,
-                 journal_changes: dict[str, list[Any]] | None = None) -> tuple[SaveResult, dict[str, Any]]:
+                 journal_changes: dict[str, list[Any]] | None = None,
+                 roles: dict[str, Any] | None = None) -> tuple[SaveResult, dict[str, Any]]:
         """The journal entry for writing `data`, and the result a successful write returns."""
         if last is False:  # not read up front by the caller
             last = self.journal.last()
@@ -483,6 +558,8 @@ class StateStore:
                 entry["replaced_outside_write"] = True  # the file had been written by someone else
         if base_sha is not None and prev is not None and base_sha != prev:
             entry["stale_base"] = True  # saved over a change made after this state was loaded
+        if roles:
+            entry["roles"] = roles  # cash, peak ... after this write, whatever the bot calls them
         if backup is not None:
             entry["backup"] = backup.name
         if evidence:
@@ -568,8 +645,16 @@ class StateStore:
         return removed, left
 
     def stray_temp_files(self) -> list[str]:
+        """statetui's own leftover temp files (a save removes them)."""
         try:
             return sorted(n for n in os.listdir(self.path.parent) if is_temp_of(n, self.path.name))
+        except OSError:
+            return []
+
+    def bot_temp_files(self) -> list[str]:
+        """Temp files the bot's own writer left (`trading_state.json.tmp` ...): reported, never removed."""
+        try:
+            return sorted(n for n in os.listdir(self.path.parent) if is_bot_temp_of(n, self.path.name))
         except OSError:
             return []
 
@@ -586,27 +671,61 @@ class StateStore:
             self._hand_back(st)
             return info
 
-    def restore(self, ref: str | BackupInfo, reason: str | None = None, *, allow_bad_checksum: bool = False) -> RestoreResult:
-        """Back up the current file, then write the backup's exact bytes through the store."""
+    def restore(self, ref: str | BackupInfo, reason: str | None = None, *, allow_bad_checksum: bool = False,
+                expect_sha256: str | None = None) -> RestoreResult:
+        """Write a backup's exact bytes through the store, the current file kept first: a good
+        one as a pre-restore backup, a damaged one as a quarantine copy (never a backup that
+        would fail verification). `expect_sha256` binds the restore to the bytes a plan showed:
+        other content is refused. A quarantine copy restores as it is (the undo of a restore
+        over a damaged file), damaged or not."""
         info = ref if isinstance(ref, BackupInfo) else self.backups.resolve(ref)
         try:
             data = self.backups.read(info)
         except (OSError, NotRegularFileError) as exc:
             raise BackupError(f"{info.path}: cannot read backup: {exc}", str(info.path)) from None
         sha = hashlib.sha256(data).hexdigest()
+        if expect_sha256 is not None and sha != expect_sha256:
+            raise BackupError(f"{info.path}: content changed since the plan was made (sha256 {sha[:16]}, plan "
+                              f"{expect_sha256[:16]}); nothing written", str(info.path))
         if info.expected and not sha.startswith(info.expected) and not allow_bad_checksum:
             raise BackupError(f"{info.path}: checksum mismatch (name {info.expected}, content {sha[:16]}); refusing to restore it", str(info.path))
+        damaged_ok = info.kind == "quarantine"
         try:
-            self.parse(data, str(info.path))
+            doc = parse_document(data, str(info.path))
+            TradingState.from_document(doc, str(info.path))
         except StateLoadError as exc:
-            raise BackupError(f"{info.path}: backup is not a valid state: {exc}", str(info.path)) from None
+            if not damaged_ok:
+                raise BackupError(f"{info.path}: backup is not a valid state: {exc}", str(info.path)) from None
+            doc = {}
         with self.locked():
-            pre = None
-            if os.path.lexists(self.path):
-                pre = self.backup(reason="pre-restore")
-            result = self._commit(data, parse_document(data, str(info.path)), reason or f"restore {info.name}",
-                                  backup=False, evidence={"restored_from": info.name, "sha256": sha})
-        return RestoreResult(info, pre, result)
+            self._journal_tail()  # a journal that refuses the write must refuse before anything is copied
+            pre = quarantined = None
+            st = refuse_non_regular(self.path, "state file")
+            if st is not None:
+                raw = self.read_bytes()
+                try:
+                    self.parse(raw)
+                    pre = self.backup(reason="pre-restore")
+                except StateLoadError:
+                    quarantined = self._quarantine_copy(raw, st)
+            result = self._commit(data, doc, reason or f"restore {info.name}", backup=False, keep_damaged=False,
+                                  evidence={"restored_from": str(info.path) if info.outside else info.name,
+                                            "sha256": sha, **({"quarantined": quarantined.name} if quarantined else {})})
+        return RestoreResult(info, pre, result, quarantined)
+
+    def _quarantine_copy(self, raw: bytes, st: os.stat_result) -> Path:
+        """A durable copy of damaged bytes beside the state (`<name>.corrupt-<ts>`), kept as evidence."""
+        for attempt in range(100):
+            target = quarantine_name(self.path, time.time() + attempt * 1e-6)
+            try:
+                durable_replace(target, raw, self.ops, mode=st.st_mode & 0o7777, owner=(st.st_uid, st.st_gid), exclusive=True)
+                return target
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise StateSaveError(f"{target}: cannot keep a copy of the damaged file: {exc.strerror or exc}; "
+                                     "nothing restored", str(self.path)) from None
+        raise StateSaveError(f"{self.path.parent}: cannot find a free quarantine name", str(self.path))
 
     def recover(self) -> RecoveryReport:
         """Replace a missing or corrupt state file by the newest backup that verifies.
@@ -652,6 +771,7 @@ class StateStore:
         except StatetuiError:
             tail = []  # an unreadable or hostile journal: the file can still be described
         fs.stray_temp_files = self.stray_temp_files()
+        fs.bot_temp_files = self.bot_temp_files()
         try:
             raw = self.read_bytes()
             st = os.stat(self.path)
