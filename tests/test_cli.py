@@ -132,7 +132,7 @@ def test_repair_refuses_while_the_bot_holds_its_lock(tmp_path, lock_holder):
     before = sc.state.read_bytes()
     res = run_cli("repair", "recompute-peak", "--apply", "--yes", "--state", str(sc.state), env=env_for(tmp_path))
     assert res.returncode == 5
-    assert f"kill {bot.pid}" in res.stderr and "holds its lock" in res.stderr
+    assert f"kill {bot.pid}" in res.stderr and "bot is running" in res.stderr
     assert sc.state.read_bytes() == before
     bot.stop()
     res = run_cli("repair", "recompute-peak", "--apply", "--yes", "--state", str(sc.state), env=env_for(tmp_path))

@@ -5,8 +5,7 @@ import json
 import pytest
 
 from statetui.core.config import Config
-from statetui.core.errors import BotRunningError
-from statetui.repair.runner import apply_plan, plan_repair, repair_ids
+from statetui.repair.runner import RepairRefused, apply_plan, plan_repair, repair_ids
 from statetui.testing import scenarios
 
 
@@ -112,8 +111,9 @@ def test_writes_refused_while_the_bot_holds_its_lock(tmp_path, lock_holder):
     for rid, params in (("recompute-peak", {}), ("restore-backup", {"backup": "latest"})):
         plan = plan_repair(rid, c, **params)
         assert plan.blocked and plan.stop_command == f"kill {bot.pid}"
-    plan.blocked = None  # a face that ignored the refusal still cannot write
-    with pytest.raises(BotRunningError):
+    plan.preconditions = [p for p in plan.preconditions if p.ok]  # a face that ignored the refusal...
+    with pytest.raises(RepairRefused) as refused:  # ...still cannot write: apply plans again
         apply_plan(plan, c)
+    assert refused.value.exit_code == 5
     assert sc.state.read_bytes() == before
     assert plan_repair("backup-now", c).can_apply  # backups never touch the state

@@ -50,8 +50,8 @@ def run_backups(args, config) -> int:
         return EXIT_OK
     print(f"{'AGE':>6}  {'CHECKSUM':10} {'SIZE':>7}  {'CASH':>10} {'PEAK':>10}  NAME")
     for b in infos:
-        cash = fmt_money(b.current_balance) if b.valid else "invalid"
-        print(f"{age(b.age_s(now)):>6}  {b.checksum:10} {b.size:>7}  {cash:>10} {fmt_money(b.peak_balance) if b.valid else '':>10}  {b.name}")
+        cash = fmt_money(b.cash) if b.valid else ("damaged" if b.kind == "quarantine" else "invalid")
+        print(f"{age(b.age_s(now)):>6}  {b.checksum:10} {b.size:>7}  {cash:>10} {fmt_money(b.peak) if b.valid else '':>10}  {b.name}")
     return EXIT_OK
 
 
@@ -71,13 +71,15 @@ def run_verify(args, config) -> int:
         state_ok = str(exc)
         problems.append(state_ok)
     infos = store.backups.list(verify=True)
-    bad = [b for b in infos if not b.ok]
+    bad = [b for b in infos if b.bad]
     problems += [f"{b.path}: {b.error or b.checksum}" for b in bad]
     if args.json:
         print_json({"state": state_ok, "backups": len(infos), "bad_backups": [b.to_dict() for b in bad], "ok": not problems})
     else:
         print(f"state file: {state_ok}")
-        print(f"backups: {len(infos)} found, {len(infos) - len(bad)} verify, {len(bad)} bad")
+        kept = sum(1 for b in infos if b.kind == "quarantine")
+        print(f"backups: {len(infos) - kept} found, {len(infos) - kept - len(bad)} verify, {len(bad)} bad"
+              + (f"; {kept} damaged file(s) kept as quarantine" if kept else ""))
         for line in problems[1 if state_ok != 'ok' else 0:]:
             print(f"  BAD {line}")
     return EXIT_OK if not problems else EXIT_ERROR

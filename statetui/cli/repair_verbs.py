@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from statetui.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, error
+from statetui.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_WARNING, error
 from statetui.cli.output import confirm, print_json
 
 
@@ -16,7 +16,10 @@ def _add_apply_flags(p: argparse.ArgumentParser) -> None:
 def configure_repair(p: argparse.ArgumentParser) -> None:
     p.add_argument("repair_id", metavar="ID", nargs="?", help="repair id; omit to list them")
     p.add_argument("--backup", help="restore-backup: which backup (name, prefix, path or 'latest')")
+    p.add_argument("--sha256", help="restore-backup: the backup's sha256 the plan showed (refused if it changed)")
     p.add_argument("--balance", help="init-state: starting cash")
+    p.add_argument("--value", help="set-peak: the peak you know to be right")
+    p.add_argument("--reason", help="set-peak: why you know it (journaled with the manual write)")
     _add_apply_flags(p)
 
 
@@ -51,12 +54,14 @@ def plan_confirm_apply(args, config, repair_id: str, params: dict) -> int:
         else:
             print(plan.render())
             if plan.can_apply:
-                print(f"\nto apply: statetui {'reconcile' if repair_id == 'reconcile' else 'repair ' + repair_id} --apply")
-        return EXIT_REFUSED if plan.blocked else EXIT_OK
+                print(f"\nto apply: {plan.apply_hint}")
+        return plan.exit_code or EXIT_OK
     if not args.json:
         print(plan.render())
     if plan.blocked:
-        return error(plan.blocked + (f"; stop it with: {plan.stop_command}" if plan.stop_command else ""), EXIT_REFUSED)
+        if args.json:
+            print_json({"plan": plan.to_dict(), "outcome": None})
+        return error(plan.blocked + (f"; stop it with: {plan.stop_command}" if plan.stop_command else ""), plan.exit_code)
     if plan.nothing_to_do:
         if args.json:
             print_json({"plan": plan.to_dict(), "outcome": None})
@@ -65,12 +70,16 @@ def plan_confirm_apply(args, config, repair_id: str, params: dict) -> int:
         return error("not confirmed; nothing written (use --yes in scripts)", EXIT_REFUSED)
     outcome = apply_plan(plan, config)
     failed = [r for r in outcome.verify if r.status.rank >= 2]
+    unverified = [r for r in outcome.verify if r.status.value == "SKIPPED"]
     if args.json:
         print_json({"plan": plan.to_dict(), "outcome": outcome.to_dict()})
     else:
         print(f"\n{outcome.message}")
         for r in outcome.verify:
-            print(f"  verify {r.id}: {r.status.value} — {r.summary}")
+            tail = "  (did not run: NOT verified)" if r.status.value == "SKIPPED" else ""
+            print(f"  verify {r.id}: {r.status.value} — {r.summary}{tail}")
         if outcome.undo:
             print(f"  undo: {outcome.undo}")
-    return EXIT_ERROR if (not outcome.ok or failed) else EXIT_OK
+    if not outcome.ok or failed:
+        return EXIT_ERROR
+    return EXIT_WARNING if unverified else EXIT_OK

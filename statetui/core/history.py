@@ -1,17 +1,18 @@
-"""Balance and peak history, from the journal (every write through the store) and
-from backups (snapshots of earlier states). The peak must track realized cash only:
-the highest cash ever recorded is the highest the peak may honestly be."""
+"""What a role's value was, and when: from the journal (every write through the store) and
+from backups (snapshots of earlier states), through the bot's role map.
+
+Each journal entry records the roles after its write (`roles`: cash, equity, peak, halted);
+older entries, and bots whose role is a top-level field, also show it in `changes`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterable
 
-from statetui.core.backups import Backups
-from statetui.core.journal import Journal, landed
 from statetui.core.money import to_money
+from statetui.core.roles import RoleMap, top_field
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,13 @@ class Point:
     ts: float  # unix time
     value: Decimal
     source: str  # "journal #12" or a backup name
+    generation: int | None = None
 
 
 def _ts(entry: dict[str, Any]) -> float | None:
     try:
         return datetime.fromisoformat(str(entry["ts"]).replace("Z", "+00:00")).timestamp()
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, TypeError):
         return None
 
 
@@ -32,28 +34,44 @@ def _number(value: Any) -> Decimal | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return to_money(value)
-        except ValueError:
+        except (ValueError, ArithmeticError):
             return None
     return None
 
 
-def journal_series(journal: Journal, field: str, entries: list[dict[str, Any]] | None = None) -> list[Point]:
-    """Every value `field` took in writes through the store, oldest first."""
+def entry_value(entry: dict[str, Any], roles: RoleMap, role: str) -> tuple[bool, Any]:
+    """(known, value) of `role` right after this entry's write: from its role snapshot, or from
+    its changes when the role is a top-level field that changed. (False, None): not recorded."""
+    snap = entry.get("roles")
+    if isinstance(snap, dict) and role in snap:
+        return True, snap[role]
+    path = roles.path(role)
+    field = top_field(path)
+    changes = entry.get("changes")
+    if field is not None and field == (path or "").lstrip("!") and isinstance(changes, dict):
+        change = changes.get(field)
+        if isinstance(change, list) and len(change) == 2:
+            return True, change[1]
+    return False, None
+
+
+def role_series(entries: Iterable[dict[str, Any]], roles: RoleMap, role: str) -> list[Point]:
+    """Every value a money role took in writes through the store, oldest first."""
     points = []
-    for e in landed(entries if entries is not None else journal.scan().entries, journal.state_sha()):
-        change = e.get("changes", {}).get(field)
+    for e in entries:
+        known, value = entry_value(e, roles, role)
         ts = _ts(e)
-        if change and ts is not None:
-            value = _number(change[1])
-            if value is not None:
-                points.append(Point(ts, value, f"journal #{e['generation']}"))
+        amount = _number(value) if known else None
+        if amount is not None and ts is not None:
+            points.append(Point(ts, amount, f"journal #{e.get('generation')}", e.get("generation")))
     return points
 
 
-def backup_series(backups: Backups, field: str = "current_balance") -> list[Point]:
+def backup_series(backups: list[Any], role: str = "cash") -> list[Point]:
+    """A money role's value in each backup that verifies (points in time, oldest first)."""
     points = []
-    for b in backups.list(verify=True):
-        value = _number(b.current_balance if field == "current_balance" else b.peak_balance)
+    for b in backups:
+        value = _number((getattr(b, "roles", None) or {}).get(role))
         if b.ok and value is not None:
             points.append(Point(b.created, value, b.name))
     return sorted(points, key=lambda p: p.ts)
@@ -74,20 +92,55 @@ class CashHistory:
 RECONCILE_REASONS = ("reconcile", "repair reconcile")
 
 
-def realized_cash_history(journal: Journal, backups: Backups, entries: list[dict[str, Any]] | None = None) -> CashHistory:
-    """Cash values the state held, minus those a reconcile to the chain proved wrong: the
-    value a reconcile replaced, wherever it appears before that reconcile, and the
-    snapshots taken just before one."""
-    entries = entries if entries is not None else journal.scan().entries
+def realized_history(entries: list[dict[str, Any]], backups: list[Any], roles: RoleMap, basis: str = "cash") -> CashHistory:
+    """Values the basis figure (realized cash, or equity) held, minus those a reconcile to the
+    chain proved wrong: the value a reconcile replaced, wherever it appears before that
+    reconcile, and the snapshots taken just before one. `entries`: landed journal entries."""
     disowned: list[tuple[float, Decimal]] = []
+    previous: Decimal | None = None
     for e in entries:
-        change = e.get("changes", {}).get("current_balance")
+        known, value = entry_value(e, roles, basis)
+        amount = _number(value) if known else None
         ts = _ts(e)
-        if change and ts is not None and str(e.get("reason", "")).startswith(RECONCILE_REASONS):
-            old = _number(change[0])
+        if str(e.get("reason", "")).startswith(RECONCILE_REASONS) and ts is not None:
+            change = (e.get("changes") or {}).get(top_field(roles.path(basis)) or "")
+            old = _number(change[0]) if isinstance(change, list) and len(change) == 2 else previous
             if old is not None:
                 disowned.append((ts, old))
-    points = journal_series(journal, "current_balance", entries)
-    points += [p for p in backup_series(backups) if ".pre-reconcile." not in p.source]
+        if amount is not None:
+            previous = amount
+    points = role_series(entries, roles, basis)
+    points += [p for p in backup_series(backups, basis) if ".pre-reconcile." not in p.source]
     kept = [p for p in points if not any(p.value == bad and p.ts <= when for when, bad in disowned)]
     return CashHistory(sorted(kept, key=lambda p: p.ts))
+
+
+def replayed_document(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The top-level fields as the journal's writes left them (big values may be summaries)."""
+    doc: dict[str, Any] = {}
+    for e in entries:
+        changes = e.get("changes")
+        if isinstance(changes, dict):
+            for key, change in changes.items():
+                if isinstance(change, list) and len(change) == 2:
+                    doc[key] = change[1]
+    return doc
+
+
+def roles_from_journal(entries: list[dict[str, Any]], overrides: dict[str, Any] | None = None) -> RoleMap:
+    """A role map for reading a journal without the state file: detected on the replayed fields."""
+    from statetui.core.roles import role_map
+
+    return role_map(replayed_document(entries), overrides or {})
+
+
+def role_changes(entries: list[dict[str, Any]]) -> list[dict[str, tuple[Any, Any]]]:
+    """For each entry, the recorded roles whose value it changed: {role: (before, after)}."""
+    out: list[dict[str, tuple[Any, Any]]] = []
+    last: dict[str, Any] = {}
+    for e in entries:
+        snap = e.get("roles") if isinstance(e.get("roles"), dict) else {}
+        out.append({r: (last.get(r), v) for r, v in snap.items()
+                    if r not in last or last[r] != v or type(last[r]) is not type(v)})
+        last.update(snap)
+    return out

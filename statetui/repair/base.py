@@ -13,8 +13,11 @@ from statetui.core.errors import BotRunningError, StatetuiError
 
 @dataclass
 class Precondition:
+    """A gate: when one fails, the plan is shown with the reason and cannot be applied."""
+
     ok: bool
     message: str
+    code: int = 5  # the CLI's exit code when it fails: 5 refused; 4 the state or chain could not be read
 
 
 @dataclass
@@ -22,22 +25,55 @@ class Plan:
     repair_id: str
     title: str
     summary: str
-    changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # (field, before, after)
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # (the bot's field path, before, after)
     evidence: dict[str, Any] = field(default_factory=dict)
     preconditions: list[Precondition] = field(default_factory=list)
-    blocked: str | None = None  # why it cannot be applied now
+    notes: list[str] = field(default_factory=list)  # advice that does not gate the repair
     stop_command: str | None = None
     nothing_to_do: bool = False
     writes_state: bool = True
     verify_checks: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # field path -> role, for display
+    halt_fields: set[str] = field(default_factory=set)  # the changes that clear the bot's halt
+    apply_hint: str | None = None  # the command that applies exactly this plan
+
+    def refuse(self, message: str, *, code: int = 5, stop_command: str | None = None) -> None:
+        self.preconditions.append(Precondition(False, message, code))
+        if stop_command:
+            self.stop_command = stop_command
+
+    def require(self, ok: bool, message: str, *, code: int = 5) -> bool:
+        self.preconditions.append(Precondition(ok, message, code))
+        return ok
+
+    @property
+    def failed(self) -> Precondition | None:
+        return next((p for p in self.preconditions if not p.ok), None)
+
+    @property
+    def blocked(self) -> str | None:
+        """Why it cannot be applied now: the first precondition that failed."""
+        failed = self.failed
+        return failed.message if failed else None
+
+    @property
+    def exit_code(self) -> int:
+        failed = self.failed
+        return failed.code if failed else 0
 
     @property
     def can_apply(self) -> bool:
         return self.blocked is None and not self.nothing_to_do
 
     def diff_lines(self) -> list[str]:
-        return [f"{name}: {_show(a)} → {_show(b)}" for name, a, b in self.changes]
+        lines = []
+        for name, a, b in self.changes:
+            role = self.labels.get(name)
+            label = f"{role} ({name})" if role and role != name else name
+            tail = "    <- clears the halt" if name in self.halt_fields else ""
+            lines.append(f"{label}: {_show(a)} → {_show(b)}{tail}")
+        return lines
 
     def render(self) -> str:
         lines = [f"{self.title}", f"  {self.summary}"]
@@ -48,6 +84,8 @@ class Plan:
             lines += [f"    {line}" for line in self.diff_lines()]
         for key, value in self.evidence.items():
             lines.append(f"  evidence {key}: {_show(value)}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
         if self.blocked:
             lines.append(f"  REFUSED: {self.blocked}")
             if self.stop_command:
@@ -61,13 +99,16 @@ class Plan:
             "repair": self.repair_id,
             "title": self.title,
             "summary": self.summary,
-            "changes": [{"field": n, "before": a, "after": b} for n, a, b in self.changes],
+            "changes": [{"field": n, "role": self.labels.get(n), "before": a, "after": b,
+                         "clears_halt": n in self.halt_fields} for n, a, b in self.changes],
             "evidence": self.evidence,
             "preconditions": [p.__dict__ for p in self.preconditions],
+            "notes": list(self.notes),
             "blocked": self.blocked,
             "stop_command": self.stop_command,
             "nothing_to_do": self.nothing_to_do,
             "can_apply": self.can_apply,
+            "apply": self.apply_hint,
         }
 
 
@@ -127,12 +168,10 @@ def bot_lock_precondition(config: Config, plan: Plan) -> None:
         plan.preconditions.append(Precondition(True, f"bot not running (no live holder of {config.pid_file})"))
         return
     cmd = stop_command(config, holder)
-    plan.preconditions.append(Precondition(False, f"bot is running: pid {holder.pid} holds {config.pid_file} ({holder.cmdline or '?'})"))
-    plan.blocked = f"the bot (pid {holder.pid}) holds its lock; its in-memory state would overwrite this repair"
-    plan.stop_command = cmd
+    plan.refuse(f"bot is running: pid {holder.pid} holds {config.pid_file} ({holder.cmdline or '?'}); its "
+                "in-memory state would overwrite this repair", stop_command=cmd)
 
 
 def read_only_precondition(config: Config, plan: Plan) -> None:
     if config.read_only:
-        plan.preconditions.append(Precondition(False, "read-only mode"))
-        plan.blocked = plan.blocked or "read-only mode: writes are disabled"
+        plan.refuse("read-only mode: writes are disabled")

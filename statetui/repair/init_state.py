@@ -8,7 +8,7 @@ from decimal import Decimal
 from statetui.core.config import Config
 from statetui.core.model import default_state
 from statetui.core.store import utc_now_iso
-from statetui.repair.base import Outcome, Plan, Precondition, Repair, register
+from statetui.repair.base import Outcome, Plan, Repair, register
 from statetui.repair.restore import store_for
 
 
@@ -17,15 +17,12 @@ def plan(config: Config, balance: str | None = None) -> Plan:
     doc = default_state(Decimal(balance) if balance else None, "<now>")
     p = Plan("init-state", "Create a default state", f"create {store.path} with default values",
              verify_checks=["state-file"], params={"balance": balance})
-    if os.path.lexists(store.path):
-        p.preconditions.append(Precondition(False, f"{store.path} exists"))
-        p.blocked = "a state file already exists; restore a backup instead of overwriting it"
+    if not p.require(not os.path.lexists(store.path), f"no file at {store.path}" if not os.path.lexists(store.path)
+                     else f"{store.path} already exists: restore a backup instead of overwriting it"):
         return p
     good = [b for b in store.backups.list(verify=True) if b.ok]
     if good:
-        p.preconditions.append(Precondition(False, f"{len(good)} good backup(s) exist, newest {good[0].name}: prefer restore-backup"))
-    else:
-        p.preconditions.append(Precondition(True, "no good backup to restore instead"))
+        p.notes.append(f"{len(good)} good backup(s) exist, newest {good[0].name}: prefer restore-backup")
     p.changes = [(k, None, v) for k, v in doc.items()]
     return p
 

@@ -1,11 +1,12 @@
-"""reconcile: set current_balance to the wallet's on-chain cash (the Jan 16 fix, done
-by hand then: "corrected state file to match on-chain ($200.97)").
+"""reconcile: set the bot's cash to the wallet's on-chain cash (the Jan 16 fix, done by
+hand then: "corrected state file to match on-chain ($200.97)").
 
 The plan reads the chain once, at one pinned block, and carries that reading as its
 evidence; apply writes exactly the planned values (the runner re-plans right before
-applying and refuses if the figures moved). The peak moves only when it must: up to
-the new cash (the peak is never below cash), or down to the highest realized cash on
-record, the new cash included, when it is above it (value that was never cash)."""
+applying and refuses if the figures moved). The peak moves only when it must: up to the
+new cash (the peak is never below cash). Lowering a peak needs evidence of its origin:
+that is recompute-peak's job. Only a bot whose cash is in USD is compared with the chain's
+USD stablecoins."""
 
 from __future__ import annotations
 
@@ -14,38 +15,63 @@ from decimal import Decimal
 from typing import Any
 
 from statetui.core.config import Config
-from statetui.core.errors import ChainError, StatetuiError
-from statetui.core.history import realized_cash_history
-from statetui.core.model import derive, position_token_ids
-from statetui.core.money import fmt_money, to_json_number
-from statetui.repair.base import Outcome, Plan, Precondition, Repair, register
-from statetui.repair.peak import _last_backup, corrected_peak
+from statetui.core.errors import ChainError
+from statetui.core.figures import figures, position_token_ids
+from statetui.core.money import fmt_money
+from statetui.core.roles import roles_for
+from statetui.repair.base import Outcome, Plan, Repair, register
+from statetui.repair.edits import apply_changes, money_change
+from statetui.core.evidence import FALSE, judge_store_peak
+from statetui.repair.peak import _last_backup, with_halt
 from statetui.repair.restore import store_for
 
 VERIFY = ["chain-reconcile", "peak-drawdown", "state-file"]
 
 
 def plan(config: Config) -> Plan:
+    from statetui.core.errors import StateLoadError
+
     store = store_for(config)
-    state = store.load()
     p = Plan("reconcile", "Reconcile to the chain",
-             "current_balance = the wallet's on-chain cash; peak_balance kept between cash and realized cash history",
+             "the cash role = the wallet's on-chain cash; the peak only rises to it (never lowered without evidence)",
              verify_checks=list(VERIFY))
+    if not p.require(config.chain_configured, "the chain is configured (rpc_url and wallet)" if config.chain_configured
+                     else "the chain is not configured: set [chain] rpc_url and wallet", code=2):
+        return p
+    if not p.require(bool(config.tokens), "collateral tokens are configured" if config.tokens
+                     else "no collateral token is configured: the wallet's cash cannot be read", code=2):
+        return p
+    try:
+        doc = store.load()._document()
+    except StateLoadError as exc:
+        p.refuse(f"the state cannot be read: {exc}", code=4)
+        return p
+    roles = roles_for(config, doc)
+    p.labels = {b.plain_path: r for r, b in roles.bindings.items() if b.path}
+    cash_path = roles.path("cash")
+    if not p.require(cash_path is not None, f"the bot keeps a cash figure ({roles.field_name('cash')})" if cash_path
+                     else f"the bot keeps no cash figure to reconcile ({roles.hints.get('cash', 'statetui fields')})"):
+        return p
+    if not p.require("*" not in cash_path, "cash is one field" if "*" not in cash_path
+                     else f"cash is summed over {cash_path}: reconcile each entry in the bot"):
+        return p
+    if not p.require(roles.currency == "USD", f"cash is in USD (the chain holds USD stablecoins)" if roles.currency == "USD"
+                     else f"the bot's cash is in {roles.currency}; the chain holds USD stablecoins: nothing to compare"):
+        return p
     # Imported here: reading the chain is only needed by this repair.
     from statetui.core.chain import read_chain
 
-    ids = [i for i in position_token_ids(state.positions) if i < 2**256]
+    ids = [i for i in position_token_ids(roles.positions(doc)) if i < 2**256]
     try:
         reading = read_chain(config, ids)
     except ChainError as exc:
-        p.blocked = str(exc)
-        p.preconditions.append(Precondition(False, f"chain readable: {exc}"))
+        p.refuse(f"the chain cannot be read: {exc}", code=4)
         return p
     p.evidence = chain_evidence(reading)
-    p.preconditions.append(Precondition(True, f"chain id {reading.chain_id} verified, read at block {reading.block_number}"))
+    p.require(True, f"chain id {reading.chain_id} verified, read at block {reading.block_number}")
 
     chain_cash: Decimal = reading.cash
-    cash = state.money("current_balance")
+    cash = roles.money(doc, "cash")
     threshold: Decimal = config.mismatch_threshold
     p.evidence["state_cash"] = str(cash) if cash is not None else None
     p.evidence["chain_cash"] = str(chain_cash)
@@ -58,32 +84,46 @@ def plan(config: Config) -> Plan:
             p.nothing_to_do = True
             return p
     else:
-        p.evidence["mismatch"] = "the state has no current_balance"
+        p.evidence["mismatch"] = f"the state's {cash_path} holds no number"
+    change = money_change(doc, roles, "cash", chain_cash)
+    if change is None:
+        p.refuse(f"{cash_path} is absent or not a number: fix it in the bot (a repair never adds a field)")
+        return p
+    p.changes.append(change)
 
-    new_cash = to_json_number(chain_cash, state.current_balance)
-    p.changes.append(("current_balance", state.current_balance, new_cash))
-
-    peak = state.money("peak_balance")
-    if peak is not None:
-        history = realized_cash_history(store.journal, store.backups)
-        top = history.max
-        ceiling = corrected_peak(chain_cash, top.value if top else None)  # never below the new cash
-        p.evidence["highest_realized_cash"] = (f"{top.value} ({top.source})" if top
-                                               else "no history: the peak may be at most the new cash")
+    peak = roles.money(doc, "peak")
+    if peak is not None and roles.peak_basis == "cash":
         if peak < chain_cash:
-            target = chain_cash
-        elif peak > ceiling:
-            target = ceiling
-        else:
-            target = None
-        if target is not None:
-            p.changes.append(("peak_balance", state.peak_balance, to_json_number(target, state.peak_balance)))
-
-    after = state.model_copy(update={name: value for name, _, value in p.changes})
-    d = derive(after, config.halt_threshold)
-    if d.drawdown is not None:
-        p.evidence["drawdown_after"] = f"{d.drawdown * 100:.1f}% (halt at {config.halt_threshold * 100:.0f}%)"
+            raised = money_change(doc, roles, "peak", chain_cash)
+            if raised:
+                p.changes.append(raised)
+        elif peak > chain_cash:
+            _false_peak(p, config, store, doc, roles, chain_cash, peak)
+    after = dict(doc)
+    for path, _, value in p.changes:
+        if "." not in path:
+            after[path] = value
+    f = figures(after, roles, config.halt_threshold)
+    if f.drawdown is not None:
+        p.evidence["drawdown_after"] = f"{f.drawdown * 100:.1f}% (halt at {config.halt_threshold * 100:.0f}%)"
     return p
+
+
+def _false_peak(p: Plan, config: Config, store: Any, doc: dict[str, Any], roles: Any, chain_cash: Decimal,
+                peak: Decimal) -> None:
+    """Lower the peak in the same write only where independent evidence shows it false (what
+    recompute-peak would do); otherwise keep it and say why."""
+    verdict, entries = judge_store_peak(store, roles, doc)
+    if verdict.verdict != FALSE or verdict.corrected is None:
+        p.notes.append(f"the peak {fmt_money(peak)} is kept: {verdict.message or 'no evidence says it is false'}")
+        return
+    target = max(verdict.corrected, chain_cash)
+    lowered = money_change(doc, roles, "peak", target)
+    if lowered is None:
+        return
+    p.changes.append(lowered)
+    p.evidence["peak"] = verdict.message
+    with_halt(p, config, store, doc, roles, target, entries, basis_after=chain_cash)
 
 
 def chain_evidence(reading: Any) -> dict[str, Any]:
@@ -108,12 +148,7 @@ def apply(p: Plan, config: Config) -> Outcome:
     store = store_for(config)
     evidence = {**p.evidence, "changes": {n: [a, b] for n, a, b in p.changes}}
     with store.transaction(reason="reconcile", backup="pre-reconcile", evidence=evidence) as state:
-        for name, before, after in p.changes:
-            now = getattr(state, name)
-            if type(now) is not type(before) or now != before:  # same value and the same JSON type
-                raise StatetuiError(f"{store.path}: {name} changed since the plan was made "
-                                    f"({before!r} -> {now!r}); nothing written, plan again")
-            setattr(state, name, after)
+        apply_changes(state, p.changes, str(store.path))
     backup = _last_backup(store)
     return Outcome(True, f"state reconciled to on-chain cash ${fmt_money(Decimal(p.evidence['chain_cash']))} "
                          f"at block {p.evidence['block_number']}",

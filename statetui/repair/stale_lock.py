@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from statetui.core.config import Config
-from statetui.repair.base import Outcome, Plan, Precondition, Repair, register
+from statetui.repair.base import Outcome, Plan, Repair, register
 
 
 def plan(config: Config) -> Plan:
@@ -18,13 +18,12 @@ def plan(config: Config) -> Plan:
         return p
     p.evidence = {"pid": status.pid, "alive": status.alive, "holds_lock": status.holds_lock, "reason": status.reason}
     if status.holds_lock:
-        p.preconditions.append(Precondition(False, f"pid {status.pid} holds the lock: not stale"))
-        p.blocked = f"pid {status.pid} is alive and holds the lock; it is not stale"
+        p.refuse(f"pid {status.pid} is alive and holds the lock on {config.pid_file}: it is not stale")
         return p
     if not status.stale:
         p.nothing_to_do = True
         return p
-    p.preconditions.append(Precondition(True, f"stale: {status.reason}"))
+    p.require(True, f"stale: {status.reason}")
     p.changes = [(str(config.pid_file), f"pid {status.pid}", "removed")]
     return p
 

@@ -47,7 +47,7 @@ def test_match(funded, tmp_path):
     result, ctx = run(funded.config(state=write_state(tmp_path, current_balance=200.97)))
     assert result.status is Status.PASS
     assert result.repairs == []
-    assert "state cash $200.97 matches on-chain $200.97 at block" in result.summary
+    assert "state cash (current_balance) $200.97 matches on-chain $200.97 at block" in result.summary
     assert "pUSD 150.50 + USDC.e 50.47" in result.summary
     assert result.data["chain"]["cash"] == "200.970000"
     assert result.data["chain"]["block_number"] == ctx.cache["chain"].block_number
@@ -64,7 +64,7 @@ def test_jan16_incident_state_over_chain(funded, tmp_path):
     state = write_state(tmp_path, current_balance=386.97, peak_balance=386.97)
     result, _ = run(funded.config(state=state))
     assert result.status is Status.FAIL
-    assert result.summary.startswith("state claims $386.97 but the wallet holds $200.97 at block ")
+    assert result.summary.startswith("state cash (current_balance) claims $386.97 but the wallet holds $200.97 at block ")
     assert result.summary.endswith(": $186.00 that is not on chain")
     assert result.findings[0].file == str(state)
     assert result.repairs == ["reconcile"]

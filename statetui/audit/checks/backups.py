@@ -20,7 +20,9 @@ from statetui.core.store import StateStore
 def check(ctx: AuditContext, report: Report) -> None:
     cfg = ctx.config
     store = store_for(ctx)
-    infos = verified_backups(ctx, store)
+    listed = verified_backups(ctx, store)
+    infos = [b for b in listed if b.kind != "quarantine"]
+    quarantined = [b for b in listed if b.kind == "quarantine"]
     ours = [b for b in infos if b.kind == "statetui"]
     good = [b for b in infos if b.ok]
     report.data["backups"] = {"count": len(infos), "good": len(good), "dir": str(store.backups.dir),
@@ -56,6 +58,9 @@ def check(ctx: AuditContext, report: Report) -> None:
         if len(good) == 1:
             report.warn("only one good backup: one corruption away from none")
             report.repair("backup-now")
+    if quarantined:
+        report.info(f"{len(quarantined)} damaged state file(s) kept as quarantine (evidence, not backups), "
+                    f"newest {quarantined[0].name}")
     if good:
         _restore_test(good[0], report)
     _gitignore(store.path, report)

@@ -25,19 +25,25 @@ def check(ctx: AuditContext, report: Report) -> None:
     if not config.chain_configured:
         report.skip("chain not configured (set rpc_url and wallet)")
         return
+    if not config.tokens:
+        report.skip("no collateral token configured: the wallet's cash cannot be read (set [chain] tokens)")
+        return
     # Imported here: the chain reader is only needed when a chain is configured.
     from statetui.core.chain import read_chain
     from statetui.core.errors import ChainError, StateLoadError
     from statetui.core.store import StateStore
 
-    state = None
+    from statetui.core.roles import roles_for
+
+    doc = roles = None
     try:
-        state = StateStore(config.state).load()
+        doc = StateStore(config.state, fields=config.fields).load()._document()
+        roles = roles_for(config, doc)
     except StateLoadError as exc:
         # Still read the chain: its cash is what a rebuilt state should start from.
         report.fail(f"cannot reconcile: {exc}", file=str(config.state))
 
-    tracked = _tracked_positions(state.positions if state is not None else None)
+    tracked = _tracked_positions(roles.positions(doc) if roles is not None else None)
     try:
         reading = read_chain(config, [token_id for token_id, _ in tracked])
     except ChainError as exc:
@@ -48,8 +54,8 @@ def check(ctx: AuditContext, report: Report) -> None:
     report.data["chain"] = reading.to_dict()
     evidence = _evidence(reading)
 
-    if state is not None:
-        _compare_cash(config, state, reading, evidence, report)
+    if roles is not None:
+        _compare_cash(config, doc, roles, reading, evidence, report)
     else:
         report.info(f"on-chain cash is ${fmt_money(reading.cash)} {evidence}")
     _report_positions(tracked, reading.positions, report)
@@ -61,39 +67,50 @@ def _evidence(reading: Any) -> str:
     return f"at block {reading.block_number} ({when}; {parts or 'no tokens configured'})"
 
 
-def _compare_cash(config: Any, state: Any, reading: Any, evidence: str, report: Report) -> None:
-    state_cash = state.money("current_balance")
+def _compare_cash(config: Any, doc: Any, roles: Any, reading: Any, evidence: str, report: Report) -> None:
+    from statetui.core.figures import label
+
     chain_cash: Decimal = reading.cash
     threshold: Decimal = config.mismatch_threshold
     shown = f"${fmt_money(chain_cash)}"
+    if not roles.mapped("cash"):
+        report.skip(f"the bot keeps no cash figure to compare ({roles.hints.get('cash', 'statetui fields')}); "
+                    f"the wallet holds {shown}")
+        return
+    if roles.currency != "USD":
+        report.skip(f"the bot's cash is in {roles.currency}; the chain holds USD stablecoins ({shown}): nothing to compare")
+        return
+    state_cash = roles.money(doc, "cash")
+    cash_l = label(roles, "cash")
     if state_cash is None:
-        report.fail(f"the state has no current_balance; the wallet holds {shown} {evidence}", file=str(config.state))
+        report.fail(f"the state's {cash_l} holds no number; the wallet holds {shown} {evidence}", file=str(config.state))
         report.repair("reconcile")
         return
     diff = state_cash - chain_cash
     report.data["state_cash"] = str(state_cash)
+    report.data["cash_field"] = roles.path("cash")
     report.data["difference"] = str(diff)
     report.data["threshold"] = str(threshold)
     if abs(diff) <= threshold:
-        report.ok(f"state cash ${fmt_money(state_cash)} matches on-chain {shown} {evidence}, "
+        report.ok(f"state {cash_l} ${fmt_money(state_cash)} matches on-chain {shown} {evidence}, "
                   f"difference ${fmt_money(abs(diff))} within ${fmt_money(threshold)}")
         return
     if diff > 0:
-        report.fail(f"state claims ${fmt_money(state_cash)} but the wallet holds {shown} {evidence}: "
+        report.fail(f"state {cash_l} claims ${fmt_money(state_cash)} but the wallet holds {shown} {evidence}: "
                     f"${fmt_money(diff)} that is not on chain", file=str(config.state))
-        report.recommend("The bot sizes trades and measures drawdown on cash it does not have: "
-                         "correct current_balance to the on-chain cash")
+        report.recommend(f"The bot sizes trades and measures drawdown on cash it does not have: "
+                         f"correct {cash_l} to the on-chain cash")
     else:
         report.warn(f"the wallet holds {shown} {evidence}, ${fmt_money(-diff)} more than the state's "
                     f"${fmt_money(state_cash)} (a redemption or deposit the state missed?)", file=str(config.state))
-        report.recommend("Correct current_balance to the on-chain cash; keep peak_balance on realized cash only")
+        report.recommend(f"Correct {cash_l} to the on-chain cash; keep the peak on realized cash only")
     report.recommend("Review the correction with `statetui reconcile`, then apply it with `statetui reconcile --apply`")
     report.repair("reconcile")
 
 
 def _tracked_positions(positions: Any) -> list[tuple[int, dict[str, Any]]]:
     """(token id, position) for each position in the state that names its ERC-1155 token."""
-    from statetui.core.model import position_token_ids
+    from statetui.core.figures import position_token_ids
 
     items = positions.values() if isinstance(positions, dict) else (positions or [])
     out: list[tuple[int, dict[str, Any]]] = []

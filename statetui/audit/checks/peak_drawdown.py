@@ -1,102 +1,129 @@
-"""peak-drawdown: the Jan 16 class of bug — a peak that includes unrealized value makes a false drawdown."""
+"""peak-drawdown: the Jan 16 class of bug, a peak that includes value that was never cash
+makes a false drawdown and a false halt.
+
+The verdict comes only from evidence independent of the file being judged
+(statetui.core.evidence): the journal covering the moment the peak was raised, or the
+chain. A snapshot of this same file proves nothing. With no covering evidence the answer
+is "cannot tell", with what would settle it; a peak that was really reached makes the
+halt genuine, and the check says so."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 from statetui.audit.base import AuditContext, Report, register
-from statetui.audit.checks.state_file import store_for
+from statetui.audit.checks.state_file import store_for, verified_backups
 from statetui.core.errors import StateLoadError
-from statetui.core.history import _ts, realized_cash_history
-from statetui.core.model import derive
-
-TOLERANCE = Decimal("0.01")  # one cent: float noise in the bot's own arithmetic
+from statetui.core.evidence import CANNOT_TELL, FALSE, GENUINE, TOLERANCE, judge_peak, landed_entries
+from statetui.core.figures import drawdown_with_peak, figures, label
+from statetui.core.history import _ts, entry_value
+from statetui.core.roles import roles_for, top_field
 
 
 @register("peak-drawdown", "Peak Balance & Drawdown")
 def check(ctx: AuditContext, report: Report) -> None:
     store = store_for(ctx)
     try:
-        state = store.load()
+        doc = store.load()._document()
     except StateLoadError as exc:
         report.skip(f"state file unreadable ({exc.kind}); see state-file")
         return
-    if state.peak_balance is None or state.current_balance is None:
-        report.skip("this bot's state keeps no peak_balance/current_balance; nothing to check")
+    roles = roles_for(ctx.config, doc)
+    if not roles.mapped("peak"):
+        report.skip(f"this bot keeps no peak ({roles.hints.get('peak', 'statetui fields')}); nothing to check")
         return
     threshold = ctx.config.halt_threshold
-    d = derive(state, threshold)
-    report.data["derived"] = d.to_dict()
-    cash, peak = d.cash, d.peak
-    halted = state.halted is True or state.mode == "halted"
-
-    if peak < cash:
-        report.fail(f"peak_balance {peak} < current_balance {cash}: the peak must always be >= cash")
+    f = figures(doc, roles, threshold)
+    report.data["derived"] = f.to_dict()
+    report.data["roles"] = {r: roles.path(r) for r in ("cash", "equity", "peak", "halted", "mode")}
+    peak_l, basis = label(roles, "peak"), f.basis
+    if f.peak is None:
+        report.warn(f"{peak_l} holds no number")
+        return
+    if basis is None or f.basis_value is None:
+        what = "whether the peak tracks cash or equity" if basis is None else f"the {basis} figure"
+        report.warn(f"cannot tell the drawdown: the bot's {what} is not mapped "
+                    f"({roles.hints.get('peak_basis') or roles.hints.get(basis or 'cash') or 'statetui fields'})")
+        report.recommend("Map it in the config's [fields] table (statetui fields shows the mapping)")
+        return
+    basis_l = label(roles, basis)
+    if f.peak < f.basis_value:
+        report.fail(f"{peak_l} {f.peak} < {basis_l} {f.basis_value}: the peak must always be >= {basis}")
         report.repair("recompute-peak")
     else:
-        report.ok(f"peak {peak} >= cash {cash}")
-
-    if d.drawdown is not None:
-        dd = f"{d.drawdown * 100:.1f}%"
-        if d.at_or_past_halt and not halted:
+        report.ok(f"peak {f.peak} >= {basis} {f.basis_value}")
+    halted = f.halted is True
+    if f.drawdown is not None:
+        dd = f"{f.drawdown * 100:.1f}%"
+        if f.at_or_past_halt and f.halted is False:
             report.fail(f"drawdown {dd} is at or past the halt threshold {threshold * 100:.0f}% but the bot is not halted")
-        elif d.at_or_past_halt:
-            report.info(f"drawdown {dd} >= halt threshold {threshold * 100:.0f}%: bot is halted (correct only if the peak is right)")
+        elif f.at_or_past_halt:
+            report.info(f"drawdown {dd} >= halt threshold {threshold * 100:.0f}%: the bot is halted (right only if the peak is)")
         else:
             report.ok(f"drawdown {dd} (halt at {threshold * 100:.0f}%)")
 
-    scan = store.journal.scan()
-    history = realized_cash_history(store.journal, store.backups, scan.entries)
-    top = history.max
-    report.data["highest_realized_cash"] = str(top.value) if top else None
-    if top is not None:
-        ceiling = max(top.value, cash)
-        if peak > ceiling + TOLERANCE:
-            report.fail(f"peak {peak} is above the highest realized cash ever recorded ({ceiling}, {top.source}) "
-                        f"by {peak - ceiling}: the peak includes value that was never cash")
-            report.repair("recompute-peak")
-            if halted and d.at_or_past_halt:
-                true_dd = (ceiling - cash) / ceiling if ceiling > 0 else Decimal(0)
-                report.fail(f"FALSE DRAWDOWN HALT: with the peak at realized cash {ceiling}, drawdown is "
-                                f"{true_dd * 100:.1f}%, not {d.drawdown * 100:.1f}%")
-        else:
-            report.ok(f"peak is within realized cash history ({len(history)} values, max {top.value})")
-    else:
-        report.info("no realized cash history (no journal, no backups): the peak cannot be cross-checked")
+    entries = landed_entries(store)
+    verdict = judge_peak(doc, roles, entries, verified_backups(ctx, store), ctx.cache.get("chain_witness"))
+    report.data["peak_verdict"] = verdict.to_evidence()
+    if verdict.verdict == GENUINE:
+        report.ok(verdict.message)
+        if halted and f.at_or_past_halt:
+            report.info(f"the halt is genuine: the {f.drawdown * 100:.1f}% drawdown is real (do not clear it)")
+    elif verdict.verdict == FALSE:
+        report.fail(f"FALSE PEAK: {verdict.message}")
+        report.repair("recompute-peak")
+        after = drawdown_with_peak(verdict.corrected, f.basis_value) if verdict.corrected is not None else None
+        if halted and f.at_or_past_halt and after is not None and after < threshold:
+            report.fail(f"FALSE DRAWDOWN HALT: with the peak at {verdict.corrected} (what the evidence covers), "
+                        f"drawdown is {after * 100:.1f}%, not {f.drawdown * 100:.1f}%")
+    elif verdict.verdict == CANNOT_TELL:
+        report.warn(verdict.message)
+        for hint in verdict.settle:
+            report.recommend(f"To settle it: {hint}")
+        report.repair("set-peak")
 
-    if d.position_value is not None and d.position_value > 0 and peak > cash + TOLERANCE:
-        if abs(peak - (cash + d.position_value)) <= Decimal("1.00"):
-            report.fail(f"peak {peak} equals cash {cash} + open position value {d.position_value}: "
-                        "peak_balance must track realized cash only")
-            report.repair("recompute-peak")
+    if f.position_value is not None and f.position_value > 0 and f.peak > f.basis_value + TOLERANCE and basis == "cash":
+        if abs(f.peak - (f.basis_value + f.position_value)) <= Decimal("1.00"):
+            report.info(f"peak {f.peak} equals cash {f.basis_value} + open position value {f.position_value}: "
+                        "it may include unredeemed positions (the verdict above says what the evidence shows)")
 
-    _staleness(ctx, report, scan.entries)
+    _staleness(ctx, report, roles, entries)
     if store.journal.exists():
-        n = sum(1 for e in scan.entries if "peak_balance" in e.get("changes", {}))
-        report.ok(f"peak_balance updates are journaled with a reason ({n} update(s) recorded)")
+        n = sum(1 for a, b in zip([None] + entries, entries) if _peak_changed(a, b, roles))
+        report.ok(f"peak updates are journaled with a reason ({n} update(s) recorded)")
     else:
-        report.warn("peak_balance updates are not logged with a reason (no journal: writes bypass statetui.store)")
-        report.recommend("Log peak_balance updates with reason: write the state through statetui.store")
+        report.warn("peak updates are not logged with a reason (no journal: writes bypass statetui.store)")
+        report.recommend("Log peak updates with reason: write the state through statetui.store")
 
     if report.worst().rank == 0:
-        dd = f"{d.drawdown * 100:.1f}%" if d.drawdown is not None else "—"
-        report.summary = f"peak {peak} tracks realized cash; drawdown {dd} (halt at {threshold * 100:.0f}%)"
-    if report.repairs:
-        report.recommend("peak_balance should ONLY track realized cash (not positions): recompute it (statetui repair recompute-peak)")
+        dd = f"{f.drawdown * 100:.1f}%" if f.drawdown is not None else "—"
+        report.summary = f"peak {f.peak} tracks realized {basis}; drawdown {dd} (halt at {threshold * 100:.0f}%)"
+    if "recompute-peak" in report.repairs:
+        report.recommend(f"The peak should ONLY track realized {basis} (not positions): statetui repair recompute-peak")
         report.recommend("Daily reconciliation: compare state vs on-chain balance (statetui audit --check chain-reconcile)")
 
 
-def _staleness(ctx: AuditContext, report: Report, entries: list[dict]) -> None:
+def _peak_changed(before: dict | None, entry: dict, roles) -> bool:
+    known, value = entry_value(entry, roles, "peak")
+    if not known:
+        return False
+    if before is None:
+        return True
+    was_known, was = entry_value(before, roles, "peak")
+    return not was_known or was != value
+
+
+def _staleness(ctx: AuditContext, report: Report, roles, entries: list[dict]) -> None:
     """Peak unchanged for more than N days while trades keep happening."""
     if not entries:
         return
-    last_peak = max((_ts(e) or 0 for e in entries if "peak_balance" in e.get("changes", {})), default=None)
-    trades = [_ts(e) or 0 for e in entries if "total_trades" in e.get("changes", {})]
+    raises = [_ts(b) or 0 for a, b in zip([None] + entries, entries) if _peak_changed(a, b, roles)]
+    trade_field = top_field(roles.path("trades")) or top_field(roles.path("cash"))
+    trades = [_ts(e) or 0 for e in entries if trade_field and trade_field in (e.get("changes") or {})]
     limit = ctx.config.stale_peak_days * 86400
-    since = last_peak if last_peak is not None else _ts(entries[0]) or 0
-    recent_trades = [t for t in trades if t > since]
-    if recent_trades and ctx.now - since > limit:
+    since = max(raises) if raises else (_ts(entries[0]) or 0)
+    recent = [t for t in trades if t > since]
+    if recent and ctx.now - since > limit:
         days = (ctx.now - since) / 86400
-        report.warn(f"peak_balance unchanged for {days:.1f} days while {len(recent_trades)} trade write(s) happened: stale peak?")
-        report.recommend(f"Alert if peak_balance is unchanged for more than {ctx.config.stale_peak_days:g} days")
+        report.warn(f"{label(roles, 'peak')} unchanged for {days:.1f} days while {len(recent)} trade write(s) happened: stale peak?")
+        report.recommend(f"Alert if the peak is unchanged for more than {ctx.config.stale_peak_days:g} days")

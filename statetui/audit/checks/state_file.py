@@ -6,7 +6,8 @@ import os
 
 from statetui.audit.base import AuditContext, Report, register
 from statetui.core.errors import StateLoadError
-from statetui.core.model import TradingState, derive, sanity_problems
+from statetui.core.figures import figures, sanity_problems
+from statetui.core.roles import roles_for
 from statetui.core.store import StateStore
 
 # A bot cannot start on these; a wrong type at least still parses.
@@ -15,7 +16,7 @@ _UNUSABLE = {"missing", "permission", "empty", "corrupt", "not-regular"}
 
 def store_for(ctx: AuditContext) -> StateStore:
     c = ctx.config
-    return StateStore(c.state, backup_dir=c.backup_dir, auto_backup_interval=None)
+    return StateStore(c.state, backup_dir=c.backup_dir, auto_backup_interval=None, fields=c.fields)
 
 
 def sandbox_root() -> str | None:
@@ -42,32 +43,42 @@ def check(ctx: AuditContext, report: Report) -> None:
         _load_failed(store, status.error, report, verified_backups(ctx, store))
         return
     state = store.load()
-    fields = state.to_document()
-    known = [k for k in fields if k in TradingState.model_fields]
-    report.ok(f"State file parses: {len(fields)} fields ({len(known)} known, {len(fields) - len(known)} kept as the bot wrote them)",
-              file=str(store.path))
-    d = derive(state, ctx.config.halt_threshold)
-    report.data["derived"] = d.to_dict()
-    problems = sanity_problems(state, ctx.config.halt_threshold)
+    doc = state._document()
+    roles = roles_for(ctx.config, doc)
+    mapped = [r for r, b in roles.bindings.items() if b.path]
+    report.ok(f"State file parses: {len(doc)} fields; roles mapped: {', '.join(mapped) or 'none'} "
+              "(statetui fields shows which field plays which role)", file=str(store.path))
+    f = figures(doc, roles, ctx.config.halt_threshold)
+    report.data["derived"] = f.to_dict()
+    report.data["roles"] = roles.values(doc)
+    problems = sanity_problems(doc, roles, ctx.config.halt_threshold)
     for p in problems:
         report.add(p.severity, p.message)
-        if p.field == "peak_balance" or p.field == "mode":
+        if p.role in ("peak", "halted"):
             report.repair("recompute-peak")
     if not problems:
-        report.ok("every known field has the right type and a sane value")
-    if any(p.field == "peak_balance" for p in problems):
-        report.recommend("peak_balance must never be below current_balance: recompute it from realized cash")
-    if any(p.field == "mode" for p in problems):
+        report.ok("every mapped role has the right type and a sane value")
+    if any(p.role == "peak" for p in problems):
+        report.recommend("The peak must never be below the figure it tracks: recompute it from evidence")
+    if any(p.role == "halted" for p in problems):
         report.recommend("Drawdown is at or past the halt threshold: halt the bot, or correct the peak if it is wrong")
+    for role in ("cash", "peak"):
+        if not roles.mapped(role):
+            report.info(f"no {role} role: {roles.hints.get(role, 'statetui fields')}")
     _writer(status, report)
     if report.worst().rank == 0:
         from statetui.core.money import fmt_money
 
-        dd = f", drawdown {d.drawdown * 100:.1f}%" if d.drawdown is not None else ""
-        report.summary = f"state file OK: cash {fmt_money(d.cash)}, peak {fmt_money(d.peak)}{dd}, mode {state.mode or '—'}"
-    if status.stray_temp_files:
-        report.warn(f"{len(status.stray_temp_files)} leftover temp file(s) beside the state ({', '.join(status.stray_temp_files[:3])}): "
+        dd = f", drawdown {f.drawdown * 100:.1f}%" if f.drawdown is not None else ""
+        halted = {True: "halted", False: "not halted", None: "no halt flag"}[f.halted]
+        report.summary = f"state file OK: cash {fmt_money(f.cash)}, peak {fmt_money(f.peak)}{dd}, {halted}"
+    ours, theirs = status.stray_temp_files, status.bot_temp_files
+    if ours:
+        report.warn(f"{len(ours)} leftover temp file(s) of statetui's store beside the state ({', '.join(ours[:3])}): "
                     "a writer was killed mid-save; the next save through the store removes them")
+    if theirs:
+        report.warn(f"{len(theirs)} temp file(s) of the bot's own writer beside the state ({', '.join(theirs[:3])}): "
+                    "it was killed mid-save, or is saving now; compare with the state before removing by hand")
 
 
 def _load_failed(store: StateStore, err: StateLoadError, report: Report, backups: list) -> None:

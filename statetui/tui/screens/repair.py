@@ -88,16 +88,14 @@ the restore of the backup taken before the write)."""
 
     @work(thread=True, exclusive=True, group="wizard", exit_on_error=False)
     def _apply(self) -> None:
-        from statetui.core.errors import BotRunningError, StatetuiError
+        from statetui.core.errors import StatetuiError
         from statetui.repair.runner import apply_plan
 
         try:
             outcome = apply_plan(self.plan, self.sapp.config)
             self.app.call_from_thread(self._applied, outcome, None, None)
-        except BotRunningError as exc:
-            self.app.call_from_thread(self._applied, None, str(exc), exc.stop_command)
-        except StatetuiError as exc:
-            self.app.call_from_thread(self._applied, None, str(exc), None)
+        except StatetuiError as exc:  # a refusal names the command that stops the bot
+            self.app.call_from_thread(self._applied, None, str(exc), getattr(exc, "stop_command", None))
 
     def _applied(self, outcome: Any, error: str | None, stop: str | None) -> None:
         self.busy = False
@@ -227,26 +225,29 @@ the restore of the backup taken before the write)."""
         return lines(*out)
 
     def _plan_lines(self, p: Any, width: int) -> list[Content | str]:
-        out: list[Content | str] = [row(strong(p.title), label(f" ({p.repair_id})")), p.summary, "", strong("Preconditions")]
-        for pre in p.preconditions:
-            out.append(row(Content.styled(" ok " if pre.ok else " !! ", "$success" if pre.ok else "$error bold"), " ", pre.message))
-        if not p.preconditions:
-            out.append(label("  none"))
-        if p.blocked:
-            out.append("")
+        out: list[Content | str] = [row(strong(p.title), label(f" ({p.repair_id})")), p.summary, ""]
+        if p.blocked:  # first: it is what the engineer must act on
             out.append(row(Content.styled(" REFUSED ", "$error bold reverse"), " ", p.blocked))
             if p.stop_command:
                 out.append(row(label("stop the bot first:  "), Content.styled(p.stop_command, "bold")))
                 out.append(label("then press r to re-check"))
             elif self.sapp.config.read_only:
                 out.append(label("the console runs with --read-only: start it without to apply repairs"))
+            out.append("")
+        out.append(strong("Preconditions"))
+        for pre in p.preconditions:
+            out.append(row(Content.styled(" ok " if pre.ok else " !! ", "$success" if pre.ok else "$error bold"), " ", pre.message))
+        if not p.preconditions:
+            out.append(label("  none"))
+        for note in p.notes:
+            out.append(row(label("note: "), note))
         out.append("")
         out.append(strong("Plan"))
         if p.nothing_to_do:
             out.append(Content.styled("nothing to do: the state already is what this repair would make it", "$success"))
         elif p.blocked and not p.changes:
             out.append(label("no plan while refused"))
-        out.extend(diff_table(p.changes, width))
+        out.extend(diff_table(p.changes, width, p.labels))
         for key, value in p.evidence.items():
             out.append(row(label(f"{key}: "), value if isinstance(value, str) else fmt.show_value(value, width - len(key) - 2)))
         return out
@@ -281,25 +282,29 @@ the restore of the backup taken before the write)."""
         return out
 
 
-def diff_table(changes: list[tuple[str, Any, Any]], width: int) -> list[Content]:
-    """field | before -> after, one line a field, values clipped to fit."""
+def diff_table(changes: list[tuple[str, Any, Any]], width: int, roles: dict[str, str] | None = None) -> list[Content]:
+    """field | before -> after, one line a field, values clipped to fit. `roles`: field -> role
+    (money roles are shown as money, and each field with its role)."""
+    roles = roles or {}
     if not changes:
         return []
     name_w = min(24, max(len(str(n)) for n, _a, _b in changes))
     val_w = max(8, (width - name_w - 6) // 2)
     out = [row(label(f"{'field'.ljust(name_w)}  {'before'.ljust(val_w)}   after"))]
     for name, before, after in changes:
-        b = _value(name, before, val_w)
-        a = _value(name, after, val_w)
+        money = roles.get(name) in _MONEY_ROLES or name in _MONEY
+        b = _value(before, val_w, money)
+        a = _value(after, val_w, money)
         out.append(row(strong(str(name).ljust(name_w)[:name_w]), "  ", Content.styled(b.ljust(val_w), "$error"),
                        label(" → "), Content.styled(a, "$success")))
     return out
 
 
 _MONEY = {"current_balance", "peak_balance", "day_start_balance", "starting_balance", "daily_pnl"}
+_MONEY_ROLES = {"cash", "equity", "peak", "starting", "day_start", "daily_pnl"}
 
 
-def _value(name: str, value: Any, width: int) -> str:
-    if name in _MONEY and isinstance(value, (int, float)) and not isinstance(value, bool):
+def _value(value: Any, width: int, money: bool) -> str:
+    if money and isinstance(value, (int, float)) and not isinstance(value, bool):
         return fmt.money(value)
     return fmt.show_value(value, width)
