@@ -225,8 +225,12 @@ class Backups:
         return BackupInfo(path, "hand-made", created, None, st.st_size, None, checksum="none")
 
     def verify(self, info: BackupInfo) -> BackupInfo:
-        if info.kind == "quarantine":
-            return info  # damaged on purpose: kept as evidence, restorable as it is, never verified
+        if info.kind == "quarantine":  # damaged on purpose: kept as evidence, restorable as it is
+            try:
+                info.sha256 = hashlib.sha256(read_regular(info.path, "quarantine copy")).hexdigest()
+            except (OSError, NotRegularFileError) as exc:
+                info.error = f"cannot read: {getattr(exc, 'strerror', None) or exc}"
+            return info
         from statetui.core.jsondoc import parse_document
         from statetui.core.model import TradingState
 

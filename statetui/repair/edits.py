@@ -74,6 +74,8 @@ def _running_mode(history_docs: list[dict[str, Any]], roles: RoleMap) -> str | N
         mode = roles.text(past, "mode")
         if mode is not None and mode.strip().lower() not in roles.halt_modes and roles.halted(past) is False:
             return mode
+    if roles.path("mode") == "mode" and roles.path("cash") == "current_balance":
+        return "normal"  # statetui's own schema (core.model.MODES): it trades in "normal"
     return None
 
 

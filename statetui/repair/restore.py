@@ -47,7 +47,9 @@ def plan(config: Config, backup: str = "latest", sha256: str | None = None) -> P
         return p
     if info.kind == "quarantine":
         p.require(True, f"{info.name} is a damaged state kept as quarantine: it is put back exactly as it was")
-        p.notes.append("the restored file will not load: this undoes a restore made over a damaged file")
+        p.notes.append("the restored file will not load: this undoes a restore made over a damaged file "
+                       "(nothing to verify)")
+        p.verify_checks = []
     elif not p.require(info.ok, f"backup verifies (checksum {info.checksum})" if info.ok else
                        f"backup does not verify: {info.error or info.checksum}", code=4):
         return p
