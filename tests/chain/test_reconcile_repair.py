@@ -90,7 +90,7 @@ def test_peak_is_raised_to_new_cash_when_chain_holds_more(funded, tmp_path):
     assert plan.changes == [("current_balance", 150, 200.97), ("peak_balance", 180.0, 200.97)]
 
 
-def test_reconcile_keeps_the_peak_and_recompute_peak_lowers_it_on_journal_evidence(funded, tmp_path):
+def test_reconcile_lowers_a_peak_only_on_journal_evidence(funded, tmp_path):
     path = tmp_path / "state" / "trading_state.json"
     store = StateStore(path, auto_backup_interval=None)
     store.init({"current_balance": 230.0, "peak_balance": 230.0, "mode": "normal"})
@@ -100,12 +100,12 @@ def test_reconcile_keeps_the_peak_and_recompute_peak_lowers_it_on_journal_eviden
         s.peak_balance = 416.97
     cfg = funded.config(state=path, pid_file=tmp_path / "bot.pid")
     plan = plan_repair("reconcile", cfg)
-    assert plan.changes == [("current_balance", 210.0, 200.97)]
+    # the journal covers the write that raised the peak: it is lowered in the same write, to the
+    # highest realized cash on record (never below the new cash)
+    assert plan.changes == [("current_balance", 210.0, 200.97), ("peak_balance", 416.97, 230.0)]
+    assert "mark-to-market" in plan.evidence["peak"]
     apply_plan(plan, cfg)
-    peak = plan_repair("recompute-peak", cfg)  # the journal covers the write that raised the peak
-    assert peak.changes == [("peak_balance", 416.97, 230.0)]
-    assert peak.evidence["highest_realized"].startswith("230.0 (journal #1")
-    assert "mark-to-market" in peak.evidence["peak_set_by"]
+    assert plan_repair("recompute-peak", cfg).nothing_to_do
 
 
 def test_peak_within_history_is_left_alone(funded, tmp_path):
