@@ -1,0 +1,171 @@
+"""Rebuild the wallet's realized-cash history from the chain (see __init__ for the API).
+
+1. Pin one block (the head, or a given block) and read balanceOf(wallet) of every
+   collateral token there: the anchor.
+2. Read every ERC-20 Transfer from and to the wallet on those tokens (two topic filters,
+   all tokens in one address list) from the start block to the pinned block: from the
+   cache where it already holds finalized blocks, from the RPC for the rest.
+3. Walk backwards from the anchor: the balance before a block is the balance after it
+   minus what the block moved. Tokens are summed per block, so a USDC.e -> pUSD swap is
+   not a loss; a swap within one transaction is labelled a migration, not a flow.
+4. Cross-check the rebuilt balances with balanceOf at a few historic blocks (the opening,
+   the peak, the middle) when the node serves historic state; any difference is reported
+   as a Mismatch, never smoothed over."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from statetui.core.chain import ChainNotConfiguredError, WrongChainError, _quantity, _Rpc, require_checksummed
+from statetui.core.chainhist import abi
+from statetui.core.chainhist.blocks import block_times, first_block_at_or_after, head_and_finalized
+from statetui.core.chainhist.cache import StreamCache, default_cache_dir, missing
+from statetui.core.chainhist.curve import CashHistory
+from statetui.core.chainhist.rebuild import assemble
+from statetui.core.chainhist.logscan import Progress, ScanProgress, ScanStats, scan_logs
+from statetui.core.config import Config
+from statetui.core.errors import ChainError, ConfigError
+
+# Without a finalized tag, blocks this deep are taken as final (Polygon PoS reorgs are far shallower).
+REORG_DEPTH = 256
+
+
+def open_rpc(config: Config) -> tuple[_Rpc, str]:
+    """A checked connection: (rpc, checksummed wallet). The chain id must match config."""
+    if not config.rpc_url or not config.wallet:
+        raise ChainNotConfiguredError("chain not configured: set rpc_url and wallet (STATETUI_RPC_URL, STATETUI_WALLET)")
+    wallet = require_checksummed(config.wallet, "wallet")
+    rpc = _Rpc(config.rpc_url, config.rpc_timeout)
+    chain_id = _quantity(rpc.ok(rpc.batch([("eth_chainId", [])])[0], "eth_chainId"), "eth_chainId", rpc)
+    if chain_id != config.chain_id:
+        raise WrongChainError(f"RPC {rpc.shown} serves chain id {chain_id}, expected {config.chain_id}: "
+                              "refusing to read history from another chain", expected=config.chain_id, got=chain_id)
+    return rpc, wallet
+
+
+def parse_since(value: object) -> int:
+    """A date ("2026-01-16"), an ISO date-time or unix seconds, as unix seconds (UTC)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return int((value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp())
+    if isinstance(value, date):
+        return int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp())
+    text = str(value).strip()
+    try:
+        if text.isdigit():
+            return int(text)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"since: {text!r} is not a date (YYYY-MM-DD), an ISO date-time or unix seconds") from None
+    return parse_since(moment)
+
+
+def scan_cash_history(config: Config, *, progress: Progress | None = None, cache_dir: str | Path | None = None,
+                      from_block: int | None = None, since: object = None, block: int | None = None,
+                      use_cache: bool = True, extra_trading: dict[str, str] | None = None) -> CashHistory:
+    """The wallet's realized-cash history from the start point to one pinned block."""
+    started = time.perf_counter()
+    rpc, wallet = open_rpc(config)
+    tokens = [require_checksummed(t, "token") for t in dict.fromkeys(config.tokens)]
+    if not tokens:
+        raise ConfigError("tokens: no collateral token configured")
+    head, finalized = head_and_finalized(rpc)
+    pinned = head if block is None else block
+    if not 0 <= pinned <= head:
+        raise ChainError(f"block {pinned} is not on the chain (head is {head})")
+    final = min(pinned, finalized if finalized is not None else max(-1, head - REORG_DEPTH))
+
+    from_block = from_block if from_block is not None else getattr(config, "history_from_block", None)
+    since = since if since is not None else getattr(config, "history_since", None)
+    if from_block is not None:
+        if isinstance(from_block, bool) or not isinstance(from_block, int) or from_block < 0:
+            raise ConfigError(f"from_block: {from_block!r} is not a block number")
+        scan_start, reason = min(from_block, pinned), "from-block"
+    elif since is not None:
+        scan_start, reason = min(first_block_at_or_after(rpc, parse_since(since), pinned), pinned), "since"
+    else:
+        scan_start, reason = 0, "first-transfer-in"
+
+    directory = Path(cache_dir) if cache_dir is not None else _configured_cache_dir(config)
+    caches = {t: StreamCache(directory, config.chain_id, wallet, "erc20", t) for t in tokens}
+    records: dict[str, list[list[Any]]] = {t: [] for t in tokens}
+    notes: list[str] = []
+    covered: dict[str, list[tuple[int, int]]] = {t: [] for t in tokens}
+    if use_cache:
+        for t, cache in caches.items():
+            state = cache.load()
+            if state.problem:
+                notes.append(state.problem)
+            covered[t] = state.covered
+            records[t] = state.records
+
+    stats = ScanStats()
+    groups: dict[tuple[tuple[int, int], ...], list[str]] = defaultdict(list)
+    for t in tokens:
+        gaps = []
+        for a, b in missing(covered[t], scan_start, pinned):
+            # Split at the finalized block: only the final part is cached (no reorged records).
+            if a <= final < b:
+                gaps += [(a, final), (final + 1, b)]
+            else:
+                gaps.append((a, b))
+        groups[tuple(gaps)].append(t)
+    total = sum(b - a + 1 for gaps in groups for a, b in gaps)
+    first_gaps = next(gaps for gaps, group in groups.items() if tokens[0] in group)
+    cached_blocks = (pinned - scan_start + 1) - sum(b - a + 1 for a, b in first_gaps)
+    done = 0
+    wallet_topic = abi.topic(wallet)
+    for gaps, group in groups.items():
+        filters = [{"address": group, "topics": [abi.TRANSFER, wallet_topic]},
+                   {"address": group, "topics": [abi.TRANSFER, None, wallet_topic]}]
+        for a, b in gaps:
+            def on_chunk(x: int, y: int, logs: list[dict[str, Any]], group: list[str] = group) -> None:
+                fresh = _decode_transfers(logs, wallet)
+                for t in group:
+                    mine = [r for tok, r in fresh if tok == t.lower()]
+                    records[t].extend(mine)
+                    if use_cache and y <= final:
+                        caches[t].append(x, y, mine)
+
+            offset = done
+            relay = (lambda p, offset=offset: progress(ScanProgress(offset + p.done, total, p.logs, p.calls, p.waiting))) \
+                if progress else None
+            scan_logs(rpc, filters, a, b, on_chunk, progress=relay, stats=stats)
+            done += b - a + 1
+
+    history = assemble(rpc, config, wallet, tokens, records, scan_start, reason, pinned, notes, extra_trading)
+    history.scan = {**stats.to_dict(), "blocks_from_cache": max(0, cached_blocks), "blocks_read": total,
+                    "elapsed_ms": round((time.perf_counter() - started) * 1000, 1)}
+    return history
+
+
+def _configured_cache_dir(config: Config) -> Path:
+    configured = getattr(config, "chain_cache_dir", None)
+    return Path(configured) if configured else default_cache_dir()
+
+
+def _decode_transfers(logs: list[dict[str, Any]], wallet: str) -> list[tuple[str, list[Any]]]:
+    """(token, record) per Transfer that moves the wallet's cash: record =
+    [block, log index, tx, counterparty, signed raw amount as text, block time or None]."""
+    me = wallet.lower()
+    out = []
+    for log in logs:
+        topics = log["topics"]
+        if len(topics) != 3 or str(topics[0]).lower() != abi.TRANSFER:
+            continue  # not an ERC-20 Transfer (an ERC-721 one has 4 topics)
+        src, dst = abi.topic_address(topics[1]), abi.topic_address(topics[2])
+        data = log["data"]
+        value = int(data[2:66], 16) if len(data) >= 66 else 0
+        if src == dst or value == 0:
+            continue
+        signed, other = (value, src) if dst == me else (-value, dst)
+        stamp = log.get("blockTimestamp")
+        out.append((str(log["address"]).lower(), [int(log["blockNumber"], 16), int(log["logIndex"], 16),
+                                                 log["transactionHash"], other, str(signed),
+                                                 int(stamp, 16) if isinstance(stamp, str) else None]))
+    return out
