@@ -37,6 +37,8 @@ from statetui.core.chainhist.cash import parse_since, scan_cash_history
 from statetui.core.chainhist.curve import (ADJUST_FLOWS, POLICIES, RAW, CashHistory, CashPoint, HighWaterMark, Mismatch,
                                            Transfer)
 from statetui.core.chainhist.logscan import ScanError, ScanProgress
+from statetui.core.chainhist.positions import Position, PositionsReport, Redemption, read_positions
 
 __all__ = ["scan_cash_history", "parse_since", "CashHistory", "CashPoint", "HighWaterMark", "Mismatch", "Transfer",
-           "ScanProgress", "ScanError", "ADJUST_FLOWS", "RAW", "POLICIES"]
+           "ScanProgress", "ScanError", "ADJUST_FLOWS", "RAW", "POLICIES", "read_positions", "PositionsReport",
+           "Position", "Redemption"]
