@@ -20,13 +20,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from statetui.core.chain import ChainNotConfiguredError, WrongChainError, _quantity, _Rpc, require_checksummed
+from statetui.core.chain import ChainNotConfiguredError, WrongChainError, _quantity, require_checksummed
 from statetui.core.chainhist import abi
 from statetui.core.chainhist.blocks import block_times, first_block_at_or_after, head_and_finalized
 from statetui.core.chainhist.cache import StreamCache, default_cache_dir, missing
 from statetui.core.chainhist.curve import CashHistory
 from statetui.core.chainhist.rebuild import assemble
-from statetui.core.chainhist.logscan import Progress, ScanProgress, ScanStats, scan_logs
+from statetui.core.chainhist.logscan import PatientRpc, Progress, ScanProgress, ScanStats, scan_logs
 from statetui.core.config import Config
 from statetui.core.errors import ChainError, ConfigError
 
@@ -34,12 +34,12 @@ from statetui.core.errors import ChainError, ConfigError
 REORG_DEPTH = 256
 
 
-def open_rpc(config: Config) -> tuple[_Rpc, str]:
+def open_rpc(config: Config) -> tuple[PatientRpc, str]:
     """A checked connection: (rpc, checksummed wallet). The chain id must match config."""
     if not config.rpc_url or not config.wallet:
         raise ChainNotConfiguredError("chain not configured: set rpc_url and wallet (STATETUI_RPC_URL, STATETUI_WALLET)")
     wallet = require_checksummed(config.wallet, "wallet")
-    rpc = _Rpc(config.rpc_url, config.rpc_timeout)
+    rpc = PatientRpc(config.rpc_url, config.rpc_timeout)
     chain_id = _quantity(rpc.ok(rpc.batch([("eth_chainId", [])])[0], "eth_chainId"), "eth_chainId", rpc)
     if chain_id != config.chain_id:
         raise WrongChainError(f"RPC {rpc.shown} serves chain id {chain_id}, expected {config.chain_id}: "
@@ -139,6 +139,8 @@ def scan_cash_history(config: Config, *, progress: Progress | None = None, cache
             done += b - a + 1
 
     history = assemble(rpc, config, wallet, tokens, records, scan_start, reason, pinned, notes, extra_trading)
+    stats.rate_limited += rpc.rate_limited
+    stats.waited += rpc.waited
     history.scan = {**stats.to_dict(), "blocks_from_cache": max(0, cached_blocks), "blocks_read": total,
                     "elapsed_ms": round((time.perf_counter() - started) * 1000, 1)}
     return history

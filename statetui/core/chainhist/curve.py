@@ -133,7 +133,9 @@ class CashHistory:
         for p in points:
             flows_so_far += p.flow
             score = p.cash if policy == RAW else p.cash - flows_so_far
-            if best is None or score > best[0]:
+            # On a tie the point with more cash is where cash peaked (a deposit ties the
+            # opening under adjust-flows); after that, the earliest.
+            if best is None or (score, p.cash) > (best[0], best[1].cash):
                 best = (score, p, flows_so_far)
         assert best is not None
         score, peak, flows_at_peak = best

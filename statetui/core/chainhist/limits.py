@@ -111,17 +111,21 @@ def classify(text: str, *, code: int | None = None, status: int | None = None,
             wait = float(m.group(1))
     # Range and result caps first: Infura's -32005 means both "too many results" and
     # "rate limited", and only the words tell them apart.
+    suggested = None
     for pattern in _SUGGESTED:
         m = pattern.search(text)
         if m:
             a, b = (int(g, 16) if g.lower().startswith("0x") else int(g) for g in m.groups())
             if b >= a:
-                return Verdict(SPLIT_RESULTS, max_span=max(1, b - a + 1))
+                suggested = b - a + 1
+                break
     for i, pattern in enumerate(_RANGE_MAX):
         m = pattern.search(text)
         if m:
             limit = _number(m.group(1)) * (1000 if i == len(_RANGE_MAX) - 1 else 1)  # the last one says "10k"
-            return Verdict(SPLIT_RANGE, max_span=max(1, limit))
+            return Verdict(SPLIT_RANGE, max_span=max(1, min(limit, suggested or limit)))
+    if suggested is not None:
+        return Verdict(SPLIT_RESULTS, max_span=suggested)
     if _RESULT_WORDS.search(text):
         return Verdict(SPLIT_RESULTS)
     if _RANGE_WORDS.search(text):

@@ -69,6 +69,7 @@ class ScanError(ChainError):
 MAX_RATE_RETRIES = 8
 MAX_TIMEOUTS = 3
 MAX_WAIT = 60.0
+BASE_WAIT = 0.25  # the first backoff when the provider names no wait; doubles per retry
 
 
 def scan_logs(rpc: _Rpc, filters: list[dict[str, Any]], start: int, end: int, on_chunk: ChunkHandler, *,
@@ -114,8 +115,7 @@ def scan_logs(rpc: _Rpc, filters: list[dict[str, Any]], start: int, end: int, on
                 if rate_tries > MAX_RATE_RETRIES:
                     raise ScanError(f"RPC {rpc.shown} is rate limiting eth_getLogs: gave up after "
                                     f"{MAX_RATE_RETRIES} retries ({refused.message})") from None
-                pause = verdict.wait if verdict.wait is not None else 0.25 * 2 ** (rate_tries - 1)
-                pause = min(MAX_WAIT, pause) * (1 + random.random() * 0.1)
+                pause = _pause(verdict, rate_tries)
                 if progress:
                     progress(ScanProgress(a - start, total, found, stats.calls, waiting=pause))
                 sleep(pause)
@@ -142,6 +142,38 @@ def scan_logs(rpc: _Rpc, filters: list[dict[str, Any]], start: int, end: int, on
         if progress:
             progress(ScanProgress(a - start, total, found, stats.calls))
     return stats
+
+
+class PatientRpc(_Rpc):
+    """The reader's RPC client, which waits out rate limits on any call (HTTP 429, or a
+    JSON-RPC rate-limit error for the whole request) instead of failing at once."""
+
+    def __init__(self, url: str, timeout: float, sleep: Callable[[float], None] = time.sleep):
+        super().__init__(url, timeout)
+        self.sleep = sleep
+        self.rate_limited = 0
+        self.waited = 0.0
+
+    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        for attempt in range(1, MAX_RATE_RETRIES + 2):
+            try:
+                return super()._batch(calls)
+            except RpcCallError as exc:
+                verdict = limits.classify(exc.detail or str(exc), code=exc.code, status=exc.status,
+                                          retry_after=exc.retry_after)
+                if verdict.kind not in (limits.RATE_LIMITED, limits.TRANSIENT) or attempt > MAX_RATE_RETRIES:
+                    raise
+                self.rate_limited += 1
+                pause = _pause(verdict, attempt)
+                self.sleep(pause)
+                self.waited += pause
+        raise AssertionError("unreachable")
+
+
+def _pause(verdict: limits.Verdict, attempt: int) -> float:
+    """The provider's wait when it named one, else BASE_WAIT doubling; capped, with 10 % jitter."""
+    pause = verdict.wait if verdict.wait is not None else BASE_WAIT * 2 ** (attempt - 1)
+    return min(MAX_WAIT, pause) * (1 + random.random() * 0.1)
 
 
 class _Refused(Exception):
