@@ -215,7 +215,7 @@ def test_a_damaged_cache_is_reread_not_trusted(world, tmp_path):
 
 
 def test_start_points(world, tmp_path):
-    rpc, _ = open_rpc(cfg(world, FLOWS))
+    rpc = open_rpc(cfg(world, FLOWS)).rpc
     full = scan_cash_history(cfg(world, FLOWS), cache_dir=tmp_path)
     later = full.points[2].block
     part = scan_cash_history(cfg(world, FLOWS), cache_dir=tmp_path, from_block=later)

@@ -1,21 +1,11 @@
-"""Block numbers and times: the pinned head, the finalized block, block times, and the
-first block at or after a date (binary search on block timestamps)."""
+"""Block times, and the first block at or after a date (binary search on block timestamps)."""
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from statetui.core.chain import _CallFailed, _quantity, _Rpc
+from statetui.core.chain import _quantity, _Rpc
 from statetui.core.errors import ChainError
-
-
-def head_and_finalized(rpc: _Rpc) -> tuple[int, int | None]:
-    """The head's number and the finalized block's (None when the RPC has no such tag)."""
-    head, final = rpc.batch([("eth_blockNumber", []), ("eth_getBlockByNumber", ["finalized", False])])
-    number = _quantity(rpc.ok(head, "eth_blockNumber"), "eth_blockNumber", rpc)
-    if isinstance(final, _CallFailed) or not isinstance(final, dict):
-        return number, None
-    return number, _quantity(final.get("number"), "finalized block number", rpc)
 
 
 def block_times(rpc: _Rpc, blocks: Iterable[int]) -> dict[int, int]:

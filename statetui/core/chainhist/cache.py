@@ -2,11 +2,11 @@
 
 One file per (chain id, wallet, stream, contract): `<dir>/<chain id>/<wallet>/<stream>-<contract>.jsonl`
 under the user's cache folder (platformdirs) unless a folder is given. Line 1 is a
-header naming the file's key; each further line is one scanned chunk:
-{"a": first block, "b": last block, "r": [records], "h": hash}, meaning "blocks a..b were
-read in full and these are their records". `h` is sha256 of the previous line's hash and
-this line's content, so a torn, edited, reordered or removed line breaks the chain: the
-lines before it are kept, the rest is dropped (and re-read from the chain). Nothing is
+header naming the file's key; each further line is one scanned chunk,
+`<hash> {"a": first block, "b": last block, "r": [records]}`, meaning "blocks a..b were
+read in full and these are their records". The hash is sha256 of the previous line's hash
+and this line's JSON bytes, so a torn, edited, reordered or removed line breaks the chain:
+the lines before it are kept, the rest is dropped (and re-read from the chain). Nothing is
 ever rewritten in place; a broken tail is cut off before the next append.
 
 Only finalized blocks are written (the caller's business): a reorg cannot leave stale
@@ -31,12 +31,14 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("statetui")) / "chain"
 
 
-def _digest(previous: str, body: str) -> str:
-    return hashlib.sha256((previous + "\n" + body).encode("utf-8")).hexdigest()
+def _digest(previous: str, body: bytes) -> str:
+    return hashlib.sha256(previous.encode("ascii") + b"\n" + body).hexdigest()
 
 
-def _body(doc: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in doc.items() if k != "h"}, separators=(",", ":"), sort_keys=True)
+def _line(previous: str, doc: dict[str, Any]) -> tuple[str, bytes]:
+    body = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    digest = _digest(previous, body)
+    return digest, digest.encode("ascii") + b" " + body + b"\n"
 
 
 @dataclass
@@ -71,13 +73,12 @@ class StreamCache:
         lines = raw.split(b"\n")
         torn = lines.pop()  # b"" when the file ends with a newline, else a line cut short
         for i, line in enumerate(lines):
-            reason = self._verify(line, previous, first=(i == 0))
+            doc, reason = self._verify(line, previous, first=(i == 0))
             if reason is not None:
                 state.dropped_lines = sum(1 for rest in lines[i:] if rest) + (1 if torn else 0)
                 state.problem = f"cache {self.path} line {i + 1}: {reason}; {state.dropped_lines} line(s) re-read from the chain"
                 break
-            doc = json.loads(line)
-            previous = doc["h"]
+            previous = line[:64].decode("ascii")
             if i > 0:
                 state.covered.append((doc["a"], doc["b"]))
                 state.records.extend(doc["r"])
@@ -91,23 +92,25 @@ class StreamCache:
         state.covered = merge(state.covered)
         return state
 
-    def _verify(self, line: bytes, previous: str, *, first: bool) -> str | None:
+    def _verify(self, line: bytes, previous: str, *, first: bool) -> tuple[Any, str | None]:
+        """(the line's JSON, None) when it is intact and chained to `previous`, else (None, why)."""
+        digest, body = line[:64], line[65:]
+        if len(line) < 66 or line[64:65] != b" ":
+            return None, "no checksum (torn write?)"
+        if _digest(previous, body).encode("ascii") != digest:
+            return None, "checksum mismatch"
         try:
-            doc = json.loads(line)
+            doc = json.loads(body)
         except ValueError:
-            return "not JSON (torn write?)"
-        if not isinstance(doc, dict) or not isinstance(doc.get("h"), str):
-            return "no checksum"
-        if _digest(previous, _body(doc)) != doc["h"]:
-            return "checksum mismatch"
+            return None, "not JSON"
         if first:
-            if {k: doc.get(k) for k in self.key} != self.key:
-                return "header names another chain, wallet or contract"
-            return None
-        a, b, r = doc.get("a"), doc.get("b"), doc.get("r")
+            if not isinstance(doc, dict) or {k: doc.get(k) for k in self.key} != self.key:
+                return None, "header names another chain, wallet or contract"
+            return doc, None
+        a, b, r = (doc.get("a"), doc.get("b"), doc.get("r")) if isinstance(doc, dict) else (None, None, None)
         if not (isinstance(a, int) and isinstance(b, int) and 0 <= a <= b and isinstance(r, list)):
-            return "malformed chunk"
-        return None
+            return None, "malformed chunk"
+        return doc, None
 
     def append(self, a: int, b: int, records: list[list[Any]]) -> None:
         """Record that blocks a..b were read in full, with these records."""
@@ -124,17 +127,14 @@ class StreamCache:
             out = b""
             previous = self._last_hash
             if previous is None:
-                header = dict(self.key)
-                header["h"] = _digest("", _body(header))
-                previous = header["h"]
-                out += json.dumps(header, separators=(",", ":"), sort_keys=True).encode() + b"\n"
-            doc: dict[str, Any] = {"a": a, "b": b, "r": records}
-            doc["h"] = _digest(previous, _body(doc))
-            out += json.dumps(doc, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+                previous, header = _line("", self.key)
+                out += header
+            digest, line = _line(previous, {"a": a, "b": b, "r": records})
+            out += line
             os.lseek(fd, self._good_bytes, os.SEEK_SET)
             os.write(fd, out)
             self._good_bytes += len(out)
-            self._last_hash = doc["h"]
+            self._last_hash = digest
         finally:
             os.close(fd)  # closing releases the lock
 

@@ -18,11 +18,11 @@ import time
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from statetui.core.chain import ChainNotConfiguredError, WrongChainError, _quantity, require_checksummed
 from statetui.core.chainhist import abi
-from statetui.core.chainhist.blocks import block_times, first_block_at_or_after, head_and_finalized
+from statetui.core.chainhist.blocks import first_block_at_or_after
 from statetui.core.chainhist.cache import StreamCache, default_cache_dir, missing
 from statetui.core.chainhist.curve import CashHistory
 from statetui.core.chainhist.rebuild import assemble
@@ -34,17 +34,29 @@ from statetui.core.errors import ChainError, ConfigError
 REORG_DEPTH = 256
 
 
-def open_rpc(config: Config) -> tuple[PatientRpc, str]:
-    """A checked connection: (rpc, checksummed wallet). The chain id must match config."""
+class Opened(NamedTuple):
+    rpc: PatientRpc
+    wallet: str  # checksummed
+    head: int
+    finalized: int | None  # None: the RPC has no "finalized" tag
+
+
+def open_rpc(config: Config) -> Opened:
+    """A checked connection, the head and the finalized block, in one round trip. The
+    chain id must match config (nothing read from another chain is used)."""
     if not config.rpc_url or not config.wallet:
         raise ChainNotConfiguredError("chain not configured: set rpc_url and wallet (STATETUI_RPC_URL, STATETUI_WALLET)")
     wallet = require_checksummed(config.wallet, "wallet")
     rpc = PatientRpc(config.rpc_url, config.rpc_timeout)
-    chain_id = _quantity(rpc.ok(rpc.batch([("eth_chainId", [])])[0], "eth_chainId"), "eth_chainId", rpc)
+    answers = rpc.batch([("eth_chainId", []), ("eth_blockNumber", []), ("eth_getBlockByNumber", ["finalized", False])])
+    chain_id = _quantity(rpc.ok(answers[0], "eth_chainId"), "eth_chainId", rpc)
     if chain_id != config.chain_id:
         raise WrongChainError(f"RPC {rpc.shown} serves chain id {chain_id}, expected {config.chain_id}: "
                               "refusing to read history from another chain", expected=config.chain_id, got=chain_id)
-    return rpc, wallet
+    head = _quantity(rpc.ok(answers[1], "eth_blockNumber"), "eth_blockNumber", rpc)
+    final = answers[2]
+    finalized = _quantity(final.get("number"), "finalized block number", rpc) if isinstance(final, dict) else None
+    return Opened(rpc, wallet, head, finalized)
 
 
 def parse_since(value: object) -> int:
@@ -67,14 +79,16 @@ def parse_since(value: object) -> int:
 
 def scan_cash_history(config: Config, *, progress: Progress | None = None, cache_dir: str | Path | None = None,
                       from_block: int | None = None, since: object = None, block: int | None = None,
-                      use_cache: bool = True, extra_trading: dict[str, str] | None = None) -> CashHistory:
-    """The wallet's realized-cash history from the start point to one pinned block."""
+                      use_cache: bool = True, extra_trading: dict[str, str] | None = None,
+                      max_span: int | None = None) -> CashHistory:
+    """The wallet's realized-cash history from the start point to one pinned block.
+    `max_span`: a known cap on eth_getLogs block ranges (else learned from refusals);
+    `extra_trading`: more counterparties (address -> name) whose transfers are trading."""
     started = time.perf_counter()
-    rpc, wallet = open_rpc(config)
     tokens = [require_checksummed(t, "token") for t in dict.fromkeys(config.tokens)]
     if not tokens:
         raise ConfigError("tokens: no collateral token configured")
-    head, finalized = head_and_finalized(rpc)
+    rpc, wallet, head, finalized = open_rpc(config)
     pinned = head if block is None else block
     if not 0 <= pinned <= head:
         raise ChainError(f"block {pinned} is not on the chain (head is {head})")
@@ -135,7 +149,7 @@ def scan_cash_history(config: Config, *, progress: Progress | None = None, cache
             offset = done
             relay = (lambda p, offset=offset: progress(ScanProgress(offset + p.done, total, p.logs, p.calls, p.waiting))) \
                 if progress else None
-            scan_logs(rpc, filters, a, b, on_chunk, progress=relay, stats=stats)
+            scan_logs(rpc, filters, a, b, on_chunk, progress=relay, stats=stats, span=max_span)
             done += b - a + 1
 
     history = assemble(rpc, config, wallet, tokens, records, scan_start, reason, pinned, notes, extra_trading)

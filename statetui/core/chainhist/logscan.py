@@ -76,12 +76,12 @@ def scan_logs(rpc: _Rpc, filters: list[dict[str, Any]], start: int, end: int, on
               progress: Progress | None = None, stats: ScanStats | None = None, span: int | None = None,
               sleep: Callable[[float], None] = time.sleep) -> ScanStats:
     """Read the logs of every filter (an eth_getLogs filter without fromBlock/toBlock)
-    over [start, end]. `span` caps the first chunk's width (a known provider cap)."""
+    over [start, end]. `span`: a known provider cap on the range width (never exceeded)."""
     stats = stats if stats is not None else ScanStats()
     total = max(0, end - start + 1)
     if total == 0:
         return stats
-    hard_cap = stats.max_span  # never exceeded once learned
+    hard_cap = min(stats.max_span or total, span or total)  # never exceeded: given, or learned
     width = min(total, span or total, hard_cap or total)
     found = 0
     a = start

@@ -24,7 +24,6 @@ from typing import Any, Iterable
 
 from statetui.core.chain import _CallFailed, _Rpc, require_checksummed
 from statetui.core.chainhist import abi
-from statetui.core.chainhist.blocks import head_and_finalized
 from statetui.core.chainhist.cache import StreamCache, missing
 from statetui.core.chainhist.cash import REORG_DEPTH, _configured_cache_dir, open_rpc
 from statetui.core.chainhist.logscan import Progress, ScanStats, scan_logs
@@ -105,9 +104,8 @@ class PositionsReport:
 def read_positions(config: Config, *, condition_ids: Iterable[str] = (), from_block: int | None = None,
                    cache_dir: str | Path | None = None, progress: Progress | None = None,
                    block: int | None = None, use_cache: bool = True) -> PositionsReport:
-    rpc, wallet = open_rpc(config)
     ctf = require_checksummed(config.ctf_address, "conditional tokens (ctf_address)")
-    head, finalized = head_and_finalized(rpc)
+    rpc, wallet, head, finalized = open_rpc(config)
     pinned = head if block is None else min(block, head)
     final = min(pinned, finalized if finalized is not None else head - REORG_DEPTH)
     start = from_block if from_block is not None else (getattr(config, "history_from_block", None) or 0)

@@ -10,7 +10,6 @@ from typing import Any
 
 from statetui.core.chain import _CallFailed, _Rpc
 from statetui.core.chainhist import abi
-from statetui.core.chainhist.blocks import block_times
 from statetui.core.chainhist.curve import (ADJUST_FLOWS, DEPOSIT, MIGRATION, RAW, TRADE, WITHDRAWAL, CashHistory,
                                            CashPoint, Mismatch, Transfer)
 from statetui.core.config import Config
@@ -53,68 +52,83 @@ def assemble(rpc: _Rpc, config: Config, wallet: str, tokens: list[str], records:
         start = next((r[0] for _, r in ordered if int(r[4]) > 0), pinned)
         ordered = [(t, r) for t, r in ordered if r[0] >= start]
 
+    # Sums run on integers at the finest scale of the tokens; Decimal only for what is kept.
+    scale = max(decimals.values())
+    mul = {t: 10 ** (scale - decimals[t]) for t in tokens}
+
     def money(t: str, raw: int) -> Decimal:
         return Decimal(raw).scaleb(-decimals[t], _EXACT)
+
+    def total(raw: int) -> Decimal:
+        return Decimal(raw).scaleb(-scale, _EXACT)
 
     trading = {**abi.TRADING_COUNTERPARTIES, **{k.lower(): v for k, v in (extra_trading or {}).items()}}
     migrations = _migration_legs(ordered, trading, money)
     transfers = []
+    raws = []
     for t, r in ordered:
-        block, index, tx, other, raw, stamp = r
-        amount = money(t, int(raw))
+        block, index, tx, other, raw_text, stamp = r
+        raw = int(raw_text)
         if other in trading:
             kind = TRADE
         elif (block, index) in migrations:
             kind = MIGRATION
         else:
-            kind = DEPOSIT if amount > 0 else WITHDRAWAL
-        transfers.append(Transfer(block, index, tx, t, other, amount, kind, stamp))
+            kind = DEPOSIT if raw > 0 else WITHDRAWAL
+        transfers.append(Transfer(block, index, tx, t, other, money(t, raw), kind, stamp))
+        raws.append((t, raw))
 
-    # Backwards from the anchor: balances after each block, then before it.
+    # Backwards from the anchor: the balances after each block, then before it.
     balance = dict(anchor)
-    after: dict[int, dict[str, int]] = {}
-    by_block: dict[int, list[tuple[str, Transfer, int]]] = defaultdict(list)
-    for (t, r), tr in zip(ordered, transfers):
-        by_block[tr.block].append((t, tr, int(r[4])))
+    cash = sum(balance[t] * mul[t] for t in tokens)
+    after: dict[int, tuple[int, ...]] = {}
+    after_cash: dict[int, int] = {}
     mismatches: list[Mismatch] = []
-    for block in sorted(by_block, reverse=True):
-        after[block] = dict(balance)
-        for t, _, raw in by_block[block]:
+    warned: set[str] = set()
+    i = len(transfers) - 1
+    while i >= 0:
+        block = transfers[i].block
+        after[block] = tuple(balance[t] for t in tokens)
+        after_cash[block] = cash
+        while i >= 0 and transfers[i].block == block:
+            t, raw = raws[i]
             balance[t] -= raw
-        for t in tokens:
-            if balance[t] < 0 and not any(m.token == t and m.what.startswith("negative") for m in mismatches):
-                mismatches.append(Mismatch(block - 1, t, money(t, balance[t]), None,
-                                           "negative rebuilt balance: transfers into the wallet are missing from the history"))
+            cash -= raw * mul[t]
+            if balance[t] < 0 and t not in warned:
+                warned.add(t)
+                mismatches.append(Mismatch(block - 1, t, money(t, balance[t]), None, "negative rebuilt balance: "
+                                           "transfers into the wallet are missing from the history"))
+            i -= 1
     opening = dict(balance)
     opening_block = max(0, start - 1)
-    points = [CashPoint(opening_block, _sum(money, opening), Decimal(0), None, None)]
-    for block in sorted(by_block):
-        legs = by_block[block]
-        flow = sum((tr.amount for _, tr, _ in legs if tr.kind in (DEPOSIT, WITHDRAWAL)), Decimal(0))
-        stamp = next((tr.time for _, tr, _ in legs if tr.time is not None), None)
-        points.append(CashPoint(block, _sum(money, after[block]), flow, legs[-1][1].tx, stamp))
+    zero = Decimal(0)
+    points = [CashPoint(opening_block, total(cash), zero, None, None)]
+    j = 0
+    while j < len(transfers):
+        block, flow, stamp = transfers[j].block, zero, None
+        while j < len(transfers) and transfers[j].block == block:
+            tr = transfers[j]
+            if tr.kind in (DEPOSIT, WITHDRAWAL):
+                flow += tr.amount
+            stamp = stamp if stamp is not None else tr.time
+            j += 1
+        points.append(CashPoint(block, total(after_cash[block]), flow, transfers[j - 1].tx, stamp))
 
     history = CashHistory(chain_id=config.chain_id, wallet=wallet, tokens=tokens, start_block=start, start_time=None,
                           start_reason=reason, pinned_block=pinned, pinned_time=pinned_time,
                           opening_cash=points[0].cash, points=points, transfers=transfers, mismatches=mismatches,
                           notes=notes)
-    if reason == "first-transfer-in" and any(opening[t] != 0 for t in tokens):
+    if reason == "first-transfer-in":
         for t in tokens:
             if opening[t] != 0:
                 mismatches.append(Mismatch(opening_block, t, money(t, opening[t]), Decimal(0),
                                            "the history starts at the first transfer in, yet the rebuilt opening "
                                            "balance is not zero: transfers are missing, or the token moves balances "
                                            "without Transfer events"))
-    _cross_check(rpc, history, tokens, opening, after, money)
-    _fill_times(rpc, history)
+    expected = {b: dict(zip(tokens, v)) for b, v in after.items()}
+    expected[opening_block] = opening
+    _check_and_time(rpc, history, tokens, expected, money)
     return history
-
-
-def _sum(money: Any, raws: dict[str, int]) -> Decimal:
-    total = Decimal(0)
-    for t, raw in raws.items():
-        total = _EXACT.add(total, money(t, raw))
-    return total
 
 
 def _migration_legs(ordered: list[tuple[str, list[Any]]], trading: dict[str, str], money: Any) -> set[tuple[int, int]]:
@@ -134,27 +148,29 @@ def _migration_legs(ordered: list[tuple[str, list[Any]]], trading: dict[str, str
     return legs
 
 
-def _cross_check(rpc: _Rpc, history: CashHistory, tokens: list[str], opening: dict[str, int],
-                 after: dict[int, dict[str, int]], money: Any) -> None:
-    """balanceOf at the opening, the peaks and the middle of the history against the rebuild."""
-    expected: dict[int, dict[str, int]] = {}
+def _check_and_time(rpc: _Rpc, history: CashHistory, tokens: list[str], after: dict[int, dict[str, int]],
+                    money: Any) -> None:
+    """One batch: balanceOf at the opening, the peaks and the middle of the history (to
+    check the rebuild), and the times of the blocks the report names."""
+    checks = set()
     if history.start_block > 0:
-        expected[history.points[0].block] = opening
-    for policy in (ADJUST_FLOWS, RAW):
-        peak = history.high_water_mark(policy).block
-        if peak in after:
-            expected[peak] = after[peak]
+        checks.add(history.points[0].block)
+    peaks = {history.high_water_mark(p).block for p in (ADJUST_FLOWS, RAW)}
+    checks |= peaks & set(after)
     if len(history.points) > 2:
-        middle = history.points[len(history.points) // 2].block
-        expected[middle] = after[middle]
-    if not expected:
-        return
+        checks.add(history.points[len(history.points) // 2].block)
     owner = abi.word(history.wallet)
-    order = [(b, t) for b in sorted(expected) for t in tokens]
+    order = [(b, t) for b in sorted(checks) for t in tokens]
+    known = {p.block: p.time for p in history.points if p.time is not None}
+    wanted = {history.points[0].block, history.start_block} | checks | peaks
+    wanted |= {t.block for t in history.flows[:MAX_FLOW_TIMES] if t.time is None}
+    blocks = sorted(b for b in wanted if b not in known)
+    calls = [abi.call(t, abi.BALANCE_OF + owner, hex(b)) for b, t in order]
+    calls += [("eth_getBlockByNumber", [hex(b), False]) for b in blocks]
     try:
-        answers = rpc.batch([abi.call(t, abi.BALANCE_OF + owner, hex(b)) for b, t in order])
+        answers = rpc.batch(calls)
     except ChainError as exc:
-        history.notes.append(f"cross-check skipped: {exc}")
+        history.notes.append(f"cross-check and block times skipped: {exc}")
         return
     skipped = False
     for (b, t), answer in zip(order, answers):
@@ -167,25 +183,15 @@ def _cross_check(rpc: _Rpc, history: CashHistory, tokens: list[str], opening: di
                 skipped = True
             continue
         actual = int(answer[2:66], 16)
-        if actual != expected[b][t]:
-            history.mismatches.append(Mismatch(b, t, money(t, expected[b][t]), money(t, actual),
+        if actual != after[b][t]:
+            history.mismatches.append(Mismatch(b, t, money(t, after[b][t]), money(t, actual),
                                                "balanceOf at this block differs from the balance rebuilt from transfers"))
         elif b not in history.checked_blocks:
             history.checked_blocks.append(b)
-
-
-def _fill_times(rpc: _Rpc, history: CashHistory) -> None:
-    """Block times where the logs did not carry them: start, peaks, checked blocks, flows."""
-    wanted = {history.points[0].block, history.start_block} | set(history.checked_blocks)
-    wanted |= {history.high_water_mark(p).block for p in (ADJUST_FLOWS, RAW)}
-    wanted |= {t.block for t in history.flows[:MAX_FLOW_TIMES] if t.time is None}
-    known = {p.block: p.time for p in history.points if p.time is not None}
-    try:
-        times = block_times(rpc, [b for b in wanted if b not in known])
-    except ChainError as exc:
-        history.notes.append(f"block times not read: {exc}")
-        times = {}
-    times.update(known)
+    times = dict(known)
+    for b, answer in zip(blocks, answers[len(order):]):
+        if isinstance(answer, dict) and isinstance(answer.get("timestamp"), str):
+            times[b] = int(answer["timestamp"], 16)
     history.points = [p if p.time is not None or p.block not in times else dataclasses.replace(p, time=times[p.block])
                       for p in history.points]
     history.transfers = [t if t.time is not None or t.block not in times else dataclasses.replace(t, time=times[t.block])
