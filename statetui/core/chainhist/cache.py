@@ -58,6 +58,7 @@ class StreamCache:
         self.path = Path(directory) / str(chain_id) / wallet.lower() / f"{stream}-{contract.lower()}.jsonl"
         self._last_hash: str | None = None
         self._good_bytes = 0  # length of the verified prefix
+        self._dir_ready = False
 
     def load(self) -> CacheState:
         state = CacheState()
@@ -114,7 +115,9 @@ class StreamCache:
 
     def append(self, a: int, b: int, records: list[list[Any]]) -> None:
         """Record that blocks a..b were read in full, with these records."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._dir_ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._dir_ready = True
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

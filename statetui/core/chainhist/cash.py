@@ -168,20 +168,21 @@ def _configured_cache_dir(config: Config) -> Path:
 def _decode_transfers(logs: list[dict[str, Any]], wallet: str) -> list[tuple[str, list[Any]]]:
     """(token, record) per Transfer that moves the wallet's cash: record =
     [block, log index, tx, counterparty, signed raw amount as text, block time or None]."""
-    me = wallet.lower()
+    me = wallet[2:].lower()
+    transfer = abi.TRANSFER
     out = []
     for log in logs:
         topics = log["topics"]
-        if len(topics) != 3 or str(topics[0]).lower() != abi.TRANSFER:
+        if len(topics) != 3 or topics[0].lower() != transfer:
             continue  # not an ERC-20 Transfer (an ERC-721 one has 4 topics)
-        src, dst = abi.topic_address(topics[1]), abi.topic_address(topics[2])
+        src, dst = topics[1][-40:].lower(), topics[2][-40:].lower()
         data = log["data"]
         value = int(data[2:66], 16) if len(data) >= 66 else 0
         if src == dst or value == 0:
             continue
         signed, other = (value, src) if dst == me else (-value, dst)
         stamp = log.get("blockTimestamp")
-        out.append((str(log["address"]).lower(), [int(log["blockNumber"], 16), int(log["logIndex"], 16),
-                                                 log["transactionHash"], other, str(signed),
-                                                 int(stamp, 16) if isinstance(stamp, str) else None]))
+        out.append((log["address"].lower(), [int(log["blockNumber"], 16), int(log["logIndex"], 16),
+                                             log["transactionHash"], "0x" + other, str(signed),
+                                             int(stamp, 16) if isinstance(stamp, str) else None]))
     return out

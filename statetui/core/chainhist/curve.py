@@ -5,8 +5,10 @@ and faces. All money is Decimal; `to_dict()` gives JSON-safe values (strings).""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from decimal import Context, Decimal
+from typing import Any, NamedTuple
+
+_EXACT = Context(prec=100)
 
 TRADE = "trade"
 DEPOSIT = "deposit"
@@ -18,26 +20,31 @@ RAW = "raw"  # the highest cash balance seen, flows or not
 POLICIES = (ADJUST_FLOWS, RAW)
 
 
-@dataclass(frozen=True)
-class Transfer:
-    """One collateral Transfer to or from the wallet. `amount` is signed (+ into the wallet)."""
+class Transfer(NamedTuple):
+    """One collateral Transfer to or from the wallet. `raw` is signed (+ into the wallet),
+    in the token's units; `amount` is the same in money. (A NamedTuple: a history holds
+    tens of thousands of these, and building dataclasses would dominate a cached scan.)"""
 
     block: int
     log_index: int
     tx: str
     token: str
     counterparty: str
-    amount: Decimal
+    raw: int
+    decimals: int
     kind: str
     time: int | None = None
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.raw).scaleb(-self.decimals, _EXACT)
 
     def to_dict(self) -> dict[str, Any]:
         return {"block": self.block, "log_index": self.log_index, "tx": self.tx, "token": self.token,
                 "counterparty": self.counterparty, "amount": str(self.amount), "kind": self.kind, "time": self.time}
 
 
-@dataclass(frozen=True)
-class CashPoint:
+class CashPoint(NamedTuple):
     """Cash (all collateral tokens summed) at the end of a block that moved it."""
 
     block: int
@@ -97,6 +104,7 @@ class CashHistory:
     checked_blocks: list[int] = field(default_factory=list)  # where balanceOf confirmed the rebuild
     notes: list[str] = field(default_factory=list)  # cache repairs, skipped cross-checks, ...
     scan: dict[str, Any] = field(default_factory=dict)  # RPC cost: calls, splits, waits, cached blocks
+    _peaks: dict[str, tuple[int, Decimal, Decimal]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cash(self) -> Decimal:
@@ -127,20 +135,23 @@ class CashHistory:
         plus all flows since: a deposit raises it, a withdrawal lowers it."""
         if policy not in POLICIES:
             raise ValueError(f"unknown high-water mark policy {policy!r}: use one of {', '.join(POLICIES)}")
-        points = self.points or [CashPoint(self.start_block, self.opening_cash, Decimal(0), None, self.start_time)]
-        flows_so_far = Decimal(0)
-        best: tuple[Decimal, CashPoint, Decimal] | None = None
-        for p in points:
-            flows_so_far += p.flow
-            score = p.cash if policy == RAW else p.cash - flows_so_far
-            # On a tie the point with more cash is where cash peaked (a deposit ties the
-            # opening under adjust-flows); after that, the earliest.
-            if best is None or (score, p.cash) > (best[0], best[1].cash):
-                best = (score, p, flows_so_far)
-        assert best is not None
-        score, peak, flows_at_peak = best
-        since = flows_so_far - flows_at_peak
-        value = score if policy == RAW else score + flows_so_far
+        if not self.points:
+            self.points = [CashPoint(self.start_block, self.opening_cash, Decimal(0), None, self.start_time)]
+        if policy not in self._peaks:  # the points' values never change once built (only their times are filled in)
+            flows_so_far = Decimal(0)
+            best = (0, None, None)  # (index, score, flows so far at the peak)
+            for i, p in enumerate(self.points):
+                if p.flow:
+                    flows_so_far += p.flow
+                score = p.cash if policy == RAW else p.cash - flows_so_far
+                # On a tie the point with more cash is where cash peaked (a deposit ties the
+                # opening under adjust-flows); after that, the earliest.
+                if best[1] is None or score > best[1] or (score == best[1] and p.cash > self.points[best[0]].cash):
+                    best = (i, score, flows_so_far)
+            self._peaks[policy] = (best[0], best[1], flows_so_far - best[2])
+        index, score, since = self._peaks[policy]
+        peak = self.points[index]
+        value = score if policy == RAW else peak.cash + since
         return HighWaterMark(value=value, policy=policy, block=peak.block, tx=peak.tx, time=peak.time,
                              cash_at_peak=peak.cash, flows_since=since)
 

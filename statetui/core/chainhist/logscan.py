@@ -208,16 +208,17 @@ def _read_chunk(rpc: _Rpc, filters: list[dict[str, Any]], a: int, b: int, stats:
 
 def _check(rpc: _Rpc, log: object, a: int, b: int) -> tuple[int, int] | None:
     """(block, log index) of a well-formed log inside [a, b]; None for a removed one."""
-    if not isinstance(log, dict):
-        raise rpc.malformed("eth_getLogs", "a log is not an object")
-    if log.get("removed") is True:  # reorged out while we asked
-        return None
     try:
-        block = int(log["blockNumber"], 16)
-        index = int(log["logIndex"], 16)
-        if not isinstance(log["topics"], list) or not isinstance(log["data"], str) or not isinstance(log["transactionHash"], str):
+        if log.get("removed") is True:  # type: ignore[union-attr]  # reorged out while we asked
+            return None
+        block = int(log["blockNumber"], 16)  # type: ignore[index]
+        index = int(log["logIndex"], 16)  # type: ignore[index]
+        topics = log["topics"]  # type: ignore[index]
+        if not (isinstance(topics, list) and topics and all(isinstance(t, str) for t in topics)
+                and isinstance(log["data"], str) and isinstance(log["transactionHash"], str)  # type: ignore[index]
+                and isinstance(log["address"], str)):  # type: ignore[index]
             raise TypeError
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
         raise rpc.malformed("eth_getLogs", "a log lacks blockNumber, logIndex, topics, data or transactionHash") from None
     if not a <= block <= b:
         raise rpc.malformed("eth_getLogs", f"a log of block {block} came back for blocks {a}-{b}")

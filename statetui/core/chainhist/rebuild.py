@@ -3,7 +3,6 @@ classification, the backward rebuild, the historic cross-check and the block tim
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from decimal import Context, Decimal
 from typing import Any
@@ -41,12 +40,16 @@ def assemble(rpc: _Rpc, config: Config, wallet: str, tokens: list[str], records:
     header = rpc.ok(answers[-1], "eth_getBlockByNumber")
     pinned_time = int(header["timestamp"], 16) if isinstance(header, dict) else 0
 
-    rows: dict[tuple[int, int], tuple[str, list[Any]]] = {}
-    for t in tokens:
-        for r in records[t]:
-            if scan_start <= r[0] <= pinned:
-                rows[(r[0], r[1])] = (t, r)
-    ordered = [rows[k] for k in sorted(rows)]
+    # Each token's records are in chain order already: one sort merges them; duplicates
+    # (a range two processes cached at once) are adjacent and dropped.
+    ordered: list[tuple[str, list[Any]]] = []
+    last = None
+    for key in sorted((r[0], r[1], n, k) for n, t in enumerate(tokens) for k, r in enumerate(records[t])
+                      if scan_start <= r[0] <= pinned):
+        if key[:2] != last:
+            t = tokens[key[2]]
+            ordered.append((t, records[t][key[3]]))
+            last = key[:2]
     start = scan_start
     if reason == "first-transfer-in":
         start = next((r[0] for _, r in ordered if int(r[4]) > 0), pinned)
@@ -65,7 +68,6 @@ def assemble(rpc: _Rpc, config: Config, wallet: str, tokens: list[str], records:
     trading = {**abi.TRADING_COUNTERPARTIES, **{k.lower(): v for k, v in (extra_trading or {}).items()}}
     migrations = _migration_legs(ordered, trading, money)
     transfers = []
-    raws = []
     for t, r in ordered:
         block, index, tx, other, raw_text, stamp = r
         raw = int(raw_text)
@@ -75,8 +77,7 @@ def assemble(rpc: _Rpc, config: Config, wallet: str, tokens: list[str], records:
             kind = MIGRATION
         else:
             kind = DEPOSIT if raw > 0 else WITHDRAWAL
-        transfers.append(Transfer(block, index, tx, t, other, money(t, raw), kind, stamp))
-        raws.append((t, raw))
+        transfers.append(Transfer(block, index, tx, t, other, raw, decimals[t], kind, stamp))
 
     # Backwards from the anchor: the balances after each block, then before it.
     balance = dict(anchor)
@@ -91,7 +92,7 @@ def assemble(rpc: _Rpc, config: Config, wallet: str, tokens: list[str], records:
         after[block] = tuple(balance[t] for t in tokens)
         after_cash[block] = cash
         while i >= 0 and transfers[i].block == block:
-            t, raw = raws[i]
+            t, raw = transfers[i].token, transfers[i].raw
             balance[t] -= raw
             cash -= raw * mul[t]
             if balance[t] < 0 and t not in warned:
@@ -134,11 +135,18 @@ def assemble(rpc: _Rpc, config: Config, wallet: str, tokens: list[str], records:
 def _migration_legs(ordered: list[tuple[str, list[Any]]], trading: dict[str, str], money: Any) -> set[tuple[int, int]]:
     """Legs of transactions that swap one collateral token for another, value for value
     (USDC.e out, pUSD in): a migration, neither trading nor a flow."""
-    by_tx: dict[str, list[tuple[str, list[Any]]]] = defaultdict(list)
-    for t, r in ordered:
-        by_tx[r[2]].append((t, r))
+    by_tx: dict[str, list[tuple[str, list[Any]]]] = {}
+    several = set()
+    for item in ordered:
+        tx = item[1][2]
+        if tx in by_tx:
+            by_tx[tx].append(item)
+            several.add(tx)
+        else:
+            by_tx[tx] = [item]
     legs: set[tuple[int, int]] = set()
-    for items in by_tx.values():
+    for tx in several:
+        items = by_tx[tx]
         ins = {t for t, r in items if int(r[4]) > 0}
         outs = {t for t, r in items if int(r[4]) < 0}
         if not ins or not outs or ins & outs or any(r[3] in trading for _, r in items):
@@ -192,9 +200,9 @@ def _check_and_time(rpc: _Rpc, history: CashHistory, tokens: list[str], after: d
     for b, answer in zip(blocks, answers[len(order):]):
         if isinstance(answer, dict) and isinstance(answer.get("timestamp"), str):
             times[b] = int(answer["timestamp"], 16)
-    history.points = [p if p.time is not None or p.block not in times else dataclasses.replace(p, time=times[p.block])
+    history.points = [p if p.time is not None or p.block not in times else p._replace(time=times[p.block])
                       for p in history.points]
-    history.transfers = [t if t.time is not None or t.block not in times else dataclasses.replace(t, time=times[t.block])
+    history.transfers = [t if t.time is not None or t.block not in times else t._replace(time=times[t.block])
                          for t in history.transfers]
     history.start_time = times.get(history.start_block)
 
