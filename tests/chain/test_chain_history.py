@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from statetui.core.chainhist import logscan
+from statetui.core.chainhist import abi, logscan
 from statetui.core.chainhist import ADJUST_FLOWS, RAW, read_positions, scan_cash_history
 from statetui.core.chainhist.blocks import block_times, first_block_at_or_after
 from statetui.core.chainhist.cash import open_rpc
@@ -252,3 +252,24 @@ def test_cli_json_text_and_errors(world, tmp_path):
     secret = "https://127.0.0.1:1/v2/Zk3pQ9sXw2LmN8rT5vB7yH4jD6fG1aC0"
     r = _cli("--rpc-url", secret, "--wallet", GENUINE)
     assert r.returncode == 4 and r.stderr.count("\n") == 1 and "Zk3pQ9" not in r.stderr + r.stdout
+
+
+def test_a_server_sending_garbage_logs_gets_one_line(world):
+    from statetui.core.chain import RpcResponseError
+    from statetui.testing.loopback import ScriptedHttpServer
+
+    def reply(request):
+        calls = request if isinstance(request, list) else [request]
+        out = []
+        for c in calls:
+            result = {"eth_chainId": "0x89", "eth_blockNumber": "0x10", "eth_getBlockByNumber": {"number": "0x8"},
+                      "eth_getLogs": [{"blockNumber": "0x3", "logIndex": "0x0", "transactionHash": "0x1",
+                                       "address": PUSD, "data": "0xnothex" + "0" * 60,
+                                       "topics": [abi.TRANSFER, abi.topic(OWNER), abi.topic(GENUINE)]}]}[c["method"]]
+            out.append({"jsonrpc": "2.0", "id": c["id"], "result": result})
+        return 200, json.dumps(out).encode()
+
+    with ScriptedHttpServer(reply) as server:
+        with pytest.raises(RpcResponseError) as err:
+            scan_cash_history(cfg(world, GENUINE, url=server.url), use_cache=False, from_block=0)
+    assert "\n" not in str(err.value) and "not hex" in str(err.value)

@@ -139,7 +139,10 @@ def scan_cash_history(config: Config, *, progress: Progress | None = None, cache
                    {"address": group, "topics": [abi.TRANSFER, None, wallet_topic]}]
         for a, b in gaps:
             def on_chunk(x: int, y: int, logs: list[dict[str, Any]], group: list[str] = group) -> None:
-                fresh = _decode_transfers(logs, wallet)
+                try:
+                    fresh = _decode_transfers(logs, wallet)
+                except (ValueError, TypeError, AttributeError):
+                    raise rpc.malformed("eth_getLogs", f"a Transfer log in blocks {x}-{y} is not hex where it must be") from None
                 for t in group:
                     mine = [r for tok, r in fresh if tok == t.lower()]
                     records[t].extend(mine)

@@ -124,7 +124,10 @@ def read_positions(config: Config, *, condition_ids: Iterable[str] = (), from_bl
     for a, b in missing(state.covered if state else [], start, pinned):
         for x, y in ([(a, final), (final + 1, b)] if a <= final < b else [(a, b)]):
             def on_chunk(p: int, q: int, logs: list[dict[str, Any]]) -> None:
-                fresh = _decode(logs, wallet.lower())
+                try:
+                    fresh = _decode(logs, wallet.lower())
+                except (ValueError, TypeError, AttributeError, IndexError):
+                    raise rpc.malformed("eth_getLogs", f"a Conditional Tokens log in blocks {p}-{q} is malformed") from None
                 records.extend(fresh)
                 if use_cache and q <= final:
                     cache.append(p, q, fresh)
