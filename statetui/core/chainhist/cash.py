@@ -186,6 +186,6 @@ def _decode_transfers(logs: list[dict[str, Any]], wallet: str) -> list[tuple[str
         signed, other = (value, src) if dst == me else (-value, dst)
         stamp = log.get("blockTimestamp")
         out.append((log["address"].lower(), [int(log["blockNumber"], 16), int(log["logIndex"], 16),
-                                             log["transactionHash"], "0x" + other, str(signed),
+                                             log["transactionHash"], "0x" + other, signed,
                                              int(stamp, 16) if isinstance(stamp, str) else None]))
     return out
