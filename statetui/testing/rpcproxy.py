@@ -76,7 +76,8 @@ def _rate_error(style: str, wait: float) -> tuple[int, dict[str, Any], dict[str,
 
 class LimitingProxy:
     def __init__(self, upstream: str, *, style: str = "polygon", max_range: int | None = None,
-                 max_results: int | None = None, rate_every: int | None = None, rate_wait: float = 0.01):
+                 max_results: int | None = None, rate_every: int | None = None, rate_wait: float = 0.01,
+                 state_window: int | None = None):
         if style not in STYLES:
             raise ValueError(f"style must be one of {STYLES}")
         self.upstream = upstream
@@ -85,6 +86,8 @@ class LimitingProxy:
         self.max_results = max_results
         self.rate_every = rate_every
         self.rate_wait = rate_wait
+        # Not an archive node: eth_call older than head - state_window fails as geth/Bor answer.
+        self.state_window = state_window
         self.requests = 0  # HTTP requests received
         self.calls: list[str] = []  # every JSON-RPC method received, refused or not
         self.get_logs: list[tuple[int, int]] = []  # ranges of eth_getLogs received
@@ -151,6 +154,13 @@ class LimitingProxy:
                 self.refused["range"] += 1
                 status, error = _range_error(self.style, a, b, self.max_range)
                 return status, {"jsonrpc": "2.0", "id": call.get("id"), "error": error}
+        if call.get("method") == "eth_call" and self.state_window is not None:
+            tag = call["params"][1] if len(call["params"]) > 1 else "latest"
+            if isinstance(tag, str) and tag.startswith("0x"):
+                head = int(self._forward({"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber", "params": []})["result"], 16)
+                if int(tag, 16) < head - self.state_window:
+                    return 200, {"jsonrpc": "2.0", "id": call.get("id"), "error": {
+                        "code": -32000, "message": "missing trie node 9b1e7fd4c2a5e0d3f8b6a1c4e7d2b5a8c3f6e9d1b4a7c0e3f6d9b2a5c8e1f4d7 (path ) <nil>"}}
         answer = self._forward(call)
         result = answer.get("result")
         if call.get("method") == "eth_getLogs" and self.max_results is not None and isinstance(result, list) \

@@ -273,3 +273,12 @@ def test_a_server_sending_garbage_logs_gets_one_line(world):
         with pytest.raises(RpcResponseError) as err:
             scan_cash_history(cfg(world, GENUINE, url=server.url), use_cache=False, from_block=0)
     assert "\n" not in str(err.value) and "not hex" in str(err.value)
+
+
+def test_a_node_without_historic_state_skips_the_cross_check_and_says_so(world):
+    direct = scan_cash_history(cfg(world, GENUINE), use_cache=False)
+    with LimitingProxy(world["node"].url, state_window=8) as proxy:
+        pruned = scan_cash_history(cfg(world, GENUINE, url=proxy.url), use_cache=False)
+    assert pruned.points == direct.points and pruned.consistent
+    assert pruned.checked_blocks == [] and direct.checked_blocks
+    assert any("not an archive node" in n for n in pruned.notes)
