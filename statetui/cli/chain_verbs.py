@@ -37,8 +37,8 @@ def run_chain_history(args: argparse.Namespace, config) -> int:
         progress.done()
     positions = None
     if not args.no_positions:
-        positions = read_positions(config, from_block=args.from_block if args.from_block is not None else None,
-                                   cache_dir=args.cache_dir, block=history.pinned_block, use_cache=not args.no_cache)
+        positions = read_positions(config, from_block=args.from_block, since=args.since, cache_dir=args.cache_dir,
+                                   block=history.pinned_block, use_cache=not args.no_cache)
     if args.json:
         doc = history.to_dict(policy=policy, full=args.full)
         doc["positions"] = positions.to_dict() if positions else None

@@ -222,12 +222,14 @@ def test_start_points(world, tmp_path):
     assert part.start_block == later and part.start_reason == "from-block"
     assert part.opening_cash == full.points[1].cash and part.cash == full.cash
     assert part.covers(part.start_time) and not part.covers(part.start_time - 1)
+    assert full.covers(0)  # from the first transfer in, with nothing held before it: all time
     when = block_times(rpc, [later])[later]
     first = first_block_at_or_after(rpc, when, full.pinned_block)
     assert first <= later and block_times(rpc, [first])[first] >= when
     assert first == 0 or block_times(rpc, [first - 1])[first - 1] < when
     by_date = scan_cash_history(cfg(world, FLOWS), cache_dir=tmp_path, since=when)
     assert by_date.start_block == first and by_date.start_reason == "since"
+    assert read_positions(cfg(world, FLOWS), since=when, use_cache=False).start_block == first
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -124,7 +124,11 @@ class CashHistory:
 
     def covers(self, start_time: float) -> bool:
         """Whether the history reaches back to `start_time` (unix seconds): a peak set
-        after that moment can be judged against it."""
+        after that moment can be judged against it. A history that starts at the wallet's
+        first transfer in covers all time, unless its opening (nothing held) is contradicted."""
+        if self.start_reason == "first-transfer-in" and self.points and \
+                not any(m.block == self.points[0].block for m in self.mismatches):
+            return True
         return self.start_time is not None and self.start_time <= start_time
 
     def high_water_mark(self, policy: str = ADJUST_FLOWS) -> HighWaterMark:

@@ -25,7 +25,8 @@ from typing import Any, Iterable
 from statetui.core.chain import _CallFailed, _Rpc, require_checksummed
 from statetui.core.chainhist import abi
 from statetui.core.chainhist.cache import StreamCache, missing
-from statetui.core.chainhist.cash import REORG_DEPTH, _configured_cache_dir, open_rpc
+from statetui.core.chainhist.blocks import first_block_at_or_after
+from statetui.core.chainhist.cash import REORG_DEPTH, _configured_cache_dir, open_rpc, parse_since
 from statetui.core.chainhist.logscan import Progress, ScanStats, scan_logs
 from statetui.core.config import Config
 
@@ -102,13 +103,20 @@ class PositionsReport:
 
 
 def read_positions(config: Config, *, condition_ids: Iterable[str] = (), from_block: int | None = None,
-                   cache_dir: str | Path | None = None, progress: Progress | None = None,
+                   since: object = None, cache_dir: str | Path | None = None, progress: Progress | None = None,
                    block: int | None = None, use_cache: bool = True) -> PositionsReport:
+    """The wallet's positions at the pinned block (default: the head), from `from_block`
+    / `since` / config.history_from_block / config.history_since, else from block 0.
+    `condition_ids`: markets the caller knows (the state's), to name positions by."""
     ctf = require_checksummed(config.ctf_address, "conditional tokens (ctf_address)")
     rpc, wallet, head, finalized = open_rpc(config)
     pinned = head if block is None else min(block, head)
     final = min(pinned, finalized if finalized is not None else head - REORG_DEPTH)
-    start = from_block if from_block is not None else (getattr(config, "history_from_block", None) or 0)
+    from_block = from_block if from_block is not None else getattr(config, "history_from_block", None)
+    since = since if since is not None else getattr(config, "history_since", None)
+    if from_block is None and since is not None:
+        from_block = first_block_at_or_after(rpc, parse_since(since), pinned)
+    start = min(from_block or 0, pinned)
     report = PositionsReport(wallet, pinned, start)
 
     cache = StreamCache(Path(cache_dir) if cache_dir else _configured_cache_dir(config), config.chain_id, wallet, "ctf", ctf)
