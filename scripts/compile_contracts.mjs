@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 const require = createRequire(import.meta.url)
 const solc = require('solc')
 const dir = 'statetui/core/contracts'
-const names = ['TestERC20', 'TestERC1155']
+const names = ['TestERC20', 'TestERC1155', 'TestConditionalTokens', 'TestExchange']
 
 const sources = {}
 for (const name of names) sources[`${name}.sol`] = { content: readFileSync(`${dir}/${name}.sol`, 'utf8') }

@@ -29,6 +29,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "repair": ("statetui.cli.repair_verbs", "plan (and with --apply, run) a repair by id"),
     "reconcile": ("statetui.cli.repair_verbs", "reconcile the state to the on-chain balance"),
     "demo": ("statetui.cli.demo_verbs", "open the console on a built-in demo incident"),
+    "chain-history": ("statetui.cli.chain_verbs", "the wallet's cash history, true peak, flows and unredeemed positions from the chain"),
 }
 
 
@@ -102,7 +103,7 @@ def _version() -> str:
 
 def _verb_function(module: str, prefix: str, verb: str) -> Callable | None:
     mod = importlib.import_module(module)
-    return getattr(mod, f"{prefix}_{verb}", None)
+    return getattr(mod, f"{prefix}_{verb.replace('-', '_')}", None)
 
 
 def config_from_args(args: argparse.Namespace):

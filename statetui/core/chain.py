@@ -77,7 +77,16 @@ class RpcResponseError(ChainError):
 
 
 class RpcCallError(ChainError):
-    """The RPC answered with an error (HTTP status or a JSON-RPC error object)."""
+    """The RPC answered with an error (HTTP status or a JSON-RPC error object).
+
+    `status` (HTTP), `code` and `detail` (the JSON-RPC error's code and message, redacted)
+    and `retry_after` (seconds, from a Retry-After header) are kept when the answer had
+    them, so a caller can tell a rate limit or a provider's range limit from a refusal."""
+
+    status: int | None = None
+    code: int | None = None
+    detail: str = ""
+    retry_after: float | None = None
 
 
 # --- addresses ------------------------------------------------------------------
@@ -412,9 +421,31 @@ class _Rpc:
             else:
                 _POOL.give(self.url, conn)
             if resp.status != 200:
-                raise self._err(RpcCallError, f"RPC {self.shown} answered HTTP {resp.status} {resp.reason} to {what}")
+                raise self._http_error(resp, data, what)
             return data
         raise self._err(RpcUnreachableError, f"RPC {self.shown} unreachable: connection closed")
+
+    def _http_error(self, resp: http.client.HTTPResponse, data: bytes, what: str) -> ChainError:
+        """HTTP 4xx/5xx, with the JSON-RPC error a provider often puts in the body (QuickNode
+        sends its range limit as HTTP 413, most providers their rate limits as 429)."""
+        error: object = None
+        try:
+            doc = json.loads(data[:20000])
+            doc = doc[0] if isinstance(doc, list) and doc else doc
+            error = doc.get("error") if isinstance(doc, dict) else None
+        except (ValueError, AttributeError):
+            pass
+        said = f": {_error_text(error)}" if isinstance(error, dict) else ""
+        err = self._err(RpcCallError, f"RPC {self.shown} answered HTTP {resp.status} {resp.reason} to {what}{said}")
+        err.status = resp.status
+        if isinstance(error, dict):
+            err.code = error.get("code") if isinstance(error.get("code"), int) else None
+            err.detail = _scrub(_error_detail(error), self.url)
+        try:
+            err.retry_after = float(resp.getheader("Retry-After") or "")
+        except ValueError:
+            pass
+        return err
 
     def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """Each call's result, or a _CallFailed for a JSON-RPC error object; in order."""
@@ -433,7 +464,11 @@ class _Rpc:
             text = raw[:60].decode("utf-8", "replace")
             raise self.malformed(what, f"not JSON: {text!r}") from None
         if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
-            raise self._err(RpcCallError, f"RPC {self.shown} refused {what}: {_error_text(doc['error'])}")
+            err = self._err(RpcCallError, f"RPC {self.shown} refused {what}: {_error_text(doc['error'])}")
+            code = doc["error"].get("code")
+            err.code = code if isinstance(code, int) else None
+            err.detail = _scrub(_error_detail(doc["error"]), self.url)
+            raise err
         if not isinstance(doc, list):
             raise self.malformed(what, f"expected a JSON-RPC batch (a list), got {_show(doc)}")
         by_id = {item.get("id"): item for item in doc if isinstance(item, dict)}
@@ -443,7 +478,10 @@ class _Rpc:
             if item is None:
                 raise self.malformed(what, f"no answer to {method} (id {i})")
             if item.get("error") is not None:
-                results.append(_CallFailed(_error_text(item["error"])))
+                error = item["error"]
+                code = error.get("code") if isinstance(error, dict) else None
+                results.append(_CallFailed(_scrub(_error_text(error), self.url), code if isinstance(code, int) else None,
+                                           _scrub(_error_detail(error), self.url)))
             elif "result" in item:
                 results.append(item["result"])
             else:
@@ -467,9 +505,11 @@ def _scrub(text: str, url: str) -> str:
 
 
 class _CallFailed(Exception):
-    def __init__(self, message: str):
+    def __init__(self, message: str, code: int | None = None, detail: str = ""):
         super().__init__(message)
         self.message = message
+        self.code = code
+        self.detail = detail or message
 
 
 def _error_text(error: object) -> str:
@@ -477,6 +517,16 @@ def _error_text(error: object) -> str:
         message = str(error.get("message", "error"))[:200]
         return f"{message} (code {error.get('code')})" if "code" in error else message
     return _show(error)
+
+
+def _error_detail(error: object) -> str:
+    """A JSON-RPC error's message and data as one text (providers put range hints in either)."""
+    if not isinstance(error, dict):
+        return _show(error)
+    parts = [str(error.get("message", ""))[:500]]
+    if error.get("data") is not None:
+        parts.append(json.dumps(error["data"])[:500] if not isinstance(error["data"], str) else error["data"][:500])
+    return " ".join(p for p in parts if p)
 
 
 def _cause(exc: BaseException) -> str:

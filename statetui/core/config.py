@@ -46,6 +46,13 @@ class Config:
     # role -> path in the bot's document, plus peak_basis/currency/halt_modes (statetui.core.roles);
     # detection fills in what is not set here
     fields: dict[str, Any] = field(default_factory=dict)
+    # Chain history (issue 14): where the history starts (a block, or a date), the
+    # high-water mark policy ("adjust-flows": deposits raise it, withdrawals lower it; or
+    # "raw"), and the history cache folder (default: the user's cache dir).
+    history_from_block: int | None = None
+    history_since: str | None = None
+    hwm_policy: str = "adjust-flows"
+    chain_cache_dir: Path | None = None
     config_file: Path | None = None
 
     @property
@@ -72,7 +79,7 @@ class Config:
         return out
 
 
-_PATH_KEYS = {"state", "backup_dir", "bot_source", "pid_file"}
+_PATH_KEYS = {"state", "backup_dir", "bot_source", "pid_file", "chain_cache_dir"}
 _ENV = {
     "STATETUI_STATE": "state",
     "STATETUI_BACKUP_DIR": "backup_dir",
@@ -88,6 +95,10 @@ _ENV = {
     "STATETUI_MISMATCH_THRESHOLD": "mismatch_threshold",
     "STATETUI_RPC_TIMEOUT": "rpc_timeout",
     "STATETUI_READ_ONLY": "read_only",
+    "STATETUI_HISTORY_FROM_BLOCK": "history_from_block",
+    "STATETUI_HISTORY_SINCE": "history_since",
+    "STATETUI_HWM_POLICY": "hwm_policy",
+    "STATETUI_CHAIN_CACHE_DIR": "chain_cache_dir",
 }
 _FIELD_TYPES = {f.name: f for f in fields(Config)}
 
@@ -114,6 +125,14 @@ def _coerce(key: str, value: Any, source: str, base: Path | None = None) -> Any:
             if key == "halt_threshold" and d > 1:
                 d = d / 100  # "30" means 30 %
             return d
+        if key == "hwm_policy":
+            if str(value) not in ("adjust-flows", "raw"):
+                raise ValueError("must be adjust-flows or raw")
+            return str(value)
+        if key == "history_from_block":
+            if isinstance(value, bool) or int(str(value), 0) < 0:
+                raise ValueError("must be a block number")
+            return int(str(value), 0)
         if key in ("chain_id", "retention_days", "keep_min"):
             if isinstance(value, bool):
                 raise ValueError("must be a whole number")
