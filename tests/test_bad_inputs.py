@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from statetui.core.errors import StateCorruptError, StateInvalidError, StatetuiError
-from statetui.core.documents import json_kind
+from statetui.core.jsondoc import json_type
 from statetui.core.model import MODES, serialize
 from statetui.core.store import StateStore
 from statetui.testing import corpus
@@ -225,7 +225,7 @@ def test_a_change_rewrites_only_that_field(tmp_path, doc, style, data):
     field = data.draw(st.sampled_from([f for f in CHANGES if f in doc]))
     value = data.draw(CHANGES[field])
     assume(json.dumps(value) != json.dumps(doc[field]))
-    assume(doc[field] is None or json_kind(value) == json_kind(doc[field]))  # a retype is refused (test_store_documents)
+    assume(doc[field] is None or json_type(value) == json_type(doc[field]))  # a retype is refused (test_store_documents)
     raw = write_style(doc, style)
     path = tmp_path / "change.json"
     path.write_bytes(raw)

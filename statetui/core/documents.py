@@ -13,28 +13,13 @@ import dataclasses
 from typing import Any
 
 from statetui.core.errors import StateInvalidError, StateTypeError
-
-
-def json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    return type(value).__name__
+from statetui.core.jsondoc import json_type
 
 
 def type_change(old: Any, new: Any, where: str) -> tuple[str, str, str] | None:
     """(field path, old kind, new kind) for the first value whose JSON type changes; null may
     become anything and anything null (a field set or cleared), int and float are one number."""
-    a, b = json_kind(old), json_kind(new)
+    a, b = json_type(old), json_type(new)
     if a == "null" or b == "null":
         return None
     if a != b:

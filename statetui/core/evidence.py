@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from statetui.core.history import Point, _number, entry_value, realized_history
+from statetui.core.history import Point, entry_value, realized_history
+from statetui.core.money import money_or_none
 from statetui.core.money import fmt_money
 from statetui.core.roles import RoleMap
 
@@ -120,7 +121,7 @@ def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: list[dict[str, Any]
     if origin is not None:
         index, entry = origin
         known, at_origin = entry_value(entry, roles, basis)
-        then = _number(at_origin) if known else None
+        then = money_or_none(at_origin) if known else None
         v.verdict, v.corrected, v.origin = FALSE, ceiling, entry
         v.covered_from = f"the journal from #{first.get('generation')} ({first.get('ts')})" if first else None
         then_text = f" while {basis} was {fmt_money(then)}" if then is not None else ""
@@ -151,7 +152,7 @@ def _origin(entries: list[dict[str, Any]], roles: RoleMap, peak: Decimal) -> tup
     for e in entries:
         known, value = entry_value(e, roles, "peak")
         if known:
-            last = _number(value)
+            last = money_or_none(value)
         values.append(last if known or values else None)
     origin = None
     for i in range(len(entries) - 1, -1, -1):

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
-from statetui.core.money import to_money
+from statetui.core.money import money_or_none
 from statetui.core.roles import RoleMap, top_field
 
 
@@ -29,14 +29,6 @@ def _ts(entry: dict[str, Any]) -> float | None:
     except (KeyError, ValueError, TypeError):
         return None
 
-
-def _number(value: Any) -> Decimal | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return to_money(value)
-        except (ValueError, ArithmeticError):
-            return None
-    return None
 
 
 def entry_value(entry: dict[str, Any], roles: RoleMap, role: str) -> tuple[bool, Any]:
@@ -61,7 +53,7 @@ def role_series(entries: Iterable[dict[str, Any]], roles: RoleMap, role: str) ->
     for e in entries:
         known, value = entry_value(e, roles, role)
         ts = _ts(e)
-        amount = _number(value) if known else None
+        amount = money_or_none(value) if known else None
         if amount is not None and ts is not None:
             points.append(Point(ts, amount, f"journal #{e.get('generation')}", e.get("generation")))
     return points
@@ -71,7 +63,7 @@ def backup_series(backups: list[Any], role: str = "cash") -> list[Point]:
     """A money role's value in each backup that verifies (points in time, oldest first)."""
     points = []
     for b in backups:
-        value = _number((getattr(b, "roles", None) or {}).get(role))
+        value = money_or_none((getattr(b, "roles", None) or {}).get(role))
         if b.ok and value is not None:
             points.append(Point(b.created, value, b.name))
     return sorted(points, key=lambda p: p.ts)
@@ -100,11 +92,11 @@ def realized_history(entries: list[dict[str, Any]], backups: list[Any], roles: R
     previous: Decimal | None = None
     for e in entries:
         known, value = entry_value(e, roles, basis)
-        amount = _number(value) if known else None
+        amount = money_or_none(value) if known else None
         ts = _ts(e)
         if str(e.get("reason", "")).startswith(RECONCILE_REASONS) and ts is not None:
             change = (e.get("changes") or {}).get(top_field(roles.path(basis)) or "")
-            old = _number(change[0]) if isinstance(change, list) and len(change) == 2 else previous
+            old = money_or_none(change[0]) if isinstance(change, list) and len(change) == 2 else previous
             if old is not None:
                 disowned.append((ts, old))
         if amount is not None:

@@ -187,7 +187,7 @@ def parse_document(raw: bytes, path: str) -> dict[str, Any]:
                                 "not a state file", path, offset)
     if not isinstance(obj, dict):
         raise StateInvalidError(
-            f"{path}: top level is a JSON {_json_type(obj)}, expected an object", path, field="$"
+            f"{path}: top level is a JSON {json_type(obj)}, expected an object", path, field="$"
         )
     return obj
 
@@ -275,7 +275,8 @@ def _depth_exceeded_at(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type a Python value is written as (int and float are one "number")."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -284,9 +285,9 @@ def _json_type(value: Any) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "array"
-    return "object"
+    return "object" if isinstance(value, dict) else type(value).__name__
 
 
 def detect_format(text: str, obj: Any) -> JsonFormat:

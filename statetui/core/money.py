@@ -22,6 +22,16 @@ def to_money(value: int | float | Decimal | str | None) -> Decimal | None:
     return Decimal(str(value))
 
 
+def money_or_none(value: object) -> Decimal | None:
+    """A JSON number as money; None for anything else (bool, string, NaN, absent)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return to_money(value)
+        except (ValueError, ArithmeticError):
+            return None
+    return None
+
+
 def to_json_number(amount: Decimal, like: object = None) -> int | float:
     """Write a Decimal back as the JSON number type the bot used: an int stays an int
     when the amount is whole, everything else is a float."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterator
 
-from statetui.core.money import to_money
+from statetui.core.money import money_or_none
 
 # role -> (kind, what it means). The kind says which JSON values fit it.
 ROLES: dict[str, tuple[str, str]] = {
@@ -121,11 +121,11 @@ class RoleMap:
         if isinstance(value, list) and "*" in split_path(self.bindings[role].plain_path or ""):
             total, seen = Decimal(0), False
             for v in value:
-                m = _money(v)
+                m = money_or_none(v)
                 if m is not None:
                     total, seen = total + m, True
             return total if seen else None
-        return _money(value)
+        return money_or_none(value)
 
     def count(self, doc: Any, role: str) -> int | None:
         value = self.raw(doc, role)
@@ -211,14 +211,6 @@ class RoleMap:
             out[role] = {"path": b.path, "value": value}
         return out
 
-
-def _money(value: Any) -> Decimal | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return to_money(value)
-        except (ValueError, ArithmeticError):
-            return None
-    return None
 
 
 # --- paths -----------------------------------------------------------------------------

@@ -113,6 +113,30 @@ def apply_changes(state: Any, changes: list[tuple[str, Any, Any]], where: str) -
         setattr(state, top, value)
 
 
+def load_for_plan(p: Any, store: Any, config: Any, role: str) -> tuple[dict[str, Any], RoleMap] | None:
+    """The state's document and role map for a plan whose repair writes `role`, or None with
+    the plan refused: the state unreadable (exit 4), the role not mapped, or spread over a `*`
+    path (one figure summed over entries cannot be set as one)."""
+    from statetui.core.errors import StateLoadError
+    from statetui.core.roles import roles_for
+
+    try:
+        doc = store.load()._document()
+    except StateLoadError as exc:
+        p.refuse(f"the state cannot be read: {exc}", code=4)
+        return None
+    roles = roles_for(config, doc)
+    p.labels = {b.plain_path: r for r, b in roles.bindings.items() if b.path}
+    path = roles.path(role)
+    if not p.require(path is not None, f"the bot keeps a {role} figure ({roles.field_name(role)})" if path
+                     else f"the bot keeps no {role} figure ({roles.hints.get(role, 'statetui fields')})"):
+        return None
+    if "*" in path:
+        p.refuse(f"the {role} is spread over {path}: set each entry in the bot")
+        return None
+    return doc, roles
+
+
 def history_docs(store: Any, entries: list[dict[str, Any]], limit: int = 20) -> list[dict[str, Any]]:
     """Earlier documents of this bot, newest first: the journal's writes replayed (whole
     documents when it begins at the file's creation, the changed fields otherwise), then the

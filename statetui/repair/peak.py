@@ -18,33 +18,19 @@ from statetui.core.config import Config
 from statetui.core.evidence import FALSE, GENUINE, judge_store_peak, landed_entries
 from statetui.core.figures import drawdown_with_peak, label
 from statetui.core.money import fmt_money
-from statetui.core.roles import roles_for
 from statetui.repair.base import Outcome, Plan, Repair, register
-from statetui.repair.edits import apply_changes, halt_clear_changes, history_docs, is_drawdown_halt, money_change
+from statetui.repair.edits import (apply_changes, halt_clear_changes, history_docs, is_drawdown_halt, load_for_plan,
+                                   money_change)
 from statetui.repair.restore import store_for
 
 VERIFY = ["peak-drawdown", "state-file"]
 
 
 def _loaded(config: Config, p: Plan) -> tuple[Any, dict[str, Any], Any] | None:
-    """(store, document, role map), or None with the plan refused (code 4: unreadable)."""
-    from statetui.core.errors import StateLoadError
-
+    """(store, document, role map), or None with the plan refused."""
     store = store_for(config)
-    try:
-        doc = store.load()._document()
-    except StateLoadError as exc:
-        p.refuse(f"the state cannot be read: {exc}", code=4)
-        return None
-    roles = roles_for(config, doc)
-    p.labels = {b.plain_path: r for r, b in roles.bindings.items() if b.path}
-    if not p.require(roles.mapped("peak"), f"the bot keeps a peak ({roles.field_name('peak') or 'none mapped'})"):
-        p.notes.append(roles.hints.get("peak", "map it: statetui fields"))
-        return None
-    if roles.path("peak") and "*" in roles.path("peak"):
-        p.refuse(f"the peak is spread over {roles.path('peak')}: set each entry in the bot")
-        return None
-    return store, doc, roles
+    loaded = load_for_plan(p, store, config, "peak")
+    return (store, *loaded) if loaded is not None else None
 
 
 def with_halt(p: Plan, config: Config, store: Any, doc: dict[str, Any], roles: Any, new_peak: Decimal,

@@ -18,9 +18,8 @@ from statetui.core.config import Config
 from statetui.core.errors import ChainError
 from statetui.core.figures import figures, position_token_ids
 from statetui.core.money import fmt_money
-from statetui.core.roles import roles_for
 from statetui.repair.base import Outcome, Plan, Repair, register
-from statetui.repair.edits import apply_changes, money_change
+from statetui.repair.edits import apply_changes, load_for_plan, money_change
 from statetui.core.evidence import FALSE, judge_store_peak
 from statetui.repair.peak import _last_backup, with_halt
 from statetui.repair.restore import store_for
@@ -29,8 +28,6 @@ VERIFY = ["chain-reconcile", "peak-drawdown", "state-file"]
 
 
 def plan(config: Config) -> Plan:
-    from statetui.core.errors import StateLoadError
-
     store = store_for(config)
     p = Plan("reconcile", "Reconcile to the chain",
              "the cash role = the wallet's on-chain cash; the peak only rises to it (never lowered without evidence)",
@@ -41,20 +38,11 @@ def plan(config: Config) -> Plan:
     if not p.require(bool(config.tokens), "collateral tokens are configured" if config.tokens
                      else "no collateral token is configured: the wallet's cash cannot be read", code=2):
         return p
-    try:
-        doc = store.load()._document()
-    except StateLoadError as exc:
-        p.refuse(f"the state cannot be read: {exc}", code=4)
+    loaded = load_for_plan(p, store, config, "cash")
+    if loaded is None:
         return p
-    roles = roles_for(config, doc)
-    p.labels = {b.plain_path: r for r, b in roles.bindings.items() if b.path}
+    doc, roles = loaded
     cash_path = roles.path("cash")
-    if not p.require(cash_path is not None, f"the bot keeps a cash figure ({roles.field_name('cash')})" if cash_path
-                     else f"the bot keeps no cash figure to reconcile ({roles.hints.get('cash', 'statetui fields')})"):
-        return p
-    if not p.require("*" not in cash_path, "cash is one field" if "*" not in cash_path
-                     else f"cash is summed over {cash_path}: reconcile each entry in the bot"):
-        return p
     if not p.require(roles.currency == "USD", f"cash is in USD (the chain holds USD stablecoins)" if roles.currency == "USD"
                      else f"the bot's cash is in {roles.currency}; the chain holds USD stablecoins: nothing to compare"):
         return p
