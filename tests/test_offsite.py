@@ -302,3 +302,55 @@ def test_credentials_from_the_shared_file_and_the_secret_never_shown_or_stored(t
         for path in tmp_path.rglob("*"):
             if path.is_file():
                 assert secret.encode() not in path.read_bytes(), path
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("size", [(120, 32), (80, 24)])
+async def test_console_lists_off_site_beside_local_and_restores_through_the_wizard(tmp_path, s3, monkeypatch, size):
+    from statetui.core.config import Config
+    from statetui.core.offsite import OffsiteStore
+    from statetui.core.offsite_config import offsite_settings
+    from statetui.testing import scenarios
+    from statetui.tui.app import StateTuiApp
+    from statetui.tui.screens.backups import BackupsScreen
+    from tests.tui.conftest import ready, screen_text, wait_for
+    from statetui.tui import fmt
+    from tests.tui.test_repairs import confirm_and_apply
+
+    for key in [k for k in os.environ if k.startswith(("STATETUI_", "AWS_"))]:
+        monkeypatch.delenv(key)
+    for key, value in {**s3.env, "HOME": str(tmp_path), "TERM": "xterm-256color"}.items():
+        monkeypatch.setenv(key, value)
+    sc = scenarios.healthy(tmp_path)
+    prefix = f"console-{size[0]}"
+    config = Config(state=sc.state, backup_dir=sc.backups, pid_file=tmp_path / "bot.pid",
+                    offsite_table={"url": f"s3://{s3.bucket}/{prefix}", "endpoint_url": s3.endpoint})
+    store = StateStore(sc.state, backup_dir=sc.backups)
+    remote = OffsiteStore(offsite_settings(config), sc.state.stem)
+    remote.push(store.backups.list(verify=True), store.backups.read)
+    pushed = remote.list()
+    with store.transaction("trade loss") as state:
+        state.current_balance = 1.0  # now differs from every backup
+    shutil.rmtree(sc.backups)
+
+    app = StateTuiApp(config, audit_on_start=False)
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot, audit=False)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BackupsScreen), "the backups screen")
+        table = app.screen.query_one("#offsite-table")
+        await wait_for(pilot, lambda: table.row_count == len(pushed), "the off-site list")
+        text = screen_text(app)
+        assert "Off-site · s3://" in text and "no backups in" in text, text  # both sides on one screen
+        assert f"{len(pushed)} off-site, newest" in text and fmt.utc_time(pushed[0].created)[:16] in text
+        table.focus()
+        await pilot.press("enter")
+        wizard = await confirm_and_apply(pilot)
+        assert wizard.repair_id == "restore-offsite" and wizard.outcome.ok, screen_text(app)
+    assert sc.state.read_bytes() == remote.download(pushed[0])
+    assert store.journal.last()["reason"].startswith(f"restore off-site s3://{s3.bucket}/{prefix}/")

@@ -78,3 +78,37 @@ def test_statetui_config_shows_the_settings_redacted(tmp_path):
     public = load_config({}, env={}, config_file=path).public_dict()
     assert public["offsite"]["url"] == "s3://bkt/p" and "abcdefghijklmnop" not in str(public)
     assert "offsite_table" not in public and "offsite_url" not in public
+
+
+def test_only_the_offsite_module_names_the_s3_client():
+    import ast
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parent.parent / "statetui"
+    naming = []
+    for f in pkg.rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            if any(n.split(".")[0] == "obstore" for n in names):
+                naming.append(f.relative_to(pkg).as_posix())
+    assert sorted(set(naming)) == ["core/offsite.py"]
+
+
+@pytest.mark.parametrize("argv", [["show", "--json"], ["backups"], ["audit", "--local", "--format", "json"], ["config"]])
+def test_verbs_that_are_not_offsite_never_import_the_s3_client(tmp_path, argv):
+    import subprocess
+    import sys
+
+    from statetui.testing.scenarios import healthy
+
+    sc = healthy(tmp_path)
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STATETUI_", "AWS_"))}
+    env.update(STATETUI_OFFSITE="s3://bucket-name/bot", AWS_EC2_METADATA_DISABLED="true", HOME=str(tmp_path))
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "statetui", *argv, "--state", str(sc.state),
+                          "--pid-file", str(tmp_path / "p")], capture_output=True, text=True, timeout=60, env=env)
+    imported = {line.split("|")[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")}
+    assert "statetui.core.config" in imported and res.returncode in (0, 1), res.stderr[-500:]
+    assert not [m for m in imported if m.split(".")[0] == "obstore"]
