@@ -112,3 +112,24 @@ def test_verbs_that_are_not_offsite_never_import_the_s3_client(tmp_path, argv):
     imported = {line.split("|")[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")}
     assert "statetui.core.config" in imported and res.returncode in (0, 1), res.stderr[-500:]
     assert not [m for m in imported if m.split(".")[0] == "obstore"]
+
+
+def test_offsite_timer_and_cron_examples_are_real_commands():
+    import re
+    import shlex
+    from pathlib import Path
+
+    from statetui.cli import build_parser
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    text = (examples / "cron").read_text() + "".join(
+        (examples / "systemd" / name).read_text() for name in ("statetui-offsite.service", "statetui-offsite-test.service"))
+    commands = re.findall(r"statetui ((?:backup|prune|audit)\b[^|&\n]*--offsite[^|&\n]*)", text)
+    verbs = set()
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command))  # a bad flag exits: the test fails
+        assert args.offsite
+        verbs.add(args.verb)
+    assert verbs == {"backup", "prune", "audit"}
+    for timer, calendar in (("statetui-offsite.timer", "Sun *-*-* 01:00:00"), ("statetui-offsite-test.timer", "*-*-01 02:00:00")):
+        assert f"OnCalendar={calendar}" in (examples / "systemd" / timer).read_text()
