@@ -320,7 +320,8 @@ async def test_console_lists_off_site_beside_local_and_restores_through_the_wiza
     from statetui.tui.screens.backups import BackupsScreen
     from tests.tui.conftest import ready, screen_text, wait_for
     from statetui.tui import fmt
-    from tests.tui.test_repairs import confirm_and_apply
+    from statetui.tui.screens.dialogs import ConfirmScreen
+    from statetui.tui.screens.repair import RepairScreen
 
     for key in [k for k in os.environ if k.startswith(("STATETUI_", "AWS_"))]:
         monkeypatch.delenv(key)
@@ -349,8 +350,14 @@ async def test_console_lists_off_site_beside_local_and_restores_through_the_wiza
         assert "Off-site · s3://" in text and "no backups in" in text, text  # both sides on one screen
         assert f"{len(pushed)} off-site, newest" in text and fmt.utc_time(pushed[0].created)[:16] in text
         table.focus()
+        await pilot.press("enter")  # the same wizard as a local restore: plan, confirm, apply, verify
+        await wait_for(pilot, lambda: isinstance(app.screen, RepairScreen) and not app.screen.busy, "the plan")
+        wizard = app.screen
+        assert wizard.plan.can_apply and "downloaded and verified" in screen_text(app), screen_text(app)
         await pilot.press("enter")
-        wizard = await confirm_and_apply(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: wizard.step == "result" and not wizard.busy, "the result")
         assert wizard.repair_id == "restore-offsite" and wizard.outcome.ok, screen_text(app)
     assert sc.state.read_bytes() == remote.download(pushed[0])
     assert store.journal.last()["reason"].startswith(f"restore off-site s3://{s3.bucket}/{prefix}/")

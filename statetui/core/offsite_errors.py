@@ -88,7 +88,7 @@ def _first(pattern: re.Pattern[str], text: str) -> str | None:
 
 
 def _network_detail(text: str) -> str:
-    low = text.lower()
+    low = text.lower().replace("retry_timeout", "")  # the client's retry settings, not the cause
     for needle, say in (("connection refused", "connection refused"), ("timed out", "timed out"),
                         ("timeout", "timed out"), ("dns", "the host name does not resolve"),
                         ("failed to lookup", "the host name does not resolve"), ("certificate", "TLS certificate"),
