@@ -34,7 +34,11 @@ is checked against the name; valid means it parses as a state.
 Moving the cursor previews the highlighted backup and its diff against the current
 state. enter (or r) restores it through the repair wizard (the current file is backed
 up first). m marks a backup, d diffs the marked one against the highlighted one.
-v verifies all again, b takes a backup now, P prunes old ones (both are wizards)."""
+v verifies all again, b takes a backup now, P prunes old ones (both are wizards).
+
+With [offsite] set, the bucket's backups are listed beside the local ones (tab moves
+there, R reloads); enter on one restores it through the same wizard, downloaded and
+verified first."""
 
     BINDINGS = [
         Binding("r", "restore", "Restore", id="backups-restore", show=False),
