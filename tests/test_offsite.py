@@ -130,19 +130,26 @@ def test_disaster_restore_after_losing_backups_and_corrupting_the_state(tmp_path
     assert plan.returncode == 0, plan.stderr
     assert "downloaded and verified" in plan.stdout and "current_balance: null → 212.5" in plan.stdout
     assert bot.state.read_bytes() == b'{"current_balance": 21'  # a plan writes nothing
-    res = bot.run("restore", "--offsite", "latest", "--yes")
+    # The plan pins `latest` to the object and its sha256; the command it prints applies exactly that.
+    hint = plan.stdout.split("to apply: ", 1)[1].strip()
+    assert hint.startswith("statetui repair restore-offsite --backup trading_state.") and " --sha256 " in hint
+    res = bot.run(*hint.split()[1:], "--yes")
     assert res.returncode == 0, res.stdout + res.stderr
     assert bot.state.read_bytes() == good
     assert "verify state-file: PASS" in res.stdout and "undo: statetui restore " in res.stdout
-    # The corrupt file was backed up first; the journal names the object's URL.
-    pre = [p for p in bot.backups.iterdir() if ".pre-restore." in p.name]
-    assert pre and pre[0].read_bytes() == b'{"current_balance": 21'
+    # The corrupt file was kept first (as quarantine: it is no backup); the journal names the object's URL.
+    kept = [p for p in bot.state.parent.iterdir() if p.name.startswith("trading_state.json.corrupt-")]
+    assert [p.read_bytes() for p in kept] == [b'{"current_balance": 21']
     last = json.loads((bot.state.parent / "trading_state.journal.jsonl").read_text().splitlines()[-1])
     assert last["reason"].startswith(f"restore off-site s3://{s3.bucket}/disaster/trading_state.")
     assert list(bot.tmpdir.iterdir()) == []  # the download's temp folder is gone
 
     # A new machine: no state folder at all. The same command brings the state back.
     fresh = Bot(tmp_path / "new-vps", s3, "disaster")
+    name = hint.split("--backup ", 1)[1].split()[0]
+    stale = fresh.run("repair", "restore-offsite", "--backup", name, "--sha256", "0" * 64, "--apply", "--yes")
+    assert stale.returncode == 4 and "the object changed since the plan was made" in stale.stderr, stale.stderr
+    assert not fresh.state.parent.exists()  # refused: nothing written
     res = fresh.run("restore", "--offsite", "latest", "--yes")
     assert res.returncode == 0, res.stdout + res.stderr
     assert fresh.state.read_bytes() == good

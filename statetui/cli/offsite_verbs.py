@@ -17,7 +17,7 @@ def _remote(config):
     from statetui.core.store import StateStore
 
     settings = offsite_settings(config)  # not configured or invalid: one line, exit 2
-    store = StateStore(config.state, backup_dir=config.backup_dir)
+    store = StateStore(config.state, backup_dir=config.backup_dir, fields=config.fields)
     return store, OffsiteStore(settings, store.path.stem)
 
 

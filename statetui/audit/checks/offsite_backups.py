@@ -94,7 +94,7 @@ class OffsiteProbe:
             with self.remote.fetched(newest) as info, \
                     tempfile.TemporaryDirectory(prefix="statetui-offsite-test-", dir=sandbox_root()) as tmp:
                 sandbox = StateStore(Path(tmp) / f"{self.stem}.json", backup_dir=Path(tmp) / "backups",
-                                     auto_backup_interval=None)
+                                     auto_backup_interval=None, fields=self.ctx.config.fields)
                 sandbox.restore(info)
                 sandbox.load()
         except StatetuiError as exc:
