@@ -45,6 +45,19 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
+def _own_session() -> None:
+    """In the child before exec: its own session (stopped as a group), and killed when the
+    process that started it dies, so a test run killed mid-way leaves no server behind."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 class SeaweedS3:
     """`with SeaweedS3(folder) as s3:` -> s3.endpoint, s3.bucket, s3.env (AWS_* for a client)."""
 
@@ -101,7 +114,7 @@ class SeaweedS3:
                f"-s3.localSocket={data}/s3.sock", "-s3.port.iceberg=0", "-s3.port.lance=0"]
         env = {**os.environ, "TMPDIR": str(data)}  # its log files go there
         with open(log, "wb") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=_own_session)
         self.endpoint = f"http://127.0.0.1:{s3}"
         self._master = f"127.0.0.1:{master}.{master_grpc}"
         self._grpc_ports = [master_grpc, volume_grpc, filer_grpc, s3_grpc]
