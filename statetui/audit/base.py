@@ -152,6 +152,9 @@ class AuditContext:
     now: float = field(default_factory=time.time)
     # Filled in by the chain-reconcile check so a face can show the reading.
     cache: dict[str, Any] = field(default_factory=dict)
+    # The backups check's off-site part: "skip" (audit --local), "age" (list the bucket when
+    # [offsite] is configured), "restore-test" (audit --offsite: also restore the newest in a sandbox).
+    offsite: str = "age"
 
 
 CheckFn = Callable[[AuditContext, Report], None]

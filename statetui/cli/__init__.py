@@ -48,15 +48,16 @@ def add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     g.add_argument("--chain-id", metavar="N", default=d, help="expected chain id, default 137 (env STATETUI_CHAIN_ID)")
     g.add_argument("--field", action="append", metavar="ROLE=PATH", default=d,
                    help="map a role to the bot's own field, e.g. cash=account.cash (repeatable; overrides [fields])")
+    g.add_argument("--offsite-url", metavar="S3URL", default=d, help="off-site backups, s3://BUCKET/PREFIX (env STATETUI_OFFSITE)")
     g.add_argument("--read-only", action="store_true", default=d, help="never write anything")
     g.add_argument("--json", action="store_true", default=d if suppress else False, help="JSON output")
 
 
-_FLAG_KEYS = ("state", "backup_dir", "bot_source", "pid_file", "rpc_url", "wallet", "chain_id")
+_FLAG_KEYS = ("state", "backup_dir", "bot_source", "pid_file", "rpc_url", "wallet", "chain_id", "offsite_url")
 
 
 _VALUE_OPTIONS = {"--state", "--config", "--backup-dir", "--bot-source", "--pid-file", "--rpc-url", "--wallet", "--chain-id",
-                  "--field"}
+                  "--field", "--offsite-url"}
 
 
 def _verb_in(argv: Sequence[str]) -> str | None:

@@ -14,7 +14,9 @@ def configure_audit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="append", metavar="ID", help="run only this check (repeatable)")
     p.add_argument("--format", choices=("text", "md", "json"), help="output format (default text; --json = json)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    p.add_argument("--local", action="store_true", help="skip checks that need the network (the chain)")
+    p.add_argument("--local", action="store_true", help="skip checks that need the network (the chain, off-site backups)")
+    p.add_argument("--offsite", action="store_true",
+                   help="also test a restore from the newest off-site backup (downloaded and loaded in a sandbox)")
 
 
 def run_audit(args, config) -> int:
@@ -25,7 +27,8 @@ def run_audit(args, config) -> int:
     from statetui.audit.report import dumps_json, to_markdown, to_text
 
     ids = args.check or all_check_ids(local_only=args.local)
-    results = run(AuditContext(config), ids, fork=True)
+    offsite = "skip" if args.local else ("restore-test" if args.offsite else "age")
+    results = run(AuditContext(config, offsite=offsite), ids, fork=True)
     fmt = args.format or ("json" if args.json else "text")
     text = {"json": lambda: dumps_json(results, config), "md": lambda: to_markdown(results, config),
             "text": lambda: to_text(results)}[fmt]()

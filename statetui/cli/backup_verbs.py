@@ -15,11 +15,24 @@ def _store(config):
     return StateStore(config.state, backup_dir=config.backup_dir)
 
 
+def _offsite_flag(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--offsite", action="store_true", help=help_text)
+
+
+def _offsite(verb: str):
+    from statetui.cli import offsite_verbs
+
+    return getattr(offsite_verbs, f"run_{verb}")
+
+
 def configure_backup(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", default="manual", help="a word recorded in the backup's name (default manual)")
+    _offsite_flag(p, "then upload every verified backup not yet off-site ([offsite] url)")
 
 
 def run_backup(args, config) -> int:
+    if args.offsite:
+        return _offsite("push")(args, config)
     if config.read_only:
         from statetui.cli.exits import EXIT_REFUSED, error
 
@@ -33,10 +46,12 @@ def run_backup(args, config) -> int:
 
 
 def configure_backups(p: argparse.ArgumentParser) -> None:
-    pass
+    _offsite_flag(p, "list the off-site backups instead")
 
 
 def run_backups(args, config) -> int:
+    if args.offsite:
+        return _offsite("list")(args, config)
     from statetui.core.money import fmt_money
 
     store = _store(config)
@@ -90,9 +105,12 @@ def configure_restore(p: argparse.ArgumentParser) -> None:
     p.add_argument("--apply", action="store_true", default=True, help=argparse.SUPPRESS)
     p.add_argument("--plan", dest="apply", action="store_false", help="only show the plan")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _offsite_flag(p, "restore an off-site backup (NAME or latest): downloaded, verified, then restored the same way")
 
 
 def run_restore(args, config) -> int:
+    if args.offsite:
+        return _offsite("restore")(args, config)
     from statetui.cli.repair_verbs import plan_confirm_apply
 
     return plan_confirm_apply(args, config, "restore-backup", {"backup": args.backup})
@@ -102,9 +120,12 @@ def configure_prune(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-days", type=float, help="keep backups younger than this (default: config retention_days, 30)")
     p.add_argument("--keep-min", type=int, help="always keep the newest N (default: config keep_min, 10)")
     p.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    _offsite_flag(p, "prune the off-site backups ([offsite] retention_days, keep_min)")
 
 
 def run_prune(args, config) -> int:
+    if args.offsite:
+        return _offsite("prune")(args, config)
     if config.read_only and not args.dry_run:
         from statetui.cli.exits import EXIT_REFUSED, error
 

@@ -54,6 +54,10 @@ class Config:
     hwm_policy: str = "adjust-flows"
     chain_cache_dir: Path | None = None
     config_file: Path | None = None
+    # Off-site backups (issue 17): the raw [offsite] table and the URL from STATETUI_OFFSITE or
+    # --offsite-url; statetui.core.offsite_config validates them where they are used.
+    offsite_table: dict[str, Any] | None = None
+    offsite_url: str | None = None
 
     @property
     def backups(self) -> Path:
@@ -76,6 +80,10 @@ class Config:
             out[key] = value
         out["backup_dir"] = str(self.backups)
         out["rpc_url"] = redact_url(self.rpc_url) if self.rpc_url else None
+        from statetui.core.offsite_config import public_offsite
+
+        del out["offsite_table"], out["offsite_url"]
+        out["offsite"] = public_offsite(self)
         return out
 
 
@@ -99,6 +107,7 @@ _ENV = {
     "STATETUI_HISTORY_SINCE": "history_since",
     "STATETUI_HWM_POLICY": "hwm_policy",
     "STATETUI_CHAIN_CACHE_DIR": "chain_cache_dir",
+    "STATETUI_OFFSITE": "offsite_url",
 }
 _FIELD_TYPES = {f.name: f for f in fields(Config)}
 
@@ -110,7 +119,7 @@ def default_config_path() -> Path:
 
 
 def _coerce(key: str, value: Any, source: str, base: Path | None = None) -> Any:
-    if key not in _FIELD_TYPES or key == "config_file":
+    if key not in _FIELD_TYPES or key in ("config_file", "offsite_table"):
         raise ConfigError(f"{source}: unknown setting {key!r}")
     if value is None:
         return None
@@ -204,6 +213,10 @@ def load_config(
         chain = raw.pop("chain", {})
         if not isinstance(chain, dict):
             raise ConfigError(f"{path}: [chain] must be a table")
+        offsite = raw.pop("offsite", None)
+        if offsite is not None and not isinstance(offsite, dict):
+            raise ConfigError(f"{path}: [offsite] must be a table")
+        values["offsite_table"] = offsite
         for key, value in {**raw, **chain}.items():
             values[key] = _coerce(key, value, str(path), base=path.parent)
         values["config_file"] = path

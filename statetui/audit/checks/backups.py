@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from statetui.audit.base import AuditContext, Report, register
+from statetui.audit.checks.offsite_backups import OffsiteProbe
 from statetui.audit.checks.state_file import sandbox_root, store_for, verified_backups
 from statetui.core.errors import StatetuiError
 from statetui.core.store import StateStore
@@ -20,6 +21,7 @@ from statetui.core.store import StateStore
 def check(ctx: AuditContext, report: Report) -> None:
     cfg = ctx.config
     store = store_for(ctx)
+    offsite = OffsiteProbe(ctx, store.path.stem)  # lists the bucket while the local part runs
     listed = verified_backups(ctx, store)
     infos = [b for b in listed if b.kind != "quarantine"]
     quarantined = [b for b in listed if b.kind == "quarantine"]
@@ -65,6 +67,7 @@ def check(ctx: AuditContext, report: Report) -> None:
         _restore_test(good[0], report)
     _gitignore(store.path, report)
     _automation(store, infos, ctx, report)
+    offsite.report(report)
     if infos and report.worst().rank == 0:
         report.summary = f"{len(infos)} backup(s), newest {infos[0].age_s(ctx.now) / 3600:.1f} h old, all verify, automated"
 

@@ -17,6 +17,7 @@ from statetui.tui import fmt
 from statetui.tui.screens.base import BaseScreen
 from statetui.tui.screens.repair import diff_table
 from statetui.tui.widgets.bars import TopBar
+from statetui.tui.widgets.offsite import BackupLists, OffsitePanel, offsite_configured
 from statetui.tui.widgets.tables import ActionTable
 from statetui.tui.widgets.style import label, lines, row, strong
 
@@ -33,7 +34,11 @@ is checked against the name; valid means it parses as a state.
 Moving the cursor previews the highlighted backup and its diff against the current
 state. enter (or r) restores it through the repair wizard (the current file is backed
 up first). m marks a backup, d diffs the marked one against the highlighted one.
-v verifies all again, b takes a backup now, P prunes old ones (both are wizards)."""
+v verifies all again, b takes a backup now, P prunes old ones (both are wizards).
+
+With [offsite] set, the bucket's backups are listed beside the local ones (tab moves
+there, R reloads); enter on one restores it through the same wizard, downloaded and
+verified first."""
 
     BINDINGS = [
         Binding("r", "restore", "Restore", id="backups-restore", show=False),
@@ -54,13 +59,19 @@ v verifies all again, b takes a backup now, P prunes old ones (both are wizards)
     def compose(self) -> ComposeResult:
         yield TopBar("restore: choose a backup" if self.pick else "backups")
         with Vertical(id="backups-body"):
-            yield ActionTable("Restore", id="backup-table", cursor_type="row")
+            local = ActionTable("Restore", id="backup-table", cursor_type="row")
+            if offsite_configured(self.sapp.config)[0]:  # off-site beside the local list (issue 17)
+                with BackupLists():
+                    yield local
+                    yield OffsitePanel(self.sapp.config)
+            else:
+                yield local
             with VerticalScroll(id="backup-detail"):
                 yield Static(id="backup-preview")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one("#backup-table", DataTable)
         table.add_column("", key="mark", width=1)
         table.add_column("created (UTC)", key="created", width=19)
         table.add_column("age", key="age", width=6)
@@ -80,7 +91,7 @@ v verifies all again, b takes a backup now, P prunes old ones (both are wizards)
 
     def _fill(self) -> None:
         bv = self.sapp.backups_view
-        table = self.query_one(DataTable)
+        table = self.query_one("#backup-table", DataTable)
         keep = self.selected()
         table.clear()
         if bv is None:
@@ -111,7 +122,7 @@ v verifies all again, b takes a backup now, P prunes old ones (both are wizards)
             self._preview()
 
     def selected(self) -> str | None:
-        table = self.query_one(DataTable)
+        table = self.query_one("#backup-table", DataTable)
         if not table.row_count:
             return None
         try:
