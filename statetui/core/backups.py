@@ -14,7 +14,7 @@ import re
 import stat
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +105,9 @@ class Backups:
         self._ensure_dir()
         digest = hashlib.sha256(data).hexdigest()
         stamp = now if now is not None else time.time()
+        micros = int(stamp * 1_000_000)
         for attempt in range(100):
-            ts = datetime.fromtimestamp(stamp + attempt * 1e-6, timezone.utc).strftime(TS_FORMAT)
+            ts = utc_stamp(micros + attempt)  # whole microseconds: each attempt is a new name
             path = self.dir / f"{self.state_path.stem}.{ts}.{slug(reason)}.{digest[:16]}.json"
             try:
                 durable_replace(path, data, self.ops, mode=mode if mode is not None else 0o600, owner=owner, exclusive=True)
@@ -294,6 +295,15 @@ class Backups:
         return ours[0].created if ours else None
 
 
-def quarantine_name(path: Path, now: float | None = None) -> Path:
-    ts = datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-    return path.with_name(f"{path.name}.corrupt-{ts}")
+def utc_stamp(micros: int) -> str:
+    """A UTC time given in whole microseconds, as backup and quarantine names carry it (float
+    seconds plus 1e-6 can round back to the same microsecond: the same name twice)."""
+    return (_EPOCH + timedelta(microseconds=micros)).strftime(TS_FORMAT)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def quarantine_name(path: Path, now: float | None = None, attempt: int = 0) -> Path:
+    micros = int((now if now is not None else time.time()) * 1_000_000) + attempt
+    return path.with_name(f"{path.name}.corrupt-{utc_stamp(micros)}")

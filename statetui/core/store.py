@@ -715,8 +715,9 @@ class StateStore:
 
     def _quarantine_copy(self, raw: bytes, st: os.stat_result) -> Path:
         """A durable copy of damaged bytes beside the state (`<name>.corrupt-<ts>`), kept as evidence."""
+        now = time.time()
         for attempt in range(100):
-            target = quarantine_name(self.path, time.time() + attempt * 1e-6)
+            target = quarantine_name(self.path, now, attempt)
             try:
                 durable_replace(target, raw, self.ops, mode=st.st_mode & 0o7777, owner=(st.st_uid, st.st_gid), exclusive=True)
                 return target
