@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from statetui.audit.base import AuditContext, Status
 from statetui.audit.engine import run_audit
@@ -181,3 +183,20 @@ def test_journal_records_role_values_under_the_bots_own_names(tmp_path):
     entry = store.journal.last()
     assert entry["roles"] == {"cash": 80.0, "equity": 120.0, "peak": 130.0, "halted": False}
     assert entry["changes"]["account"][1]["cash"] == 80.0
+
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                    | st.text(max_size=12),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+                    max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=st.dictionaries(st.text(max_size=16), JSON, max_size=8))
+def test_detection_never_raises_and_only_maps_what_is_there(doc):
+    rm = role_map(doc)
+    for role, binding in rm.bindings.items():
+        assert binding.path is not None and (binding.path == "$" or rm.present(doc, role)), (role, binding)
+        rm.values(doc)  # every value readable
+    rm.snapshot(doc)

@@ -122,6 +122,8 @@ class _Walker:
             if not isinstance(key, str) or "." in key:
                 continue
             toks = set(_tokens(key))
+            if not toks:  # "" or punctuation: no name to read a role from
+                continue
             path = parts + [key]
             if isinstance(value, dict):
                 if _keyed_collection(value) or toks & COLLECTION_WORDS:

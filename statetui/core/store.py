@@ -387,7 +387,7 @@ class StateStore:
         """What a journal entry records of the roles: cash, equity, peak and halted after the write."""
         try:
             return self.roles(doc).snapshot(doc)
-        except (ValueError, ArithmeticError, TypeError):
+        except Exception:  # noqa: BLE001 - the snapshot is extra evidence; it must never stop a bot's save
             return {}
 
     def _ensure_parent(self) -> None:
