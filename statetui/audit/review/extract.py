@@ -1,0 +1,559 @@
+"""One Python file -> a `Summary`: what the later stages need, as small tuples.
+
+The summary never holds AST nodes: it is pickled back from the parsing workers and kept
+in the cache, and a tree of a big file costs far more memory (and garbage-collector time)
+than what we keep of it. Nothing here knows the state path, so a summary stays valid for
+any configuration; the path values are resolved later over all summaries (values.py).
+
+Expressions become IR tuples, the first item saying what they are:
+  ("k", const)            a str/int/bool/None constant (other constants: ("k", None))
+  ("n", name)             a name read          ("a", base, attr)   an attribute
+  ("c", call_index)       a call (see Summary.calls)
+  ("b", op, left, right)  "/", "+", "%", "|"  ("f", parts)        an f-string
+  ("i", a, b)             `a if ... else b`    ("o", values)       `a or b`
+  ("s", base, key)        a subscript          ("d", pairs)        a dict literal
+  ("t", elts)             a tuple/list/set     ("*", value)        a starred value
+  ("it", iterable)        an element of it (for-loop targets)
+  ("T", "dotted.Type")    an annotation (an instance of that class)
+  ("?",)                  anything else
+"""
+
+from __future__ import annotations
+
+import ast
+
+UNKNOWN = ("?",)
+NONE = ("k", None)
+
+# Handler body flags: what an `except` block does.
+H_RAISE, H_RERAISE, H_RETURN, H_PASS, H_CONTINUE = "raise", "reraise", "return", "pass", "continue"
+
+
+class Func:
+    __slots__ = ("name", "qual", "cls", "parent", "line", "params", "npos", "locals", "globals",
+                 "is_module", "decos", "ann", "is_async", "end")
+
+    def __init__(self, name: str, qual: str, cls: str | None, parent: int | None, line: int,
+                 is_module: bool = False) -> None:
+        self.name, self.qual, self.cls, self.parent, self.line = name, qual, cls, parent, line
+        self.params: list[str] = []
+        self.npos = 0  # positional parameters (self included)
+        self.locals: set[str] = set()
+        self.globals: set[str] = set()
+        self.is_module = is_module
+        self.decos: tuple[str, ...] = ()
+        self.ann: dict[str, str] = {}  # parameter -> annotated type (dotted)
+        self.is_async = False
+        self.end = line
+
+
+class Klass:
+    __slots__ = ("name", "line", "bases", "decos", "fields")
+
+    def __init__(self, name: str, line: int, bases: tuple[str, ...], decos: tuple[str, ...]) -> None:
+        self.name, self.line, self.bases, self.decos = name, line, bases, decos
+        self.fields: list[str] = []  # annotated class-body names, in order (dataclass fields)
+
+
+class Summary:
+    """Calls: (line, func, callee IR, args, keywords, ctx). Assigns: (key, IR, func, tuple
+    element or None, ctx, line); keys: ("G", name), ("L", func, name), ("CA", class, attr),
+    ("A", attr, base IR), ("K", dict key). Returns: (func, IR, ctx, line). Withs: (func, IR, line,
+    with id, ctx). Tries: (line, func, handlers), a handler being (caught type names, line,
+    flags, id). A ctx indexes `ctxs`: (enclosing try ids, enclosing handler ids, enclosing
+    with ids, branch path), the branch path being (node id, branch, ends in return/raise);
+    branch -1 marks a loop body."""
+
+    __slots__ = ("path", "lines", "problem", "imports", "funcs", "classes", "assigns", "returns",
+                 "calls", "withs", "tries", "ctxs", "main_line", "embedded")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines = 0
+        self.problem: tuple[int | None, str] | None = None
+        self.imports: dict[str, str] = {}
+        self.funcs: list[Func] = []
+        self.classes: dict[str, Klass] = {}
+        self.assigns: list[tuple] = []
+        self.returns: list[tuple] = []
+        self.calls: list[tuple] = []
+        self.withs: list[tuple] = []
+        self.tries: list[tuple] = []
+        self.ctxs: list[tuple] = [((), (), (), ())]
+        self.main_line: int | None = None  # `if __name__ == "__main__":`
+        self.embedded: tuple[str, int] | None = None  # (shell script, line offset) for a here-doc
+
+
+def dotted(e: ast.AST | None) -> str:
+    """`os.path.join` -> "os.path.join"; "" when not a plain dotted name."""
+    parts = []
+    while isinstance(e, ast.Attribute):
+        parts.append(e.attr)
+        e = e.value
+    if not isinstance(e, ast.Name):
+        return ""
+    parts.append(e.id)
+    return ".".join(reversed(parts))
+
+
+def _ann(e: ast.expr | None) -> str:
+    """The class an annotation names: `State`, `Optional[State]`, `State | None`, "State"."""
+    if e is None:
+        return ""
+    if isinstance(e, ast.Constant) and isinstance(e.value, str):
+        return e.value.strip().split("[", 1)[0]
+    if isinstance(e, ast.Subscript):
+        if dotted(e.value).rsplit(".", 1)[-1] in ("Optional", "Annotated", "Final", "ClassVar"):
+            s = e.slice
+            return _ann(s.elts[0] if isinstance(s, ast.Tuple) and s.elts else s)
+        return ""
+    if isinstance(e, ast.BinOp) and isinstance(e.op, ast.BitOr):
+        left = _ann(e.left)
+        return left if left and left != "None" else _ann(e.right)
+    return dotted(e)
+
+
+def _terminal(body: list[ast.stmt]) -> bool:
+    return any(isinstance(s, (ast.Return, ast.Raise, ast.Continue, ast.Break)) for s in body)
+
+
+def _handler_flags(body: list[ast.stmt]) -> frozenset[str]:
+    flags: set[str] = set()
+    stack = list(body)
+    only_pass = True
+    while stack:
+        s = stack.pop()
+        t = type(s)
+        if t is ast.Raise:
+            flags.add(H_RERAISE if s.exc is None else H_RAISE)
+        elif t is ast.Return:
+            flags.add(H_RETURN)
+        elif t is ast.Continue or t is ast.Break:
+            flags.add(H_CONTINUE)
+        elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            continue
+        if not (t is ast.Pass or (t is ast.Expr and isinstance(s.value, ast.Constant))):
+            only_pass = False
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            stack.extend(getattr(s, name, ()) or ())
+    if only_pass:
+        flags.add(H_PASS)
+    return frozenset(flags)
+
+
+_BINOPS = {ast.Div: "/", ast.Add: "+", ast.Mod: "%", ast.BitOr: "|"}
+
+
+class Extractor:
+    def __init__(self, path: str) -> None:
+        self.s = Summary(path)
+        self._ctx_ids: dict[tuple, int] = {((), (), (), ()): 0}
+        self.f = 0  # current function index
+        self.cls: str | None = None  # set directly inside a class body
+        self.ctx = 0
+        self.ctup: tuple = ((), (), (), ())
+        self.next_node = 0
+        self.expr = {
+            ast.Constant: self._const, ast.Name: lambda e: ("n", e.id),
+            ast.Attribute: lambda e: ("a", self.ir(e.value), e.attr), ast.Call: self._call,
+            ast.BinOp: self._binop, ast.JoinedStr: self._fstring, ast.IfExp: self._ifexp,
+            ast.BoolOp: lambda e: ("o", tuple(self.ir(v) for v in e.values)),
+            ast.Subscript: lambda e: ("s", self.ir(e.value), self.ir(e.slice)),
+            ast.Dict: self._dict, ast.Tuple: self._seq, ast.List: self._seq, ast.Set: self._seq,
+            ast.Await: lambda e: self.ir(e.value), ast.Starred: lambda e: ("*", self.ir(e.value)),
+            ast.NamedExpr: self._namedexpr,
+        }
+
+    # --- contexts ---------------------------------------------------------------------
+    def _enter(self, tries=None, handlers=None, withs=None, branch=None) -> tuple:
+        saved = (self.ctx, self.ctup)
+        t, h, w, b = self.ctup
+        tup = (t if tries is None else tries, h if handlers is None else handlers,
+               w if withs is None else withs, b if branch is None else branch)
+        cid = self._ctx_ids.get(tup)
+        if cid is None:
+            cid = self._ctx_ids[tup] = len(self.s.ctxs)
+            self.s.ctxs.append(tup)
+        self.ctx, self.ctup = cid, tup
+        return saved
+
+    def _leave(self, saved: tuple) -> None:
+        self.ctx, self.ctup = saved
+
+    def _node(self) -> int:
+        self.next_node += 1
+        return self.next_node
+
+    # --- expressions --------------------------------------------------------------------
+    def ir(self, e: ast.expr | None) -> tuple:
+        if e is None:
+            return NONE
+        h = self.expr.get(type(e))
+        if h is not None:
+            return h(e)
+        for child in ast.iter_child_nodes(e):  # lambdas, comprehensions, comparisons: calls only
+            if isinstance(child, ast.expr):
+                self.ir(child)
+            elif isinstance(child, ast.comprehension):
+                self.ir(child.iter)
+                self._bind(child.target, ("it", UNKNOWN))
+                for c in child.ifs:
+                    self.ir(c)
+        return UNKNOWN
+
+    def _const(self, e: ast.Constant) -> tuple:
+        v = e.value
+        if v is None or isinstance(v, (bool, int)) or (isinstance(v, str) and len(v) <= 400):
+            return ("k", v)
+        return NONE
+
+    def _call(self, e: ast.Call) -> tuple:
+        fn = self.ir(e.func)
+        args = tuple(self.ir(a) for a in e.args)
+        kws = tuple((k.arg, self.ir(k.value)) for k in e.keywords)
+        calls = self.s.calls
+        calls.append((e.lineno, self.f, fn, args, kws, self.ctx))
+        return ("c", len(calls) - 1)
+
+    def _binop(self, e: ast.BinOp) -> tuple:
+        left, right = self.ir(e.left), self.ir(e.right)
+        op = _BINOPS.get(type(e.op))
+        return ("b", op, left, right) if op else UNKNOWN
+
+    def _fstring(self, e: ast.JoinedStr) -> tuple:
+        parts = []
+        for v in e.values:
+            if isinstance(v, ast.FormattedValue):
+                parts.append(self.ir(v.value))
+            else:
+                parts.append(self._const(v))
+        return ("f", tuple(parts))
+
+    def _ifexp(self, e: ast.IfExp) -> tuple:
+        self.ir(e.test)
+        return ("i", self.ir(e.body), self.ir(e.orelse))
+
+    def _dict(self, e: ast.Dict) -> tuple:
+        pairs = []
+        for k, v in zip(e.keys, e.values):
+            key = k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None
+            if k is not None and key is None:
+                self.ir(k)
+            val = self.ir(v)
+            if key is not None:
+                self.s.assigns.append((("K", key), val, self.f, None, self.ctx, e.lineno))
+            pairs.append((key, val))
+        return ("d", tuple(pairs))
+
+    def _seq(self, e) -> tuple:
+        return ("t", tuple(self.ir(x) for x in e.elts))
+
+    def _namedexpr(self, e: ast.NamedExpr) -> tuple:
+        v = self.ir(e.value)
+        self._bind(e.target, v)
+        return v
+
+    # --- binding --------------------------------------------------------------------------
+    def _key(self, t: ast.expr) -> tuple | None:
+        fn = self.s.funcs[self.f]
+        if isinstance(t, ast.Name):
+            if self.cls is not None:
+                return ("CA", self.cls, t.id)
+            if fn.is_module or t.id in fn.globals:
+                return ("G", t.id)
+            fn.locals.add(t.id)
+            return ("L", self.f, t.id)
+        if isinstance(t, ast.Attribute):
+            base = t.value
+            if isinstance(base, ast.Name) and base.id in ("self", "cls"):
+                owner = self._owner()
+                if owner is not None:
+                    return ("CA", owner, t.attr)
+            return ("A", t.attr, self.ir(base))
+        if isinstance(t, ast.Subscript):
+            self.ir(t.value)
+            k = t.slice
+            if isinstance(k, ast.Constant) and isinstance(k.value, str):
+                return ("K", k.value)
+            self.ir(k)
+        return None
+
+    def _owner(self) -> str | None:
+        """The class of the method the walk is in (through nested functions)."""
+        i: int | None = self.f
+        funcs = self.s.funcs
+        while i is not None:
+            fn = funcs[i]
+            if fn.cls is not None:
+                return fn.cls
+            i = fn.parent
+        return None
+
+    def _bind(self, target: ast.expr, value: tuple, line: int = 0) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            elts = target.elts
+            if value[0] == "t" and len(value[1]) == len(elts):
+                for t, v in zip(elts, value[1]):
+                    self._bind(t, v, line)
+                return
+            for i, t in enumerate(elts):
+                if isinstance(t, ast.Starred):
+                    t = t.value
+                key = self._key(t)
+                if key is not None:
+                    self.s.assigns.append((key, value, self.f, i, self.ctx, line))
+            return
+        if isinstance(target, ast.Starred):
+            target = target.value
+        key = self._key(target)
+        if key is not None:
+            self.s.assigns.append((key, value, self.f, None, self.ctx, line or getattr(target, "lineno", 0)))
+
+    # --- statements -----------------------------------------------------------------------
+    def run(self, tree: ast.Module) -> Summary:
+        self.s.funcs.append(Func("<module>", "<module>", None, None, 1, is_module=True))
+        self.block(tree.body)
+        return self.s
+
+    def block(self, body: list[ast.stmt]) -> None:
+        for st in body:
+            h = _STMT.get(type(st))
+            if h is not None:
+                h(self, st)
+            else:
+                self._generic(st)
+
+    def _generic(self, st: ast.stmt) -> None:
+        for child in ast.iter_child_nodes(st):
+            if isinstance(child, ast.expr):
+                self.ir(child)
+            elif isinstance(child, ast.stmt):
+                self.block([child])
+            elif isinstance(child, ast.match_case):
+                self.block(child.body)
+
+    def _expr(self, st: ast.Expr) -> None:
+        self.ir(st.value)
+
+    def _assign(self, st: ast.Assign) -> None:
+        v = self.ir(st.value)
+        for t in st.targets:
+            self._bind(t, v, st.lineno)
+
+    def _annassign(self, st: ast.AnnAssign) -> None:
+        ann = _ann(st.annotation)
+        if self.cls is not None and isinstance(st.target, ast.Name):
+            self.s.classes[self.cls].fields.append(st.target.id)
+        if ann and ann != "None":
+            self._bind(st.target, ("T", ann), st.lineno)
+        if st.value is not None:
+            self._bind(st.target, self.ir(st.value), st.lineno)
+        elif self.cls is None and isinstance(st.target, ast.Name):
+            self._key(st.target)  # `x: int` in a function still makes x local
+
+    def _augassign(self, st: ast.AugAssign) -> None:
+        v = self.ir(st.value)
+        cur = ("n", st.target.id) if isinstance(st.target, ast.Name) else UNKNOWN
+        op = _BINOPS.get(type(st.op))
+        self._bind(st.target, ("b", op, cur, v) if op else UNKNOWN, st.lineno)
+
+    def _return(self, st: ast.Return) -> None:
+        v = self.ir(st.value) if st.value is not None else NONE
+        self.s.returns.append((self.f, v, self.ctx, st.lineno))
+
+    def _import(self, st: ast.Import) -> None:
+        fn = self.s.funcs[self.f]
+        for a in st.names:
+            name = a.asname or a.name.split(".", 1)[0]
+            self.s.imports[name] = a.name if a.asname else name
+            if not fn.is_module:
+                fn.locals.discard(name)  # a function-level import: still resolved through imports
+
+    def _importfrom(self, st: ast.ImportFrom) -> None:
+        base = "." * (st.level or 0) + (st.module or "")
+        for a in st.names:
+            if a.name != "*":
+                sep = "" if base.endswith(".") or not base else "."
+                self.s.imports[a.asname or a.name] = f"{base}{sep}{a.name}"
+
+    def _global(self, st) -> None:
+        self.s.funcs[self.f].globals.update(st.names)
+
+    def _funcdef(self, st) -> None:
+        for d in st.decorator_list:
+            self.ir(d)
+        args = st.args
+        parent = None if self.s.funcs[self.f].is_module else self.f
+        if self.cls is not None:
+            qual = f"{self.cls}.{st.name}"
+        elif parent is not None:
+            qual = f"{self.s.funcs[parent].qual}.{st.name}"
+        else:
+            qual = st.name
+        fn = Func(st.name, qual, self.cls, parent, st.lineno)
+        fn.decos = tuple(dotted(d.func if isinstance(d, ast.Call) else d) for d in st.decorator_list)
+        fn.is_async = isinstance(st, ast.AsyncFunctionDef)
+        fn.end = getattr(st, "end_lineno", st.lineno) or st.lineno
+        positional = args.posonlyargs + args.args
+        fn.params = [a.arg for a in positional] + [a.arg for a in args.kwonlyargs]
+        fn.npos = len(positional)
+        for a in positional + args.kwonlyargs:
+            t = _ann(a.annotation)
+            if t and t != "None":
+                fn.ann[a.arg] = t
+        fn.locals.update(fn.params)
+        for extra in (args.vararg, args.kwarg):
+            if extra is not None:
+                fn.locals.add(extra.arg)
+        funcs = self.s.funcs
+        funcs.append(fn)
+        fid = len(funcs) - 1
+        # defaults are evaluated where the function is defined
+        for p, d in zip(fn.params[fn.npos - len(args.defaults): fn.npos], args.defaults):
+            self.s.assigns.append((("L", fid, p), self.ir(d), self.f, None, self.ctx, st.lineno))
+        for a, d in zip(args.kwonlyargs, args.kw_defaults):
+            if d is not None:
+                self.s.assigns.append((("L", fid, a.arg), self.ir(d), self.f, None, self.ctx, st.lineno))
+        if self.cls is None and not self.s.funcs[self.f].is_module:
+            self.s.funcs[self.f].locals.add(st.name)
+        saved_f, saved_cls = self.f, self.cls
+        saved = self._enter((), (), (), ())
+        self.f, self.cls = fid, None
+        self.block(st.body)
+        self.f, self.cls = saved_f, saved_cls
+        self._leave(saved)
+
+    def _classdef(self, st: ast.ClassDef) -> None:
+        for d in st.decorator_list:
+            self.ir(d)
+        for b in st.bases:
+            self.ir(b)
+        name = st.name if self.cls is None else f"{self.cls}.{st.name}"
+        k = Klass(name, st.lineno, tuple(dotted(b) for b in st.bases),
+                  tuple(dotted(d.func if isinstance(d, ast.Call) else d) for d in st.decorator_list))
+        self.s.classes[name] = k
+        saved_cls = self.cls
+        self.cls = name
+        self.block(st.body)
+        self.cls = saved_cls
+
+    def _try(self, st) -> None:
+        tries = self.s.tries
+        tid = len(tries)
+        node = self._node()
+        t, h, w, b = self.ctup
+        handlers = []
+        tries.append((st.lineno, self.f, handlers))
+        saved = self._enter(tries=t + (tid,), branch=b + ((node, 0, _terminal(st.body)),))
+        self.block(st.body)
+        self._leave(saved)
+        for i, hd in enumerate(st.handlers):
+            types: tuple[str, ...]
+            if hd.type is None:
+                types = ()
+            elif isinstance(hd.type, ast.Tuple):
+                types = tuple(dotted(x).rsplit(".", 1)[-1] for x in hd.type.elts)
+            else:
+                types = (dotted(hd.type).rsplit(".", 1)[-1],)
+            hid = (tid, i)
+            handlers.append((types, hd.lineno, _handler_flags(hd.body), hid))
+            saved = self._enter(handlers=h + (hid,), branch=b + ((node, i + 1, _terminal(hd.body)),))
+            if hd.name and not self.s.funcs[self.f].is_module:
+                self.s.funcs[self.f].locals.add(hd.name)
+            self.block(hd.body)
+            self._leave(saved)
+        saved = self._enter(branch=b + ((node, 0, _terminal(st.orelse)),))
+        self.block(st.orelse)
+        self._leave(saved)
+        self.block(st.finalbody)
+
+    def _with(self, st) -> None:
+        wids = []
+        for item in st.items:
+            v = self.ir(item.context_expr)
+            wid = len(self.s.withs)
+            self.s.withs.append((self.f, v, item.context_expr.lineno, wid, self.ctx))
+            wids.append(wid)
+            if item.optional_vars is not None:
+                self._bind(item.optional_vars, v, st.lineno)
+        saved = self._enter(withs=self.ctup[2] + tuple(wids))
+        self.block(st.body)
+        self._leave(saved)
+
+    def _if(self, st: ast.If) -> None:
+        self.ir(st.test)
+        if (self.f == 0 and self.cls is None and isinstance(st.test, ast.Compare)
+                and isinstance(st.test.left, ast.Name) and st.test.left.id == "__name__"):
+            # the __main__ block runs only when the file is run, never on import: its own function
+            self.s.main_line = st.lineno
+            self.s.funcs.append(Func("<main>", "<main>", None, None, st.lineno, is_module=True))
+            saved = self._enter((), (), (), ())
+            self.f = len(self.s.funcs) - 1
+            self.block(st.body)
+            self.f = 0
+            self._leave(saved)
+            self.block(st.orelse)
+            return
+        node = self._node()
+        b = self.ctup[3]
+        saved = self._enter(branch=b + ((node, 0, _terminal(st.body)),))
+        self.block(st.body)
+        self._leave(saved)
+        if st.orelse:
+            saved = self._enter(branch=b + ((node, 1, _terminal(st.orelse)),))
+            self.block(st.orelse)
+            self._leave(saved)
+
+    def _loop_body(self, body: list[ast.stmt]) -> None:
+        saved = self._enter(branch=self.ctup[3] + ((self._node(), -1, False),))
+        self.block(body)
+        self._leave(saved)
+
+    def _for(self, st) -> None:
+        it = self.ir(st.iter)
+        self._bind(st.target, ("it", it), st.lineno)
+        self._loop_body(st.body)
+        self.block(st.orelse)
+
+    def _while(self, st: ast.While) -> None:
+        self.ir(st.test)
+        self._loop_body(st.body)
+        self.block(st.orelse)
+
+
+_STMT = {
+    ast.Expr: Extractor._expr, ast.Assign: Extractor._assign, ast.AnnAssign: Extractor._annassign,
+    ast.AugAssign: Extractor._augassign, ast.Return: Extractor._return, ast.Import: Extractor._import,
+    ast.ImportFrom: Extractor._importfrom, ast.Global: Extractor._global, ast.Nonlocal: Extractor._global,
+    ast.FunctionDef: Extractor._funcdef, ast.AsyncFunctionDef: Extractor._funcdef,
+    ast.ClassDef: Extractor._classdef, ast.Try: Extractor._try, ast.With: Extractor._with,
+    ast.AsyncWith: Extractor._with, ast.If: Extractor._if, ast.For: Extractor._for,
+    ast.AsyncFor: Extractor._for, ast.While: Extractor._while,
+}
+if hasattr(ast, "TryStar"):
+    _STMT[ast.TryStar] = Extractor._try
+
+
+def extract(path: str, data: bytes) -> Summary:
+    """Parse and summarize one file. Never raises: a file that cannot be parsed gives a
+    summary with `problem` set (and nothing else)."""
+    s = Summary(path)
+    s.lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    try:
+        tree = ast.parse(data, filename=path)
+    except SyntaxError as exc:
+        s.problem = (exc.lineno, f"syntax error: {exc.msg}")
+        return s
+    except (ValueError, UnicodeError) as exc:  # NUL bytes, undecodable source
+        s.problem = (None, f"not Python source: {exc}")
+        return s
+    except (RecursionError, MemoryError):
+        s.problem = (None, "too deeply nested to analyze")
+        return s
+    try:
+        out = Extractor(path).run(tree)
+    except RecursionError:
+        s.problem = (None, "too deeply nested to analyze")
+        return s
+    out.lines = s.lines
+    return out

@@ -1,0 +1,630 @@
+"""Path values: what each name, attribute, parameter and return value may hold, as small
+sets of atoms (apis.py): the state path, a temp path derived from it, its folder, a file
+object on it, another file, an instance of a class of the sources, a lock...
+
+The value of the state path is followed through string constants and module constants
+(across imports), `os.path.join` / `Path /` joins, f-strings, `%` and `.format`,
+`os.getenv("X", default)`, settings objects (class attributes, dataclass and pydantic
+fields set by keyword when the object is built), attributes set in `__init__` and read in
+methods, function parameters (arguments at every call found, and defaults), and return
+values. Instances are tracked too, so `self.store.save()` reaches `Store.save`.
+
+Resolution is flow-insensitive (a name ever assigned the state path holds it everywhere in
+its scope) and runs as a worklist: an assignment, return or call is evaluated again only
+when something it read has grown. Atoms ("p", function, param) mark a value that came in
+through that function's parameter; they live only in that function, so writers.py can
+tell a generic helper (`write_json(path, data)`) from the code that chose the path."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from statetui.audit.review import apis as A
+from statetui.audit.review.apis import D, E, H, MK, S, SN, T, TXT, U
+from statetui.audit.review.program import Module, Program
+
+_OTHER_CAP = 6  # distinct other files kept per value
+_CONCRETE = frozenset({S, T, U, D})
+
+
+def has_call(e: tuple) -> bool:
+    """Whether an IR expression calls anything (uuid4(), os.getpid(), time.time()...)."""
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        if n and n[0] == "c":
+            return True
+        stack.extend(x for x in n if type(x) is tuple)
+    return False
+
+
+def params_in(k: frozenset, g: int) -> set[str]:
+    return {a[2] for a in k if type(a) is tuple and a[0] == "p" and a[1] == g}
+
+
+def _pp(k: frozenset) -> frozenset:
+    return frozenset(a for a in k if type(a) is tuple and a[0] == "p")
+
+
+def state_of(k: frozenset) -> str | None:
+    """"S" when a value is the state path, "H" when it is only named like it and nothing
+    concrete is known about it, None otherwise."""
+    if S in k:
+        return "S"
+    if A.H in k and not any(a in _CONCRETE or (type(a) is tuple and a[0] == "o") for a in k):
+        return "H"
+    return None
+
+
+def others(k: frozenset) -> list[str]:
+    return sorted(a[1] for a in k if type(a) is tuple and a[0] == "o")
+
+
+class Values:
+    def __init__(self, prog: Program, state: A.StateName) -> None:
+        self.p = prog
+        self.st = state
+        self.env: dict[tuple, frozenset] = {}
+        self.deps: dict[tuple, set[int]] = {}
+        self._reads: list | None = None
+        self._scope: dict[tuple[int, str], tuple] = {}
+        self._static: dict[tuple[int, int], list] = {}
+        self._qn: dict[tuple[int, int], str] = {}
+        self.env_vars: set[str] = set()  # environment variables that hold the state path
+        self._queue: deque[int] = deque()
+        self._queued: bytearray = bytearray()
+
+    # --- environment ---------------------------------------------------------------------------
+    def get(self, key: tuple) -> frozenset:
+        if self._reads is not None:
+            self._reads.append(key)
+        return self.env.get(key, E)
+
+    def add(self, key: tuple, k: frozenset) -> None:
+        if not k:
+            return
+        if any(type(a) is tuple and a[0] == "p" for a in k):
+            g = key[1] if key[0] == "L" else None
+            k = frozenset(a for a in k if not (type(a) is tuple and a[0] == "p" and a[1] != g))
+        old = self.env.get(key, E)
+        if k <= old:
+            return
+        new = old | k
+        if sum(1 for a in new if type(a) is tuple and a[0] == "o") > _OTHER_CAP:
+            new = frozenset(a for a in new if not (type(a) is tuple and a[0] == "o")) | frozenset(
+                sorted((a for a in new if type(a) is tuple and a[0] == "o"))[:_OTHER_CAP])
+            if new == old:
+                return
+        self.env[key] = new
+        for ev in self.deps.get(key, ()):
+            if not self._queued[ev]:
+                self._queued[ev] = 1
+                self._queue.append(ev)
+        if key[0] == "CA":
+            self.add(("AA", key[3]), new)
+
+    # --- calls ------------------------------------------------------------------------------------
+    def qn(self, m: Module, k: int) -> str:
+        key = (m.index, k)
+        q = self._qn.get(key)
+        if q is None:
+            q = self._qn[key] = self.p.qualname(m, m.s.calls[k][2])
+        return q
+
+    def callees(self, m: Module, k: int, g: int) -> list[tuple[str, int, object]]:
+        """Functions of the sources a call may run: by syntax, then through the instance
+        or class its receiver holds."""
+        key = (m.index, k)
+        st = self._static.get(key)
+        if st is None:
+            st = self._static[key] = self.p.static_callees(m, g, m.s.calls[k][2])
+        fe = m.s.calls[k][2]
+        if st or fe[0] != "a":
+            if not st and fe == ("n", "cls"):
+                cls = self.p.owner_class(g)
+                if cls is not None:
+                    return self.p._target(("class", m.index, cls))
+            return st
+        base = fe[1]
+        if base[0] == "n" and base[1] in ("self", "cls"):
+            return st
+        out = []
+        for a in self.kinds(base, m, g):
+            if type(a) is tuple and a[0] in ("i", "C"):
+                for x in self.p.method(a[1], a[2], fe[2], overrides=True):
+                    dec = self.p.funcs[x][1].decos
+                    static = any(d.endswith("staticmethod") for d in dec)
+                    out.append(("call" if static or (a[0] == "C" and not any(d.endswith("classmethod") for d in dec))
+                                else "bound", x, None))
+            elif type(a) is tuple and a[0] == "M":
+                out += self.p._target(self.p.resolve(self.p.mods[a[1]], fe[2]))
+        return out
+
+    # --- evaluation -------------------------------------------------------------------------------
+    def kinds(self, e: tuple | None, m: Module, g: int) -> frozenset:
+        if e is None:
+            return E
+        t = e[0]
+        if t == "k":
+            v = e[1]
+            return self.st.const(v) if type(v) is str else E
+        if t == "n":
+            return self._name(e[1], m, g)
+        if t == "a":
+            return self._attr(e, m, g)
+        if t == "c":
+            return self._call(e[1], m, g)
+        if t == "b":
+            op = e[1]
+            if op == "/":
+                return self._join(self.kinds(e[2], m, g), e[3], m, g)
+            if op == "+":
+                return self._concat(e[2], e[3], m, g)
+            if op == "%":
+                return self._percent(e[2], e[3], m, g)
+            return E
+        if t == "f":
+            return self._fstring(e[1], m, g)
+        if t == "i":
+            return self.kinds(e[1], m, g) | self.kinds(e[2], m, g)
+        if t == "o" or t == "t":
+            out = E
+            for v in e[1]:
+                out = out | self.kinds(v, m, g)
+            return out
+        if t == "s":
+            return self._subscript(e, m, g)
+        if t == "*" or t == "it":
+            return frozenset(a for a in self.kinds(e[1], m, g) if a != MK)
+        if t == "T":
+            return self._type(e[1], m)
+        return E
+
+    def _type(self, dotted: str, m: Module) -> frozenset:
+        r = self.p.resolve(m, dotted)
+        if r is not None and r[0] == "class":
+            return frozenset({("i", r[1], r[2])})
+        q = m.s.imports.get(dotted.split(".", 1)[0], "")
+        full = q + dotted[len(dotted.split(".", 1)[0]):] if q else dotted
+        return self._lock_kind(full)
+
+    @staticmethod
+    def _lock_kind(qn: str) -> frozenset:
+        if qn in A.THREAD_LOCKS:
+            return frozenset({A.LOCK_THREAD})
+        if qn in A.ASYNC_LOCKS:
+            return frozenset({A.LOCK_ASYNC})
+        if qn in A.MP_LOCKS:
+            return frozenset({A.LOCK_MP})
+        return E
+
+    def _scope_of(self, name: str, m: Module, g: int) -> tuple:
+        key = (g, name)
+        hit = self._scope.get(key)
+        if hit is not None:
+            return hit
+        gi, f = g, self.p.funcs[g][1]
+        out: tuple | None = None
+        while not f.is_module:
+            if name in f.locals and name not in f.globals:
+                const = E
+                if name in f.params:
+                    const = frozenset({("p", gi, name)})
+                    if name in f.ann:
+                        const = const | self._type(f.ann[name], m)
+                out = (("L", gi, name), const)
+                break
+            if f.parent is None:
+                break
+            gi, f = m.offset + f.parent, m.s.funcs[f.parent]
+        if out is None:
+            const = E
+            gkey: tuple | None = ("G", m.index, name)
+            if name in m.s.imports:
+                r = self.p.resolve(m, name)
+                gkey = None
+                if r is not None:
+                    if r[0] == "module":
+                        const = frozenset({("M", r[1])})
+                    elif r[0] == "class":
+                        const = frozenset({("C", r[1], r[2])})
+                    elif r[0] == "global":
+                        gkey = ("G", r[1], r[2])
+            elif name in m.s.classes:
+                const, gkey = frozenset({("C", m.index, name)}), None
+            out = (gkey, const)
+        out = (out[0], out[1] | self.st.hint(name))
+        self._scope[key] = out
+        return out
+
+    def _name(self, name: str, m: Module, g: int) -> frozenset:
+        key, const = self._scope_of(name, m, g)
+        return (self.get(key) | const) if key is not None else const
+
+    def _class_attr(self, classes: list[tuple[int, str]], attr: str) -> frozenset:
+        out = E
+        for mi, cls in classes:
+            for c in self.p.mro(mi, cls) + self.p.subclasses.get((mi, cls), []):
+                out = out | self.get(("CA", c[0], c[1], attr))
+        return out
+
+    def _attr(self, e: tuple, m: Module, g: int) -> frozenset:
+        base, attr = e[1], e[2]
+        if attr in ("parent", "name", "stem", "parents"):
+            bk = self.kinds(base, m, g)
+            pp = _pp(bk)
+            if attr in ("parent", "parents"):
+                return (frozenset({D}) | pp) if bk & {S, T, U, H} else E
+            if A.HWT in bk:
+                return frozenset({U})
+            return (frozenset({SN}) | pp) if bk & {S, H} else E
+        hint = self.st.hint(attr)
+        if base[0] == "n" and base[1] in ("self", "cls"):
+            cls = self.p.owner_class(g)
+            if cls is not None:
+                got = self._class_attr([(m.index, cls)], attr)
+                if got:
+                    return got | hint
+            return self.get(("A", attr)) | self.get(("AA", attr)) | hint
+        bk = self.kinds(base, m, g)
+        out, typed = E, False
+        for a in bk:
+            if type(a) is tuple:
+                if a[0] in ("i", "C"):
+                    typed = True
+                    out = out | self._class_attr([(a[1], a[2])], attr)
+                elif a[0] == "M":
+                    typed = True
+                    mod = self.p.mods[a[1]]
+                    out = out | self._name(attr, mod, mod.offset)
+        if not out:
+            out = self.get(("A", attr)) | (E if typed else self.get(("AA", attr)))
+        return out | hint
+
+    def _subscript(self, e: tuple, m: Module, g: int) -> frozenset:
+        base, key = e[1], e[2]
+        if key[0] == "k":
+            v = key[1]
+            if type(v) is str:
+                if base[0] in ("a", "n") and self.p.qualname(m, base) == "os.environ":
+                    if self.st.hint(v) or self.st.words & set(A.name_tokens(v)):
+                        self.env_vars.add(v)
+                    return self.st.hint(v)
+                return self.get(("K", v)) | self.st.hint(v) | self.st.const(v) & {S}
+            if v in (0, 1):
+                bk = self.kinds(base, m, g)
+                if MK in bk:
+                    return frozenset({A.FDT}) if v == 0 else frozenset({U})
+                return bk & {T} if v == 0 else E
+        return E
+
+    def _join(self, left: frozenset, right: tuple, m: Module, g: int) -> frozenset:
+        rk = self.kinds(right, m, g)
+        pp = _pp(left) | _pp(rk)
+        if rk & {S, SN}:
+            return frozenset({S}) | pp
+        if rk & {T, U}:
+            return (rk & {T, U}) | pp
+        if right[0] == "k" and type(right[1]) is str and D in left and A.looks_temp(right[1]):
+            return frozenset({T}) | pp
+        o = frozenset(a for a in rk if type(a) is tuple and a[0] == "o")
+        if H in rk and not left & {S, T, U}:
+            return frozenset({H}) | pp | o
+        return o | pp if o else E
+
+    def _derived(self, unique: bool) -> frozenset:
+        return frozenset({U}) if unique else frozenset({T})
+
+    def _concat(self, le: tuple, re_: tuple, m: Module, g: int) -> frozenset:
+        lk, rk = self.kinds(le, m, g), self.kinds(re_, m, g)
+        pp = _pp(lk) | _pp(rk)
+        rs = re_[1] if re_[0] == "k" and type(re_[1]) is str else None
+        if rs is not None and rs.endswith((".lock", ".pid")):
+            return E
+        if lk & {S, SN, T, U, H}:
+            return self._derived(U in lk or has_call(re_)) | pp
+        if rk & {S, SN}:
+            return frozenset({S}) | pp
+        if rk & {T, U}:
+            return (rk & {T, U}) | pp
+        if D in lk and rs is not None and A.looks_temp(rs):
+            return frozenset({T}) | pp
+        return E
+
+    def _percent(self, le: tuple, re_: tuple, m: Module, g: int) -> frozenset:
+        tpl = le[1] if le[0] == "k" and type(le[1]) is str else None
+        rk = self.kinds(re_, m, g)
+        if tpl is not None and rk & {S, SN, H}:
+            if tpl.strip() == "%s":
+                return (rk & {S, H}) | _pp(rk)
+            return self._derived(has_call(re_)) | _pp(rk)
+        return self.st.const(tpl) if tpl is not None else E
+
+    def _fstring(self, parts: tuple, m: Module, g: int) -> frozenset:
+        vals = [(p, self.kinds(p, m, g)) for p in parts if p[0] != "k"]
+        pp = E
+        for _, k in vals:
+            pp = pp | _pp(k)
+        last = parts[-1] if parts else None
+        tail = last[1] if last is not None and last[0] == "k" and type(last[1]) is str else ""
+        stateish = [k for _, k in vals if k & {S, SN, H}]
+        if tail and not stateish:
+            c = self.st.const(tail)
+            if c:
+                return c | pp
+        if stateish:
+            if len(vals) == 1 and not tail and last is not None and last[0] != "k":
+                return (stateish[0] & {S, H} or frozenset({S})) | pp
+            unique = any(has_call(p) or U in k for p, k in vals if not k & {S, SN, H})
+            return self._derived(unique) | pp
+        if any(D in k for _, k in vals) and A.looks_temp(tail):
+            return self._derived(any(has_call(p) for p, _ in vals)) | pp
+        derived = [k for _, k in vals if k & {T, U}]
+        if derived:
+            return self._derived(any(U in k for k in derived)) | pp
+        return pp
+
+    def _open(self, path: frozenset, mode: tuple | None, default: str = "r") -> frozenset:
+        md = (mode[1] if mode[0] == "k" else None) if mode is not None else default
+        writes = type(md) is str and any(c in md for c in "wax+")
+        out = set()
+        if state_of(path):
+            out.add(A.HWS if writes else A.HRS)
+        if path & {T, U}:
+            out.add(A.HWT if (writes or md is None) else A.HRT)
+        return frozenset(out)
+
+    def _call(self, k: int, m: Module, g: int) -> frozenset:
+        call = m.s.calls[k]
+        args, kws = call[3], call[4]
+        name = self.qn(m, k)
+
+        def arg(i: int, kw: str | None = None) -> tuple | None:
+            if len(args) > i and all(a[0] != "*" for a in args[: i + 1]):
+                return args[i]
+            if kw is not None:
+                for n, v in kws:
+                    if n == kw:
+                        return v
+            return None
+
+        if name:
+            if name in A.PATH_SAME or name in A.JOIN:
+                if not args:
+                    return E
+                acc = self.kinds(args[0], m, g)
+                if len(args) == 1:
+                    return frozenset(a for a in acc if a in A.PATHS or type(a) is tuple and a[0] in ("o", "p")
+                                     or a == TXT)
+                for a in args[1:]:
+                    acc = self._join(acc, a, m, g)
+                return acc
+            if name in A.DIRNAME:
+                ak = self.kinds(arg(0), m, g)
+                return (frozenset({D}) | _pp(ak)) if ak & {S, T, U, H} else E
+            if name in A.BASENAME:
+                ak = self.kinds(arg(0), m, g)
+                return frozenset({SN}) if ak & {S, H} else E
+            if name in A.SPLITEXT:
+                ak = self.kinds(arg(0), m, g)
+                return frozenset({T}) | _pp(ak) if ak & {S, H} else E
+            if name in A.ENV_GET:
+                key = arg(0)
+                ks = key[1] if key is not None and key[0] == "k" and type(key[1]) is str else None
+                dk = self.kinds(arg(1, "default"), m, g)
+                hint = self.st.hint(ks) if ks else E
+                if ks and (state_of(dk) or hint):
+                    self.env_vars.add(ks)
+                return dk | hint
+            if name in A.OPEN:
+                return self._open(self.kinds(arg(0, "file"), m, g), arg(1, "mode"))
+            if name in A.TEMPFILE:
+                return frozenset({A.HWT})
+            if name in A.MKSTEMP:
+                return frozenset({MK})
+            if name in A.OS_OPEN:
+                pk = self.kinds(arg(0, "path"), m, g)
+                flags = A.flag_names(arg(1, "flags"))
+                if "O_DIRECTORY" in flags or (D in pk and not pk & {S, T, U}):
+                    return frozenset({A.FDD})
+                out = set()
+                if state_of(pk):
+                    out.add(A.FDS)
+                if pk & {T, U}:
+                    out.add(A.FDT)
+                return frozenset(out)
+            if name in A.FDOPEN:
+                fd = self.kinds(arg(0, "fd"), m, g)
+                md = arg(1, "mode")
+                w = md is not None and md[0] == "k" and type(md[1]) is str and any(c in md[1] for c in "wax+")
+                out = set()
+                if A.FDT in fd:
+                    out.add(A.HWT if w else A.HRT)
+                if A.FDS in fd:
+                    out.add(A.HWS if w else A.HRS)
+                return frozenset(out)
+            if name in A.FILE_LOCKS:
+                target = self.kinds(arg(0, "lock_file") or arg(0, "filename") or arg(0, "path"), m, g)
+                return frozenset({A.LOCK_STATE if state_of(target) else A.LOCK_FILE})
+            lk = self._lock_kind(name)
+            if lk:
+                return lk
+            if name in A.STORE_CTORS:
+                return frozenset({A.STORE})
+        fn = call[2]
+        if fn[0] == "a":
+            got = self._method(fn[1], fn[2], args, arg, m, g)
+            if got is not None:
+                return got
+        out = E
+        for how, x, extra in self.callees(m, k, g):
+            if how in ("init", "record"):
+                out = out | frozenset({("i", extra[0], extra[1])})
+            else:
+                out = out | self.get(("R", x))
+        return out
+
+    def _method(self, base: tuple, meth: str, args: tuple, arg, m: Module, g: int) -> frozenset | None:
+        """Path and file-object methods: None when `meth` is none of them."""
+        if meth in ("resolve", "absolute", "expanduser", "as_posix", "__fspath__", "strip", "decode",
+                    "rstrip", "lstrip", "encode"):
+            bk = self.kinds(base, m, g)
+            return frozenset(a for a in bk if a in A.PATHS or a == TXT or type(a) is tuple and a[0] in ("o", "p"))
+        if meth in ("with_suffix", "with_name", "with_stem", "joinpath", "open", "fileno", "read_text",
+                    "read_bytes", "read", "readlines", "acquire", "replace", "format", "get"):
+            bk = self.kinds(base, m, g)
+        else:
+            return None
+        pp = _pp(bk)
+        if meth == "get":
+            key = arg(0)
+            ks = key[1] if key is not None and key[0] == "k" and type(key[1]) is str else None
+            got = (self.get(("K", ks)) | self.st.hint(ks)) if ks else E
+            return got | self.kinds(arg(1), m, g)
+        if meth == "format":
+            if base[0] == "k" and type(base[1]) is str:
+                tpl = base[1]
+                ak = E
+                for a in args:
+                    ak = ak | self.kinds(a, m, g)
+                if ak & {S, SN, H}:
+                    return (ak & {S, H}) if tpl.strip() == "{}" else self._derived(any(has_call(a) for a in args))
+                return self.st.const(tpl)
+            return E
+        if meth in ("with_suffix", "with_name", "with_stem"):
+            if not bk & {S, T, U, H}:
+                return E
+            a0 = arg(0)
+            if a0 is None:
+                return E
+            if a0[0] == "k" and type(a0[1]) is str:
+                s = a0[1]
+                if s.endswith((".lock", ".pid")):
+                    return E
+                if meth == "with_name":
+                    c = self.st.const(s)
+                    return (c | pp) if c else self._derived(False) | pp
+                return self._derived(U in bk) | pp
+            ak = self.kinds(a0, m, g)
+            if meth == "with_name" and (ak & {T, U} or any(type(a) is tuple and a[0] == "o" for a in ak)):
+                return frozenset(a for a in ak if a in (T, U) or type(a) is tuple and a[0] == "o") | pp
+            if meth == "with_name" and ak & {S}:
+                return frozenset({S}) | pp
+            return self._derived(True if has_call(a0) else U in bk) | pp
+        if meth == "joinpath":
+            acc = bk
+            for a in args:
+                acc = self._join(acc, a, m, g)
+            return acc
+        if meth == "open":
+            return self._open(bk, arg(0, "mode")) if bk & {S, T, U, H} else E
+        if meth == "fileno":
+            out = set()
+            if bk & {A.HWS, A.HRS}:
+                out.add(A.FDS)
+            if bk & {A.HWT, A.HRT}:
+                out.add(A.FDT)
+            return frozenset(out)
+        if meth in ("read_text", "read_bytes"):
+            return frozenset({TXT}) if state_of(bk) else E
+        if meth in ("read", "readlines"):
+            return frozenset({TXT}) if A.HRS in bk or A.HWS in bk else E
+        if meth == "acquire":
+            return bk & A.LOCKS
+        if meth == "replace":
+            return self._derived(False) | pp if len(args) == 2 and bk & {S, H} else E
+        return E
+
+    # --- the worklist ------------------------------------------------------------------------------
+    def solve(self, budget_factor: int = 60) -> None:
+        events: list[tuple] = []
+        for m in self.p.mods:
+            off = m.offset
+            for a in m.s.assigns:
+                events.append((0, m, a))
+            for r in m.s.returns:
+                events.append((1, m, r))
+            for k, c in enumerate(m.s.calls):
+                if c[3] or c[4]:
+                    events.append((2, m, (k, off + c[1])))
+        self._queued = bytearray(b"\x01" * len(events))
+        self._queue = deque(range(len(events)))
+        budget = budget_factor * max(len(events), 1)
+        while self._queue and budget > 0:
+            budget -= 1
+            i = self._queue.popleft()
+            self._queued[i] = 0
+            self._reads = []
+            try:
+                self._event(events[i])
+            finally:
+                reads, self._reads = self._reads, None
+            for key in reads:
+                d = self.deps.get(key)
+                if d is None:
+                    self.deps[key] = {i}
+                else:
+                    d.add(i)
+
+    def _event(self, ev: tuple) -> None:
+        t, m, x = ev
+        if t == 0:
+            key, value, fl, elt = x[0], x[1], x[2], x[3]
+            g = m.offset + fl
+            k = self.kinds(value, m, g)
+            if elt is not None:
+                k = (frozenset({A.FDT}) if elt == 0 else frozenset({U})) if MK in k else (
+                    k if value[0] == "it" else E)
+            if not k:
+                return
+            for gk in self._keys(key, m, g):
+                self.add(gk, k)
+        elif t == 1:
+            g = m.offset + x[0]
+            self.add(("R", g), self.kinds(x[1], m, g))
+        else:
+            self._bind(m, x[0], x[1])
+
+    def _keys(self, key: tuple, m: Module, g: int) -> list[tuple]:
+        kind = key[0]
+        if kind == "G":
+            return [("G", m.index, key[1])]
+        if kind == "L":
+            return [("L", m.offset + key[1], key[2])]
+        if kind == "CA":
+            return [("CA", m.index, key[1], key[2])]
+        if kind == "K":
+            return [key]
+        out = []
+        for a in self.kinds(key[2], m, g):
+            if type(a) is tuple:
+                if a[0] in ("i", "C"):
+                    out.append(("CA", a[1], a[2], key[1]))
+                elif a[0] == "M":
+                    out.append(("G", a[1], key[1]))
+        return out or [("A", key[1])]
+
+    def _bind(self, m: Module, k: int, g: int) -> None:
+        call = m.s.calls[k]
+        args, kws = call[3], call[4]
+        for how, x, extra in self.callees(m, k, g):
+            if how == "record":
+                mi, cls = extra
+                fields = self.p.fields(mi, cls)
+                for i, a in enumerate(args):
+                    if a[0] == "*" or i >= len(fields):
+                        break
+                    self.add(("CA", mi, cls, fields[i]), self.kinds(a, m, g))
+                for n, v in kws:
+                    if n:
+                        self.add(("CA", mi, cls, n), self.kinds(v, m, g))
+                continue
+            f = self.p.funcs[x][1]
+            off = 1 if how in ("bound", "init") else 0
+            for i, a in enumerate(args):
+                if a[0] == "*" or i + off >= f.npos:
+                    break
+                self.add(("L", x, f.params[i + off]), self.kinds(a, m, g))
+            for n, v in kws:
+                if n and n in f.params:
+                    self.add(("L", x, n), self.kinds(v, m, g))
