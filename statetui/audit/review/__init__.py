@@ -5,10 +5,12 @@
 One module per concern, in the order they run:
 
 - sources.py   which files; parallel parsing; the cache (path, size, mtime)
-- extract.py   one file's AST -> a small summary (no AST kept)
+- summary.py   what is kept of a file (small tuples, no AST)
+- extract.py   one file's statements -> a summary; exprs.py: its expressions -> IR
 - shell.py     scripts, CI workflows, units: Python they run, launches, state writes
 - program.py   summaries linked: imports, classes, syntactic callees
-- values.py    path values: where the state path flows (the worklist)
+- values.py    path values: where the state path flows (the worklist);
+  pathops.py: how paths are built, what library calls return
 - ops.py       what each call does to the state file
 - graph.py     call graph and what each program reaches
 - writers.py   writers and their kinds, unlink-then-write, split saves

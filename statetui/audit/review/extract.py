@@ -1,150 +1,16 @@
-"""One Python file -> a `Summary`: what the later stages need, as small tuples.
-
-The summary never holds AST nodes: it is pickled back from the parsing workers and kept
-in the cache, and a tree of a big file costs far more memory (and garbage-collector time)
-than what we keep of it. Nothing here knows the state path, so a summary stays valid for
-any configuration; the path values are resolved later over all summaries (values.py).
-
-Expressions become IR tuples, the first item saying what they are:
-  ("k", const)            a str/int/bool/None constant (other constants: ("k", None))
-  ("n", name)             a name read          ("a", base, attr)   an attribute
-  ("c", call_index)       a call (see Summary.calls)
-  ("b", op, left, right)  "/", "+", "%", "|"  ("f", parts)        an f-string
-  ("i", a, b)             `a if ... else b`    ("o", values)       `a or b`
-  ("s", base, key)        a subscript          ("d", pairs)        a dict literal
-  ("t", elts)             a tuple/list/set     ("*", value)        a starred value
-  ("it", iterable)        an element of it (for-loop targets)
-  ("T", "dotted.Type")    an annotation (an instance of that class)
-  ("?",)                  anything else
-"""
+"""One Python file -> a `Summary` (summary.py): what the later stages need, as small
+tuples; the AST is dropped once walked. Nothing here knows the state path, so a summary
+stays valid for any configuration (and in the cache)."""
 
 from __future__ import annotations
 
 import ast
 
-UNKNOWN = ("?",)
-NONE = ("k", None)
-
-# Handler body flags: what an `except` block does.
-H_RAISE, H_RERAISE, H_RETURN, H_PASS, H_CONTINUE = "raise", "reraise", "return", "pass", "continue"
+from statetui.audit.review.exprs import BINOPS, ExprIR, dotted, handler_flags, terminal, type_name
+from statetui.audit.review.summary import NONE, UNKNOWN, Func, Klass, Summary
 
 
-class Func:
-    __slots__ = ("name", "qual", "cls", "parent", "line", "params", "npos", "locals", "globals",
-                 "is_module", "decos", "ann", "is_async", "end")
-
-    def __init__(self, name: str, qual: str, cls: str | None, parent: int | None, line: int,
-                 is_module: bool = False) -> None:
-        self.name, self.qual, self.cls, self.parent, self.line = name, qual, cls, parent, line
-        self.params: list[str] = []
-        self.npos = 0  # positional parameters (self included)
-        self.locals: set[str] = set()
-        self.globals: set[str] = set()
-        self.is_module = is_module
-        self.decos: tuple[str, ...] = ()
-        self.ann: dict[str, str] = {}  # parameter -> annotated type (dotted)
-        self.is_async = False
-        self.end = line
-
-
-class Klass:
-    __slots__ = ("name", "line", "bases", "decos", "fields")
-
-    def __init__(self, name: str, line: int, bases: tuple[str, ...], decos: tuple[str, ...]) -> None:
-        self.name, self.line, self.bases, self.decos = name, line, bases, decos
-        self.fields: list[str] = []  # annotated class-body names, in order (dataclass fields)
-
-
-class Summary:
-    """Calls: (line, func, callee IR, args, keywords, ctx). Assigns: (key, IR, func, tuple
-    element or None, ctx, line); keys: ("G", name), ("L", func, name), ("CA", class, attr),
-    ("A", attr, base IR), ("K", dict key). Returns: (func, IR, ctx, line). Withs: (func, IR, line,
-    with id, ctx). Tries: (line, func, handlers), a handler being (caught type names, line,
-    flags, id). A ctx indexes `ctxs`: (enclosing try ids, enclosing handler ids, enclosing
-    with ids, branch path), the branch path being (node id, branch, ends in return/raise);
-    branch -1 marks a loop body."""
-
-    __slots__ = ("path", "lines", "problem", "imports", "funcs", "classes", "assigns", "returns",
-                 "calls", "withs", "tries", "ctxs", "main_line", "embedded")
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.lines = 0
-        self.problem: tuple[int | None, str] | None = None
-        self.imports: dict[str, str] = {}
-        self.funcs: list[Func] = []
-        self.classes: dict[str, Klass] = {}
-        self.assigns: list[tuple] = []
-        self.returns: list[tuple] = []
-        self.calls: list[tuple] = []
-        self.withs: list[tuple] = []
-        self.tries: list[tuple] = []
-        self.ctxs: list[tuple] = [((), (), (), ())]
-        self.main_line: int | None = None  # `if __name__ == "__main__":`
-        self.embedded: tuple[str, int] | None = None  # (shell script, line offset) for a here-doc
-
-
-def dotted(e: ast.AST | None) -> str:
-    """`os.path.join` -> "os.path.join"; "" when not a plain dotted name."""
-    parts = []
-    while isinstance(e, ast.Attribute):
-        parts.append(e.attr)
-        e = e.value
-    if not isinstance(e, ast.Name):
-        return ""
-    parts.append(e.id)
-    return ".".join(reversed(parts))
-
-
-def _ann(e: ast.expr | None) -> str:
-    """The class an annotation names: `State`, `Optional[State]`, `State | None`, "State"."""
-    if e is None:
-        return ""
-    if isinstance(e, ast.Constant) and isinstance(e.value, str):
-        return e.value.strip().split("[", 1)[0]
-    if isinstance(e, ast.Subscript):
-        if dotted(e.value).rsplit(".", 1)[-1] in ("Optional", "Annotated", "Final", "ClassVar"):
-            s = e.slice
-            return _ann(s.elts[0] if isinstance(s, ast.Tuple) and s.elts else s)
-        return ""
-    if isinstance(e, ast.BinOp) and isinstance(e.op, ast.BitOr):
-        left = _ann(e.left)
-        return left if left and left != "None" else _ann(e.right)
-    return dotted(e)
-
-
-def _terminal(body: list[ast.stmt]) -> bool:
-    return any(isinstance(s, (ast.Return, ast.Raise, ast.Continue, ast.Break)) for s in body)
-
-
-def _handler_flags(body: list[ast.stmt]) -> frozenset[str]:
-    flags: set[str] = set()
-    stack = list(body)
-    only_pass = True
-    while stack:
-        s = stack.pop()
-        t = type(s)
-        if t is ast.Raise:
-            flags.add(H_RERAISE if s.exc is None else H_RAISE)
-        elif t is ast.Return:
-            flags.add(H_RETURN)
-        elif t is ast.Continue or t is ast.Break:
-            flags.add(H_CONTINUE)
-        elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            continue
-        if not (t is ast.Pass or (t is ast.Expr and isinstance(s.value, ast.Constant))):
-            only_pass = False
-        for name in ("body", "orelse", "finalbody", "handlers"):
-            stack.extend(getattr(s, name, ()) or ())
-    if only_pass:
-        flags.add(H_PASS)
-    return frozenset(flags)
-
-
-_BINOPS = {ast.Div: "/", ast.Add: "+", ast.Mod: "%", ast.BitOr: "|"}
-
-
-class Extractor:
+class Extractor(ExprIR):
     def __init__(self, path: str) -> None:
         self.s = Summary(path)
         self._ctx_ids: dict[tuple, int] = {((), (), (), ()): 0}
@@ -184,131 +50,6 @@ class Extractor:
         self.next_node += 1
         return self.next_node
 
-    # --- expressions --------------------------------------------------------------------
-    def ir(self, e: ast.expr | None) -> tuple:
-        if e is None:
-            return NONE
-        h = self.expr.get(type(e))
-        if h is not None:
-            return h(e)
-        for child in ast.iter_child_nodes(e):  # lambdas, comprehensions, comparisons: calls only
-            if isinstance(child, ast.expr):
-                self.ir(child)
-            elif isinstance(child, ast.comprehension):
-                self.ir(child.iter)
-                self._bind(child.target, ("it", UNKNOWN))
-                for c in child.ifs:
-                    self.ir(c)
-        return UNKNOWN
-
-    def _const(self, e: ast.Constant) -> tuple:
-        v = e.value
-        if v is None or isinstance(v, (bool, int)) or (isinstance(v, str) and len(v) <= 400):
-            return ("k", v)
-        return NONE
-
-    def _call(self, e: ast.Call) -> tuple:
-        fn = self.ir(e.func)
-        args = tuple(self.ir(a) for a in e.args)
-        kws = tuple((k.arg, self.ir(k.value)) for k in e.keywords)
-        calls = self.s.calls
-        calls.append((e.lineno, self.f, fn, args, kws, self.ctx))
-        return ("c", len(calls) - 1)
-
-    def _binop(self, e: ast.BinOp) -> tuple:
-        left, right = self.ir(e.left), self.ir(e.right)
-        op = _BINOPS.get(type(e.op))
-        return ("b", op, left, right) if op else UNKNOWN
-
-    def _fstring(self, e: ast.JoinedStr) -> tuple:
-        parts = []
-        for v in e.values:
-            if isinstance(v, ast.FormattedValue):
-                parts.append(self.ir(v.value))
-            else:
-                parts.append(self._const(v))
-        return ("f", tuple(parts))
-
-    def _ifexp(self, e: ast.IfExp) -> tuple:
-        self.ir(e.test)
-        return ("i", self.ir(e.body), self.ir(e.orelse))
-
-    def _dict(self, e: ast.Dict) -> tuple:
-        pairs = []
-        for k, v in zip(e.keys, e.values):
-            key = k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None
-            if k is not None and key is None:
-                self.ir(k)
-            val = self.ir(v)
-            if key is not None:
-                self.s.assigns.append((("K", key), val, self.f, None, self.ctx, e.lineno))
-            pairs.append((key, val))
-        return ("d", tuple(pairs))
-
-    def _seq(self, e) -> tuple:
-        return ("t", tuple(self.ir(x) for x in e.elts))
-
-    def _namedexpr(self, e: ast.NamedExpr) -> tuple:
-        v = self.ir(e.value)
-        self._bind(e.target, v)
-        return v
-
-    # --- binding --------------------------------------------------------------------------
-    def _key(self, t: ast.expr) -> tuple | None:
-        fn = self.s.funcs[self.f]
-        if isinstance(t, ast.Name):
-            if self.cls is not None:
-                return ("CA", self.cls, t.id)
-            if fn.is_module or t.id in fn.globals:
-                return ("G", t.id)
-            fn.locals.add(t.id)
-            return ("L", self.f, t.id)
-        if isinstance(t, ast.Attribute):
-            base = t.value
-            if isinstance(base, ast.Name) and base.id in ("self", "cls"):
-                owner = self._owner()
-                if owner is not None:
-                    return ("CA", owner, t.attr)
-            return ("A", t.attr, self.ir(base))
-        if isinstance(t, ast.Subscript):
-            self.ir(t.value)
-            k = t.slice
-            if isinstance(k, ast.Constant) and isinstance(k.value, str):
-                return ("K", k.value)
-            self.ir(k)
-        return None
-
-    def _owner(self) -> str | None:
-        """The class of the method the walk is in (through nested functions)."""
-        i: int | None = self.f
-        funcs = self.s.funcs
-        while i is not None:
-            fn = funcs[i]
-            if fn.cls is not None:
-                return fn.cls
-            i = fn.parent
-        return None
-
-    def _bind(self, target: ast.expr, value: tuple, line: int = 0) -> None:
-        if isinstance(target, (ast.Tuple, ast.List)):
-            elts = target.elts
-            if value[0] == "t" and len(value[1]) == len(elts):
-                for t, v in zip(elts, value[1]):
-                    self._bind(t, v, line)
-                return
-            for i, t in enumerate(elts):
-                if isinstance(t, ast.Starred):
-                    t = t.value
-                key = self._key(t)
-                if key is not None:
-                    self.s.assigns.append((key, value, self.f, i, self.ctx, line))
-            return
-        if isinstance(target, ast.Starred):
-            target = target.value
-        key = self._key(target)
-        if key is not None:
-            self.s.assigns.append((key, value, self.f, None, self.ctx, line or getattr(target, "lineno", 0)))
-
     # --- statements -----------------------------------------------------------------------
     def run(self, tree: ast.Module) -> Summary:
         self.s.funcs.append(Func("<module>", "<module>", None, None, 1, is_module=True))
@@ -341,7 +82,7 @@ class Extractor:
             self._bind(t, v, st.lineno)
 
     def _annassign(self, st: ast.AnnAssign) -> None:
-        ann = _ann(st.annotation)
+        ann = type_name(st.annotation)
         if self.cls is not None and isinstance(st.target, ast.Name):
             self.s.classes[self.cls].fields.append(st.target.id)
         if ann and ann != "None":
@@ -354,7 +95,7 @@ class Extractor:
     def _augassign(self, st: ast.AugAssign) -> None:
         v = self.ir(st.value)
         cur = ("n", st.target.id) if isinstance(st.target, ast.Name) else UNKNOWN
-        op = _BINOPS.get(type(st.op))
+        op = BINOPS.get(type(st.op))
         self._bind(st.target, ("b", op, cur, v) if op else UNKNOWN, st.lineno)
 
     def _return(self, st: ast.Return) -> None:
@@ -398,7 +139,7 @@ class Extractor:
         fn.params = [a.arg for a in positional] + [a.arg for a in args.kwonlyargs]
         fn.npos = len(positional)
         for a in positional + args.kwonlyargs:
-            t = _ann(a.annotation)
+            t = type_name(a.annotation)
             if t and t != "None":
                 fn.ann[a.arg] = t
         fn.locals.update(fn.params)
@@ -444,7 +185,7 @@ class Extractor:
         t, h, w, b = self.ctup
         handlers = []
         tries.append((st.lineno, self.f, handlers))
-        saved = self._enter(tries=t + (tid,), branch=b + ((node, 0, _terminal(st.body)),))
+        saved = self._enter(tries=t + (tid,), branch=b + ((node, 0, terminal(st.body)),))
         self.block(st.body)
         self._leave(saved)
         for i, hd in enumerate(st.handlers):
@@ -456,13 +197,13 @@ class Extractor:
             else:
                 types = (dotted(hd.type).rsplit(".", 1)[-1],)
             hid = (tid, i)
-            handlers.append((types, hd.lineno, _handler_flags(hd.body), hid))
-            saved = self._enter(handlers=h + (hid,), branch=b + ((node, i + 1, _terminal(hd.body)),))
+            handlers.append((types, hd.lineno, handler_flags(hd.body), hid))
+            saved = self._enter(handlers=h + (hid,), branch=b + ((node, i + 1, terminal(hd.body)),))
             if hd.name and not self.s.funcs[self.f].is_module:
                 self.s.funcs[self.f].locals.add(hd.name)
             self.block(hd.body)
             self._leave(saved)
-        saved = self._enter(branch=b + ((node, 0, _terminal(st.orelse)),))
+        saved = self._enter(branch=b + ((node, 0, terminal(st.orelse)),))
         self.block(st.orelse)
         self._leave(saved)
         self.block(st.finalbody)
@@ -496,11 +237,11 @@ class Extractor:
             return
         node = self._node()
         b = self.ctup[3]
-        saved = self._enter(branch=b + ((node, 0, _terminal(st.body)),))
+        saved = self._enter(branch=b + ((node, 0, terminal(st.body)),))
         self.block(st.body)
         self._leave(saved)
         if st.orelse:
-            saved = self._enter(branch=b + ((node, 1, _terminal(st.orelse)),))
+            saved = self._enter(branch=b + ((node, 1, terminal(st.orelse)),))
             self.block(st.orelse)
             self._leave(saved)
 

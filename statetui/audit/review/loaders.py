@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from statetui.audit.review import apis as A
-from statetui.audit.review.extract import H_CONTINUE, H_RAISE, H_RERAISE
+from statetui.audit.review.summary import H_CONTINUE, H_RAISE, H_RERAISE
 from statetui.audit.review.graph import Graph
 from statetui.audit.review.model import Loader
 from statetui.audit.review.ops import Facts, Op, render

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from statetui.audit.review.extract import Func, Summary
+from statetui.audit.review.summary import Func, Summary
 
 # Decorators and bases that make a class a record: calling it sets its fields.
 _RECORD_DECOS = {"dataclass", "dataclasses.dataclass", "attr.s", "attrs.define", "define", "frozen", "attr.define"}

@@ -16,7 +16,8 @@ import stat
 import threading
 from dataclasses import dataclass, field
 
-from statetui.audit.review.extract import Func, Klass, Summary, extract
+from statetui.audit.review.extract import extract
+from statetui.audit.review.summary import Summary, from_wire, to_wire
 from statetui.audit.review.model import Problem
 
 SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "dist-packages", "venv", "env", "virtualenv",
@@ -117,30 +118,6 @@ def collect(source: str, include_tests: bool) -> Collected:
 
 
 # --- summaries ---------------------------------------------------------------------------------
-def _wire(s: Summary) -> tuple:
-    funcs = tuple((f.name, f.qual, f.cls, f.parent, f.line, f.params, f.npos, list(f.locals), list(f.globals),
-                   f.is_module, f.decos, f.ann, f.is_async, f.end) for f in s.funcs)
-    classes = {n: (k.name, k.line, k.bases, k.decos, k.fields) for n, k in s.classes.items()}
-    return (s.path, s.lines, s.problem, s.imports, funcs, classes, s.assigns, s.returns, s.calls, s.withs,
-            s.tries, s.ctxs, s.main_line)
-
-
-def _unwire(w: tuple) -> Summary:
-    s = Summary(w[0])
-    s.lines, s.problem, s.imports = w[1], w[2], w[3]
-    for t in w[4]:
-        f = Func(t[0], t[1], t[2], t[3], t[4], t[9])
-        f.params, f.npos, f.locals, f.globals = t[5], t[6], set(t[7]), set(t[8])
-        f.decos, f.ann, f.is_async, f.end = t[10], t[11], t[12], t[13]
-        s.funcs.append(f)
-    for n, t in w[5].items():
-        k = Klass(t[0], t[1], t[2], t[3])
-        k.fields = t[4]
-        s.classes[n] = k
-    s.assigns, s.returns, s.calls, s.withs, s.tries, s.ctxs, s.main_line = w[6], w[7], w[8], w[9], w[10], w[11], w[12]
-    return s
-
-
 def _read(path: str) -> tuple[int, int, bytes | None, str | None]:
     """(size, mtime_ns, data, problem), never following a FIFO or a device."""
     try:
@@ -160,7 +137,7 @@ def _work(paths: list[str]) -> bytes:
     out = []
     for p in paths:
         size, mtime, data, problem = _read(p)
-        out.append((p, size, mtime, _wire(extract(p, data)) if data is not None else None, problem))
+        out.append((p, size, mtime, to_wire(extract(p, data)) if data is not None else None, problem))
     return marshal.dumps(out)
 
 
@@ -246,7 +223,7 @@ def summaries(paths: list[str], parallel: bool = True) -> dict[str, tuple[Summar
         try:
             blobs = _fork_map(chunks) if single else _pool_map(chunks)
             for b in blobs:
-                results += [(p, size, mtime, _unwire(w) if w is not None else None, problem)
+                results += [(p, size, mtime, from_wire(w) if w is not None else None, problem)
                             for p, size, mtime, w, problem in marshal.loads(b)]
         except Exception:  # a pool that cannot start (no /dev/shm, limits): do it here
             results = []
