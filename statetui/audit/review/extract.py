@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 
 from statetui.audit.review.exprs import BINOPS, ExprIR, dotted, handler_flags, terminal, type_name
-from statetui.audit.review.summary import NONE, UNKNOWN, Func, Klass, Summary
+from statetui.audit.review.summary import H_PASS, NONE, UNKNOWN, Func, Klass, Summary
 
 
 class Extractor(ExprIR):
@@ -210,14 +210,22 @@ class Extractor(ExprIR):
 
     def _with(self, st) -> None:
         wids = []
+        tries = self.ctup[0]
         for item in st.items:
-            v = self.ir(item.context_expr)
+            e = item.context_expr
+            v = self.ir(e)
             wid = len(self.s.withs)
-            self.s.withs.append((self.f, v, item.context_expr.lineno, wid, self.ctx))
+            self.s.withs.append((self.f, v, e.lineno, wid, self.ctx))
             wids.append(wid)
             if item.optional_vars is not None:
                 self._bind(item.optional_vars, v, st.lineno)
-        saved = self._enter(withs=self.ctup[2] + tuple(wids))
+            if isinstance(e, ast.Call) and dotted(e.func).rsplit(".", 1)[-1] == "suppress":
+                # `with suppress(ValueError):` is a try whose handler does nothing
+                tid = len(self.s.tries)
+                types = tuple(dotted(a).rsplit(".", 1)[-1] for a in e.args)
+                self.s.tries.append((st.lineno, self.f, [(types, st.lineno, frozenset({H_PASS}), (tid, 0))]))
+                tries = tries + (tid,)
+        saved = self._enter(tries=tries, withs=self.ctup[2] + tuple(wids))
         self.block(st.body)
         self._leave(saved)
 

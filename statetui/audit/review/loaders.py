@@ -24,6 +24,13 @@ _BACKUP = re.compile(r"backup|bak\b|_bak|restore|recover|fallback|previous|last_
 _ORDER = ["reset", "crash", "skip", "keep previous", "backup"]
 
 
+def _error_value(e: tuple) -> bool:
+    """An error response rather than a state: `{"error": ...}, 500`, a tuple, an error dict."""
+    if e[0] == "t":
+        return True
+    return e[0] == "d" and any(k in ("error", "detail", "message", "status") for k, _ in e[1])
+
+
 class Outcome:
     __slots__ = ("kind", "logged", "where", "what", "g", "m", "line", "loader_level")
 
@@ -113,7 +120,7 @@ class Judge:
                 if val[0] == "a" and val[1] == ("n", "self"):
                     return out("keep previous", f"returns the previous {render(val, m)}")
                 return out("reset", f"returns {render(val, m)}")
-            if self._is_wrapper(site):
+            if self._is_wrapper(site) and not _error_value(val):
                 return out("reset", f"returns {render(val, m)} instead")
             return out("crash", f"gives up ({v.p.display(g)} returns at line {returns[0][3]})")
         if assigns:
@@ -154,10 +161,21 @@ class Judge:
 
     # --- context -------------------------------------------------------------------------
     def startup(self, g: int) -> bool:
-        for x in self.graph.ancestors({g}, 3):
-            f = self.v.p.funcs[x][1]
-            if f.is_module or f.name in A.STARTUP_NAMES:
-                return True
+        """Runs when the bot starts: reached within three calls from module-level code,
+        an __init__ or a main/run/start function, by calls that are not in a loop (a
+        reload in the main loop is not the startup load)."""
+        seen, frontier = {g}, [g]
+        for _ in range(4):
+            nxt = []
+            for x in frontier:
+                f = self.v.p.funcs[x][1]
+                if f.is_module or f.name in A.STARTUP_NAMES:
+                    return True
+                for m, k, g2, _how in self.graph.callers.get(x, ()):
+                    if g2 not in seen and not any(b[1] == -1 for b in m.s.ctxs[m.s.calls[k][5]][3]):
+                        seen.add(g2)
+                        nxt.append(g2)
+            frontier = nxt
         return False
 
     def written_back(self, o: Outcome) -> str | None:
@@ -181,15 +199,17 @@ class Judge:
                     return f"{m.rel}:{x}"
         return None
 
-    def on_missing(self, op: Op, corrupt: Outcome) -> str:
+    def on_missing(self, op: Op) -> str:
+        """What a missing file does: "defaults" (an exists() test or a handler that resets),
+        "crash", or another outcome of the handler that catches FileNotFoundError."""
         fx = self.fx
         if fx.exists.get(op.g):
             return "defaults"
         for m2, k2, g2, _ in self.graph.callers.get(op.g, []):
             if any(x < m2.s.calls[k2][0] for x in fx.exists.get(g2, ())):
                 return "defaults"
-        h = self._find_handler(op.m, op.m.s.calls[op.k][5], A.MISSING_ERRORS)
-        return corrupt.kind if h is not None else "crash"
+        o = self.classify(op.g, op.m, op.m.s.calls[op.k][5], set(A.MISSING_ERRORS), 0, None)
+        return "defaults" if o.kind == "reset" else o.kind
 
     def read_only(self, g: int) -> bool:
         m, f = self.v.p.funcs[g]
@@ -221,7 +241,7 @@ def find_loaders(v: Values, fx: Facts, graph: Graph, sites: list[Site]) -> list[
         handler = f"{o.where} ({v.p.display(o.g)})" if o.where and o.g is not None else None
         out.append(Loader(
             op.m.rel, op.line, v.p.display(op.g), op.api, o.kind, o.logged, handler, o.what,
-            judge.on_missing(op, o), back, judge.startup(op.g), judge.read_only(op.g) and back is None,
+            judge.on_missing(op), back, judge.startup(op.g), judge.read_only(op.g) and back is None,
             called_at))
     out.sort(key=lambda x: (x.file, x.line))
     return out

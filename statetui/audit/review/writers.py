@@ -156,7 +156,7 @@ def _judge_atomic(v: Values, eff: Effective, w: Writer, op: Op, g_loc: int, m_lo
     src_e = op.m.s.calls[op.k][3][0] if op.m.s.calls[op.k][3] else None
     if op.api.startswith("Path."):
         src_e = op.m.s.calls[op.k][2][1]
-    src_k, src_m = op.source, op.m
+    src_k, src_m, src_g = op.source, op.m, op.g
     if helper is not None:
         lf, ld, lt = eff.of(g_loc)
         fsync += [x for x in lf if x <= line]
@@ -171,7 +171,7 @@ def _judge_atomic(v: Values, eff: Effective, w: Writer, op: Op, g_loc: int, m_lo
                     off = 1 if how_site[0] in ("bound", "init") else 0
                     a = _arg_for(call, f.params, f.npos, sorted(ps)[0], off)
                     if a is not None:
-                        src_e, src_m = a, m_loc
+                        src_e, src_m, src_g = a, m_loc, g_loc
                         src_k = v.kinds(a, m_loc, g_loc)
                     break
     w.kind = "atomic" + ("+fsync" if fsync else "") + ("+dirsync" if fsync and dsync else "")
@@ -180,17 +180,18 @@ def _judge_atomic(v: Values, eff: Effective, w: Writer, op: Op, g_loc: int, m_lo
     w.fsync_line = max(fsync) if fsync else None
     w.dir_fsync_line = min(dsync) if dsync else None
     w.temp_line = min(temps) if temps else None
-    w.temp = _spelled(src_e, src_m, v) if src_e is not None else None
+    w.temp = _spelled(src_e, src_m, src_g) if src_e is not None else None
     if A.U in src_k or (temps and not src_k & {A.T}):
         w.temp_fixed = False
     elif A.T in src_k:
         w.temp_fixed = True
 
 
-def _spelled(e: tuple, m: Module, v: Values) -> str:
+def _spelled(e: tuple, m: Module, g: int) -> str:
     """A temp path as the code builds it: `tmp` shown as the f"{path}.tmp" assigned to it."""
     if e[0] == "n":
-        vals = [a[1] for a in m.s.assigns if a[0][0] in ("L", "G") and a[0][-1] == e[1] and a[3] is None]
+        fl = g - m.offset
+        vals = [a[1] for a in m.s.assigns if a[3] is None and (a[0] == ("L", fl, e[1]) or a[0] == ("G", e[1]))]
         if len(vals) == 1:
             return render(vals[0], m)
     if e[0] == "a" and e[1] == ("n", "self"):
