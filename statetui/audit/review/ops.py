@@ -133,11 +133,24 @@ def scan(v: Values) -> Facts:
     return fx
 
 
+_NAMES = (A.OPEN | A.OS_OPEN | A.TEMPFILE | A.MKSTEMP | A.COPY | A.RENAME | A.UNLINK | A.FSYNC | A.FLOCK | A.PIDLOCKS
+          | A.FILE_LOCKS | A.THREAD_LOCKS | A.ASYNC_LOCKS | A.MP_LOCKS | A.JSON_LOAD | A.JSON_LOADS | A.STORE_CTORS
+          | {"os.path.exists", "os.path.isfile", "os.access", "json.dump", "ujson.dump", "simplejson.dump"})
+_METHODS = ({"open", "write_text", "write_bytes", "replace", "rename", "unlink", "exists", "is_file", "write",
+             "writelines", "truncate", "acquire", "release"} | A.MODEL_LOADS | A.STORE_WRITES)
+
+
 def _classify(v: Values, fx: Facts, m: Module, k: int, call: tuple) -> None:
-    line, fl, fe, args, kws = call[0], call[1], call[2], call[3], call[4]
-    g = m.offset + fl
-    name = v.qn(m, k)
+    fe = call[2]
     meth = fe[2] if fe[0] == "a" else None
+    if meth not in _METHODS:
+        name = v.qn(m, k)
+        if name not in _NAMES:
+            return  # most calls: nothing to do with files or locks
+    else:
+        name = v.qn(m, k)
+    line, fl, args, kws = call[0], call[1], call[3], call[4]
+    g = m.offset + fl
 
     def arg(i: int, kw: str | None = None) -> tuple | None:
         if len(args) > i and all(a[0] != "*" for a in args[: i + 1]):

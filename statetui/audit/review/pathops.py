@@ -38,6 +38,14 @@ def state_of(k: frozenset) -> str | None:
 
 
 _CONCRETE = frozenset({S, T, U, D})
+_SAME_METHODS = {"resolve", "absolute", "expanduser", "as_posix", "__fspath__", "strip", "decode", "rstrip", "lstrip",
+                 "encode"}
+_PATH_METHODS = {"with_suffix", "with_name", "with_stem", "joinpath", "open", "fileno", "read_text", "read_bytes",
+                 "read", "readlines", "acquire", "replace", "format", "get"}
+# Library calls whose result the review tracks (anything else yields nothing but a source callee's value).
+API_NAMES = (A.PATH_SAME | A.JOIN | A.DIRNAME | A.BASENAME | A.SPLITEXT | A.ENV_GET | A.OPEN | A.TEMPFILE | A.MKSTEMP
+             | A.OS_OPEN | A.FDOPEN | A.FILE_LOCKS | A.THREAD_LOCKS | A.ASYNC_LOCKS | A.MP_LOCKS | A.STORE_CTORS)
+API_METHODS = _SAME_METHODS | _PATH_METHODS
 
 
 class PathOps:
@@ -230,12 +238,10 @@ class PathOps:
 
     def _method(self, base: tuple, meth: str, args: tuple, arg, m: Module, g: int) -> frozenset | None:
         """Path and file-object methods: None when `meth` is none of them."""
-        if meth in ("resolve", "absolute", "expanduser", "as_posix", "__fspath__", "strip", "decode",
-                    "rstrip", "lstrip", "encode"):
+        if meth in _SAME_METHODS:
             bk = self.kinds(base, m, g)
             return frozenset(a for a in bk if a in A.PATHS or a == TXT or type(a) is tuple and a[0] in ("o", "p"))
-        if meth in ("with_suffix", "with_name", "with_stem", "joinpath", "open", "fileno", "read_text",
-                    "read_bytes", "read", "readlines", "acquire", "replace", "format", "get"):
+        if meth in _PATH_METHODS:
             bk = self.kinds(base, m, g)
         else:
             return None

@@ -54,6 +54,9 @@ class Program:
                 else:
                     self.nested.setdefault(m.offset + f.parent, {})[f.name] = g
         self._import_cache: dict[tuple[int, str], tuple | None] = {}
+        self.method_names = {n for meths in self.methods.values() for n in meths}
+        self.top_names = {n for t in self.top for n in t} | {n for m in self.mods for n in m.s.classes}
+        self._mro: dict[tuple[int, str], list[tuple[int, str]]] = {}
         self.bases: dict[tuple[int, str], list[tuple[int, str]]] = {}
         for m in self.mods:
             for cname, k in m.s.classes.items():
@@ -142,6 +145,12 @@ class Program:
 
     # --- classes -------------------------------------------------------------------------
     def mro(self, mi: int, cls: str) -> list[tuple[int, str]]:
+        hit = self._mro.get((mi, cls))
+        if hit is None:
+            hit = self._mro[(mi, cls)] = self._mro_of(mi, cls)
+        return hit
+
+    def _mro_of(self, mi: int, cls: str) -> list[tuple[int, str]]:
         out, stack = [], [(mi, cls)]
         while stack and len(out) < 20:
             c = stack.pop(0)

@@ -21,7 +21,7 @@ from collections import deque
 
 from statetui.audit.review import apis as A
 from statetui.audit.review.apis import D, E, H, MK, S, SN, T, U
-from statetui.audit.review.pathops import PathOps, _pp, has_call, state_of  # noqa: F401  (re-exported)
+from statetui.audit.review.pathops import API_METHODS, API_NAMES, PathOps, _pp, has_call, state_of  # noqa: F401
 from statetui.audit.review.program import Module, Program
 
 _OTHER_CAP = 6  # distinct other files kept per value
@@ -45,6 +45,8 @@ class Values(PathOps):
         self._scope: dict[tuple[int, str], tuple] = {}
         self._static: dict[tuple[int, int], list] = {}
         self._qn: dict[tuple[int, int], str] = {}
+        self._done: dict[tuple[int, int], list] = {}
+        self.solved = False
         self.env_vars: set[str] = set()  # environment variables that hold the state path
         self._queue: deque[int] = deque()
         self._queued: bytearray = bytearray()
@@ -88,8 +90,17 @@ class Values(PathOps):
 
     def callees(self, m: Module, k: int, g: int) -> list[tuple[str, int, object]]:
         """Functions of the sources a call may run: by syntax, then through the instance
-        or class its receiver holds."""
+        or class its receiver holds. Remembered once the values are solved."""
         key = (m.index, k)
+        done = self._done.get(key)
+        if done is not None:
+            return done
+        out = self._callees(m, k, g, key)
+        if self.solved:
+            self._done[key] = out
+        return out
+
+    def _callees(self, m: Module, k: int, g: int, key: tuple[int, int]) -> list[tuple[str, int, object]]:
         st = self._static.get(key)
         if st is None:
             st = self._static[key] = self.p.static_callees(m, g, m.s.calls[k][2])
@@ -261,30 +272,68 @@ class Values(PathOps):
         for m in self.p.mods:
             off = m.offset
             for a in m.s.assigns:
+                e = a[1]
+                t = e[0]
+                if t == "?" or t == "d" or (t == "k" and (type(e[1]) is not str or not self.st.const(e[1]))) or (
+                        t == "c" and not self._may_yield(m, e[1], off + a[2])):
+                    continue  # can hold nothing the review tracks
                 events.append((0, m, a))
             for r in m.s.returns:
                 events.append((1, m, r))
             for k, c in enumerate(m.s.calls):
-                if c[3] or c[4]:
+                if (c[3] or c[4]) and self._may_reach_sources(m, k, off + c[1]):
                     events.append((2, m, (k, off + c[1])))
         self._queued = bytearray(b"\x01" * len(events))
         self._queue = deque(range(len(events)))
         budget = budget_factor * max(len(events), 1)
-        while self._queue and budget > 0:
-            budget -= 1
-            i = self._queue.popleft()
-            self._queued[i] = 0
-            self._reads = []
-            try:
-                self._event(events[i])
-            finally:
-                reads, self._reads = self._reads, None
-            for key in reads:
-                d = self.deps.get(key)
-                if d is None:
-                    self.deps[key] = {i}
-                else:
-                    d.add(i)
+        queue, queued, deps, event = self._queue, self._queued, self.deps, self._event
+        try:
+            while queue and budget > 0:
+                budget -= 1
+                i = queue.popleft()
+                queued[i] = 0
+                reads = self._reads = []
+                event(events[i])
+                for key in set(reads):
+                    d = deps.get(key)
+                    if d is None:
+                        deps[key] = [i]
+                    else:
+                        d.append(i)  # repeats are harmless: an event is queued once at a time
+        finally:
+            self._reads = None
+        self.solved = True
+        self.deps.clear()
+
+    def _may_yield(self, m: Module, k: int, g: int) -> bool:
+        """Whether a call's result can be anything the review tracks: a library call it
+        knows (paths, files, locks), or a call that may run a function of the sources."""
+        fe = m.s.calls[k][2]
+        if fe[0] == "a" and fe[2] in API_METHODS:
+            return True
+        return self.qn(m, k) in API_NAMES or self._may_reach_sources(m, k, g)
+
+    def _may_reach_sources(self, m: Module, k: int, g: int) -> bool:
+        """False for calls that can never run a function of the sources (print(),
+        logging.info(), self.x() with no such method): their arguments bind nothing."""
+        key = (m.index, k)
+        st = self._static.get(key)
+        if st is None:
+            st = self._static[key] = self.p.static_callees(m, g, m.s.calls[k][2])
+        if st:
+            return True
+        fe = m.s.calls[k][2]
+        if fe[0] != "a":
+            return fe == ("n", "cls")
+        if fe[2] not in self.p.method_names and fe[2] not in self.p.top_names:
+            return False  # no class (nor module) of the sources defines it
+        base = fe[1]
+        if base[0] == "n":
+            if base[1] in ("self", "cls"):
+                return False
+            if base[1] in m.s.imports:  # an imported module or class: static_callees said it all
+                return self.p.resolve(m, base[1]) is not None and self.p.resolve(m, base[1])[0] == "global"
+        return True
 
     def _event(self, ev: tuple) -> None:
         t, m, x = ev
