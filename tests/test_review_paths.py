@@ -205,3 +205,36 @@ def test_a_path_named_like_the_state_but_unresolved_is_reported_as_such(tmp_path
 def test_the_state_env_variable_is_known(tmp_path):
     r = review_bot(tmp_path, {"bot.py": 'import os\nP = os.environ.get("TRADER_STATE", "bot_state.json")\n'})
     assert r.state_env_vars == ["TRADER_STATE"]
+
+
+def test_a_name_built_per_instance_matches_the_configured_state(tmp_path):
+    r = review_bot(tmp_path, {"bot.py": '''
+        import json, os
+        class Bot:
+            def __init__(self, symbol):
+                self.path = os.path.join("data", f"{symbol.lower()}_state.json")
+                self.alt = "data/" + symbol + "_state.json"
+                self.fmt = "data/{}_state.json".format(symbol)
+                self.log = f"{symbol}.json"
+            def save(self, s):
+                json.dump(s, open(self.path, "w"))
+                json.dump(s, open(self.alt, "w"))
+                json.dump(s, open(self.fmt, "w"))
+                json.dump(s, open(self.log, "w"))
+        '''}, state="btc_state.json")
+    assert [w.line for w in r.writers] == [9, 10, 11]  # "{symbol}.json" says nothing more than .json
+
+
+def test_library_writers(tmp_path):
+    r = review_bot(tmp_path, {"bot.py": '''
+        import json
+        from atomicwrites import atomic_write
+        STATE = "bot_state.json"
+        def save(s):
+            with atomic_write(STATE, overwrite=True) as f:
+                json.dump(s, f)
+        def export(df):
+            df.to_json(STATE)
+        '''})
+    assert [(w.function, w.kind, w.api) for w in r.writers] == [
+        ("save", "atomic+fsync+dirsync", "atomicwrites.atomic_write"), ("export", "in-place", "DataFrame.to_json")]

@@ -43,6 +43,8 @@ SPLITEXT = {"os.path.splitext", "posixpath.splitext"}
 ENV_GET = {"os.environ.get", "os.getenv", "environ.get", "getenv", "os.environ.setdefault"}
 RENAME = {"os.replace", "os.rename", "os.renames", "shutil.move", "aiofiles.os.replace", "aiofiles.os.rename"}
 COPY = {"shutil.copy", "shutil.copyfile", "shutil.copy2"}
+# Libraries that write atomically and durably (temp + fsync + rename + folder fsync).
+ATOMIC_LIBS = {"atomicwrites.atomic_write", "atomicwrites.AtomicWriter"}
 UNLINK = {"os.remove", "os.unlink", "aiofiles.os.remove"}
 FSYNC = {"os.fsync", "os.fdatasync", "aiofiles.os.fsync"}
 OS_OPEN = {"os.open"}
@@ -131,6 +133,25 @@ class StateName:
         if _FILE_RE.match(base):
             return frozenset({("o", base)})
         return E
+
+    @lru_cache(maxsize=4096)
+    def template(self, parts: tuple) -> bool:
+        """Whether a name built from constants and values (None) can be the state's name:
+        f"{symbol}_state.json" for btc_state.json, "state_%s.json" for state_eth.json. The
+        constants must say more than the extension."""
+        comps: list[str | None] = []
+        for p in reversed(parts):
+            if p is not None and ("/" in p or "\\" in p):
+                comps.append(p.replace("\\", "/").rsplit("/", 1)[1])
+                break
+            comps.append(p)
+        comps.reverse()
+        literal = "".join(c for c in comps if c)
+        ext = self.name.rsplit(".", 1)[1] if "." in self.name else ""
+        if None not in comps or len(literal.replace("." + ext, "", 1) if ext else literal) < 3:
+            return False
+        rx = "".join(re.escape(c) if c is not None else r"[^/]+" for c in comps)
+        return re.fullmatch(rx, self.name) is not None
 
     @lru_cache(maxsize=8192)
     def hint(self, name: str) -> frozenset:

@@ -133,11 +133,11 @@ def scan(v: Values) -> Facts:
     return fx
 
 
-_NAMES = (A.OPEN | A.OS_OPEN | A.TEMPFILE | A.MKSTEMP | A.COPY | A.RENAME | A.UNLINK | A.FSYNC | A.FLOCK | A.PIDLOCKS
+_NAMES = (A.OPEN | A.ATOMIC_LIBS | A.OS_OPEN | A.TEMPFILE | A.MKSTEMP | A.COPY | A.RENAME | A.UNLINK | A.FSYNC | A.FLOCK | A.PIDLOCKS
           | A.FILE_LOCKS | A.THREAD_LOCKS | A.ASYNC_LOCKS | A.MP_LOCKS | A.JSON_LOAD | A.JSON_LOADS | A.STORE_CTORS
           | {"os.path.exists", "os.path.isfile", "os.access", "json.dump", "ujson.dump", "simplejson.dump"})
 _METHODS = ({"open", "write_text", "write_bytes", "replace", "rename", "unlink", "exists", "is_file", "write",
-             "writelines", "truncate", "acquire", "release"} | A.MODEL_LOADS | A.STORE_WRITES)
+             "writelines", "truncate", "acquire", "release", "to_json"} | A.MODEL_LOADS | A.STORE_WRITES)
 
 
 def _classify(v: Values, fx: Facts, m: Module, k: int, call: tuple) -> None:
@@ -183,6 +183,14 @@ def _classify(v: Values, fx: Facts, m: Module, k: int, call: tuple) -> None:
                 fx.guards.append((g, line, "pid file", f'open({render(target, m)}, "w")'))
         elif mode is None and path & A.DERIVED:
             fx.temps.setdefault(g, []).append(line)
+        return
+    if name in A.ATOMIC_LIBS:
+        path = kinds(arg(0, "path"))
+        if state_of(path):
+            fx.renames.setdefault(g, []).append(Op(g, line, name, m, k, path, frozenset({A.U})))
+        return
+    if meth == "to_json" and args:
+        write(kinds(arg(0, "path_or_buf")), "DataFrame.to_json")
         return
     if meth in ("write_text", "write_bytes") and name not in A.STORE_CTORS:
         base = kinds(fe[1])

@@ -6,9 +6,25 @@ A mixin of `Values`: every method evaluates IR in a function of a module."""
 
 from __future__ import annotations
 
+import re
+
 from statetui.audit.review import apis as A
 from statetui.audit.review.apis import D, E, H, MK, S, SN, T, TXT, U
 from statetui.audit.review.program import Module
+
+
+def _split(tpl: str, placeholder: re.Pattern) -> tuple:
+    """"{}_state.json" -> (None, "_state.json"): constants, and None for each placeholder."""
+    out: list[str | None] = []
+    pos = 0
+    for mt in placeholder.finditer(tpl):
+        if mt.start() > pos:
+            out.append(tpl[pos:mt.start()])
+        out.append(None)
+        pos = mt.end()
+    if pos < len(tpl):
+        out.append(tpl[pos:])
+    return tuple(out)
 
 
 def _pp(k: frozenset) -> frozenset:
@@ -99,6 +115,9 @@ class PathOps:
             return frozenset({S}) | pp
         if rk & {T, U}:
             return (rk & {T, U}) | pp
+        ls = le[1] if le[0] == "k" and type(le[1]) is str else None
+        if (rs is not None) != (ls is not None) and self.st.template((ls, rs) if ls is None or rs is None else ()):
+            return frozenset({S}) | pp  # symbol + "_state.json"
         if D in lk and rs is not None and A.looks_temp(rs):
             return frozenset({T}) | pp
         return E
@@ -110,6 +129,8 @@ class PathOps:
             if tpl.strip() == "%s":
                 return (rk & {S, H}) | _pp(rk)
             return self._derived(has_call(re_)) | _pp(rk)
+        if tpl is not None and self.st.template(_split(tpl, re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdrif]"))):
+            return frozenset({S}) | _pp(rk)
         return self.st.const(tpl) if tpl is not None else E
 
     def _fstring(self, parts: tuple, m: Module, g: int) -> frozenset:
@@ -120,6 +141,9 @@ class PathOps:
         last = parts[-1] if parts else None
         tail = last[1] if last is not None and last[0] == "k" and type(last[1]) is str else ""
         stateish = [k for _, k in vals if k & {S, SN, H}]
+        if not stateish and self.st.template(tuple(p[1] if p[0] == "k" and type(p[1]) is str else None
+                                                   for p in parts)):
+            return frozenset({S}) | pp
         if tail and not stateish:
             c = self.st.const(tail)
             if c:
@@ -259,6 +283,8 @@ class PathOps:
                     ak = ak | self.kinds(a, m, g)
                 if ak & {S, SN, H}:
                     return (ak & {S, H}) if tpl.strip() == "{}" else self._derived(any(has_call(a) for a in args))
+                if self.st.template(_split(tpl, re.compile(r"\{[^{}]*\}"))):
+                    return frozenset({S})
                 return self.st.const(tpl)
             return E
         if meth in ("with_suffix", "with_name", "with_stem"):

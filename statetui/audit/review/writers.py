@@ -122,7 +122,7 @@ def find_writers(v: Values, fx: Facts, graph: Graph) -> tuple[list[Site], list[H
 
 
 def _sites_of(v: Values, graph: Graph, eff: Effective, op: Op) -> list[Site]:
-    rename = bool(op.source) or op.api in A.RENAME or op.api.startswith("Path.re")
+    rename = bool(op.source) or op.api in A.RENAME or op.api.startswith("Path.re") or op.api in A.ATOMIC_LIBS
     lifted = lift(v, graph, op.g, op.target)
     out = []
     for g_loc, m_loc, k_loc in lifted or [(op.g, op.m, op.k)]:
@@ -149,6 +149,9 @@ def _first_state_arg(v: Values, m: Module, k: int, g: int) -> tuple | None:
 
 def _judge_atomic(v: Values, eff: Effective, w: Writer, op: Op, g_loc: int, m_loc: Module, k_loc: int,
                   line: int, helper: int | None) -> None:
+    if op.api in A.ATOMIC_LIBS:  # the library does all of it: temp, fsync, rename, folder fsync
+        w.kind, w.fsync_line, w.dir_fsync_line, w.temp_fixed = "atomic+fsync+dirsync", op.line, op.line, False
+        return
     fs, ds, ts = eff.of(op.g)
     fsync = [x for x in fs if x <= op.line]
     dsync = [x for x in ds if x >= op.line]
