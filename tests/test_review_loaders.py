@@ -142,6 +142,52 @@ CASES = [
             except Exception as exc:
                 return {"error": str(exc)}, 500
         ''', "crash", False, "gives up (show returns at line"),
+    ("a bare except, then the defaults after the try", '''
+        def load():
+            try:
+                with open(STATE) as f:
+                    return json.load(f)
+            except:
+                pass
+            return {"cash": 0}
+        ''', "reset", False, "falls through to `return {'cash': 0}`"),
+    ("a status returned while the object keeps its defaults", '''
+        class Trader:
+            def load_state(self):
+                try:
+                    data = json.load(open(STATE))
+                    self.cash = data["cash"]
+                    return True
+                except Exception as exc:
+                    log.warning("cannot load: %s", exc)
+                    return False
+        ''', "reset", True, "returns False and keeps the defaults set before the load"),
+    ("a reader that reports failure", '''
+        import requests
+        def upload(url):
+            try:
+                data = json.load(open(STATE))
+            except ValueError:
+                return False
+            requests.post(url, json=data)
+            return True
+        ''', "skip", False, "gives up (returns False)"),
+    ("a scheduler that records the error and retries", '''
+        import time
+        STATUS = {}
+        def load():
+            return json.load(open(STATE))
+        def tick():
+            s = load()
+            save(s)
+        def loop():
+            while True:
+                try:
+                    tick()
+                except Exception as exc:
+                    STATUS["error"] = str(exc)
+                    time.sleep(5)
+        ''', "crash", False, "loop catches it and gives up on this run"),
 ]
 
 

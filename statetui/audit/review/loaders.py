@@ -24,6 +24,24 @@ _BACKUP = re.compile(r"backup|bak\b|_bak|restore|recover|fallback|previous|last_
 _ORDER = ["reset", "crash", "skip", "keep previous", "backup"]
 
 
+def _mentions(e: tuple, x: tuple, m: Module) -> bool:
+    """Whether IR `e` uses `x` (a name or a call), looking into the calls it makes."""
+    stack, seen = [e], 0
+    while stack and seen < 400:
+        n = stack.pop()
+        seen += 1
+        if n == x:
+            return True
+        if len(n) == 2 and n[0] == "c" and type(n[1]) is int:
+            c = m.s.calls[n[1]]
+            stack.append(c[2])
+            stack.extend(c[3])
+            stack.extend(v for _, v in c[4])
+            continue
+        stack.extend(y for y in n if type(y) is tuple)
+    return False
+
+
 def _error_value(e: tuple) -> bool:
     """An error response rather than a state: `{"error": ...}, 500`, a tuple, an error dict."""
     if e[0] == "t":
@@ -119,29 +137,41 @@ class Judge:
             if site is None:
                 if val[0] == "a" and val[1] == ("n", "self"):
                     return out("keep previous", f"returns the previous {render(val, m)}")
+                if val[0] == "k" and type(val[1]) in (bool, int):  # a status, not a state
+                    if self.feeds_self(g):
+                        return out("reset", f"returns {val[1]!r} and keeps the defaults set before the load")
+                    return out("skip", f"gives up (returns {val[1]!r})")
                 return out("reset", f"returns {render(val, m)}")
             if self._is_wrapper(site) and not _error_value(val):
                 return out("reset", f"returns {render(val, m)} instead")
             return out("crash", f"gives up ({v.p.display(g)} returns at line {returns[0][3]})")
+        target = self._target_of(site) if site is not None else None
+        if site is not None and target is not None:
+            assigns = [a for a in assigns if a[0] == target]  # a caller resets only what received the state
+        elif site is not None:
+            assigns = []
         if assigns:
             a = assigns[0]
             key = a[0]
-            target = {"CA": lambda: f"self.{key[2]}", "A": lambda: key[1], "K": lambda: f"[{key[1]!r}]"}.get(
+            what = {"CA": lambda: f"self.{key[2]}", "A": lambda: key[1], "K": lambda: f"[{key[1]!r}]"}.get(
                 key[0], lambda: key[-1])()
-            return out("reset", f"sets {target} = {render(a[1], m)}")
+            return out("reset", f"sets {what} = {render(a[1], m)}")
         if H_CONTINUE in flags:
             return out("skip", "skips it")
         if site is None:
             fl = g - m.offset
+            later = sorted((r for r in m.s.returns if r[0] == fl and r[3] > hline and hid not in m.s.ctxs[r[2]][1]),
+                           key=lambda r: r[3])
+            if later and later[0][1] != ("k", None):
+                return out("reset", f"falls through to `return {render(later[0][1], m)}`")
             if any(r[0] == fl and r[1] != ("k", None) for r in m.s.returns):
                 return out("reset", "returns None (the caller treats it as no state)")
             if self.startup(g):
                 return out("reset", "continues with the defaults set before the load")
             return out("keep previous", "keeps the values already in memory")
-        target = self._target_of(site)
         if target is not None and target[0] == "CA":
             return out("reset", f"continues with the defaults in self.{target[2]}")
-        return out("crash", "continues without the state")
+        return out("crash", f"{v.p.display(g)} catches it and gives up on this run")
 
     def _target_of(self, site: tuple[Module, int]) -> tuple | None:
         m, k = site
@@ -211,6 +241,35 @@ class Judge:
         o = self.classify(op.g, op.m, op.m.s.calls[op.k][5], set(A.MISSING_ERRORS), 0, None)
         return "defaults" if o.kind == "reset" else o.kind
 
+    def feeds_self(self, g: int) -> bool:
+        """The loading function stores what it read into the object or module (self.x = ...,
+        a global): it restores the bot's state rather than reading for someone else."""
+        m, f = self.v.p.funcs[g]
+        fl = g - m.offset
+        return any(a[2] == fl and a[0][0] in ("CA", "G", "A") for a in m.s.assigns)
+
+    def feeds(self, op: Op) -> bool:
+        """What a load read goes somewhere that keeps it: returned, stored in the object or
+        a global, or handed to a function of the sources. Else the code only reads (an
+        upload, a report)."""
+        m, k = op.m, op.k
+        fl = m.s.calls[k][1]
+        names = {a[0][2] for a in m.s.assigns if a[2] == fl and a[0][0] == "L" and _mentions(a[1], ("c", k), m)}
+        names |= {a[0][2] for a in m.s.assigns if a[2] == fl and a[0][0] == "L"
+                  and any(_mentions(a[1], ("n", n), m) for n in names)}
+        marks = [("c", k)] + [("n", n) for n in names]
+        if any(r[0] == fl and any(_mentions(r[1], x, m) for x in marks) for r in m.s.returns):
+            return True
+        if any(a[2] == fl and a[0][0] in ("CA", "G", "A", "K") and any(_mentions(a[1], x, m) for x in marks)
+               for a in m.s.assigns):
+            return True
+        for kk in self.graph.calls_of.get(op.g, ()):
+            c = m.s.calls[kk]
+            args = list(c[3]) + [x for _, x in c[4]]
+            if any(_mentions(a, x, m) for a in args for x in marks) and self.v.callees(m, kk, op.g):
+                return True
+        return False
+
     def read_only(self, g: int) -> bool:
         m, f = self.v.p.funcs[g]
         cls = self.v.p.owner_class(g)
@@ -241,7 +300,8 @@ def find_loaders(v: Values, fx: Facts, graph: Graph, sites: list[Site]) -> list[
         handler = f"{o.where} ({v.p.display(o.g)})" if o.where and o.g is not None else None
         out.append(Loader(
             op.m.rel, op.line, v.p.display(op.g), op.api, o.kind, o.logged, handler, o.what,
-            judge.on_missing(op), back, judge.startup(op.g), judge.read_only(op.g) and back is None,
+            judge.on_missing(op), back, judge.startup(op.g),
+            (judge.read_only(op.g) or not judge.feeds(op)) and back is None,
             called_at))
     out.sort(key=lambda x: (x.file, x.line))
     return out

@@ -108,11 +108,13 @@ def _writer(w: Writer, r: Review, several: bool, started: str, report) -> None:
         unguarded = w.lock is None or not w.lock.cross_process
         text = (f"{who} ({where}) always uses the same temp name ({w.temp}): two processes saving at once "
                 "write into one temp file and one of them renames the other's half-written data over the state")
-        if unguarded and (several or len(w.entry_points) > 1):
+        if unguarded and len(w.entry_points) > 1:
             report.fail(text, file=w.file, line=w.line)
             report.recommend(REC_TEMP)
         elif unguarded:
-            if len(r.writer_launches) > 1:
+            if several:
+                text += f"; {', '.join(r.writer_programs)} write the state: if they save together"
+            elif len(r.writer_launches) > 1:
                 text += f"; the bot is started from {len(r.writer_launches)} places ({started}): if they run together"
             else:
                 text += " (if a second copy of the bot ever runs)"
@@ -142,7 +144,7 @@ def _hazard(h: Hazard, report) -> None:
 def _loader(x: Loader, report) -> None:
     where = f"{x.file}:{x.line}"
     at = f" (handled in {x.handler})" if x.handler and not x.handler.endswith(f"({x.function})") else ""
-    calls = f", reading the state for {', '.join(x.called_at)}," if x.called_at else ""
+    calls = f" (reading the state for {', '.join(x.called_at)})" if x.called_at else ""
     if x.on_corrupt == "reset":
         how = ("logs it and " if x.logged else "silently ") + x.what
         if x.read_only:
