@@ -34,7 +34,7 @@ def test_naive_bot_fails_on_the_in_place_write_and_warns_on_the_crashing_loader(
     assert r.status is Status.FAIL
     (fail,) = found(r, "FAIL")
     assert fail[:2] == ("naive.py", line_of(src, "in-place"))
-    assert fail[2].startswith(f"save_state (naive.py:{line_of(src, 'in-place')}) writes the state file in place")
+    assert fail[2].startswith(f"save_state (naive.py:{line_of(src, 'in-place')}) writes the state file trading_state.json in place")
     assert "truncated" in fail[2]
     warns = found(r, "WARNING")
     load = only(warns, lambda w: "corrupt state file" in w[2])
@@ -56,7 +56,7 @@ def test_replace_without_fsync_warns_with_the_rename_line():
     fsync = only(warns, lambda w: "without an fsync" in w[2])
     assert fsync[:2] == ("replace_no_fsync.py", line) and fsync[2].startswith("StateManager.save")
     assert only(warns, lambda w: "fsync the folder" in w[2])[1] == line
-    atomic = only(found(r, "OK"), lambda o: "writes the state atomically" in o[2])
+    atomic = only(found(r, "OK"), lambda o: "atomically" in o[2])
     assert atomic[1] == line and atomic[2].endswith("temp + os.replace")
     # `raise SystemExit(1)` in the handler: the bot refuses to start on a corrupt file
     (loader,) = r.data["loaders"]
@@ -69,10 +69,10 @@ def test_durable_bot_passes_and_names_every_good_thing():
     assert r.status is Status.WARNING, r.findings  # a corrupt file stops it: safe, but say so
     assert found(r, "FAIL") == []
     (warn,) = found(r, "WARNING")
-    assert warn[1] == line_of(src, "guarded-load") and "stops on a corrupt state file (exits)" in warn[2]
+    assert warn[1] == line_of(src, "guarded-load") and "stops on a corrupt state file trading_state.json (exits)" in warn[2]
     oks = found(r, "OK")
     replace = line_of(src, "durable-replace")
-    assert ("durable.py", replace, f"_write_state (durable.py:{replace}) writes the state atomically: "
+    assert ("durable.py", replace, f"_write_state (durable.py:{replace}) writes the state file trading_state.json atomically: "
             "temp + fsync + os.replace + folder fsync") in oks
     lock = only(oks, lambda o: "file lock" in o[2])
     assert lock[1] == line_of(src, "with-lock") and "_write_state" in lock[2]

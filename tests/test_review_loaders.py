@@ -253,7 +253,7 @@ def test_a_reset_written_straight_back_is_worse_and_says_where(tmp_path):
     r = run(tmp_path, state=tmp_path / "bot_state.json")
     fail = only(found(r, "FAIL"), lambda f: f[2].startswith("corrupt state → fresh defaults"))
     assert fail[:2] == ("bot.py", 22)
-    assert "when the file is not valid JSON, logs it and returns None" in fail[2]
+    assert "when bot_state.json is not valid JSON, logs it and returns None" in fail[2]
     assert "kill switch" in fail[2]
     assert "Worse: bot.py:16 writes the defaults straight back over the corrupt file" in fail[2]
     (x,) = r.data["loaders"]
@@ -284,7 +284,7 @@ def test_a_crash_is_a_warning_with_the_recovery_recommendation(tmp_path):
     write_bot(tmp_path, {"bot.py": bot(CASES[0][1])})
     r = run(tmp_path, state=tmp_path / "bot_state.json")
     warn = only(found(r, "WARNING"), lambda w: "corrupt state file" in w[2])
-    assert "stops on a corrupt state file (JSONDecodeError is not caught: the bot stops)" in warn[2]
+    assert "stops on a corrupt state file bot_state.json (JSONDecodeError is not caught: the bot stops)" in warn[2]
     assert any("statetui recover" in rec for rec in r.recommendations)
     assert r.status is Status.FAIL  # the in-place save() in the prelude
 

@@ -95,6 +95,8 @@ def test_a_writer_outside_the_lock_others_take(tmp_path):
     r = run(tmp_path, state=tmp_path / "bot_state.json")
     warn = only(found(r, "WARNING"), lambda w: "without the lock" in w[2])
     assert warn[1] == 8 and "save holds (bot.py:5)" in warn[2]
+    cover = only(found(r, "INFO"), lambda i: "covers" in i[2])
+    assert cover[2] == "with LOCK (bot.py:5, file lock) covers 1 of 2 writers of the state: save"
 
 
 GUARDED = {

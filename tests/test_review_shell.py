@@ -50,7 +50,7 @@ def test_shell_findings_read_like_a_reviewer(tmp_path):
     fails = found(r, "FAIL")
     trunc = only(fails, lambda f: "truncates the state file" in f[2])
     assert trunc[:2] == ("fix.sh", 4) and "the state is emptied" in trunc[2]
-    red = [f for f in fails if f[2].startswith("script fix.sh (fix.sh:6) writes the state file in place")]
+    red = [f for f in fails if f[2].startswith("script fix.sh (fix.sh:6) writes the state file bot_state.json in place")]
     assert red and "shell redirection (>)" in red[0][2]
     mv = only(found(r, "WARNING"), lambda w: "`mv`" in w[2])
     assert mv[1] == 5 and "without fsync" in mv[2]

@@ -50,7 +50,7 @@ def render(r: Review, report, source_label: str) -> None:
     for h in r.hazards:
         _hazard(h, report)
     for ld in r.loaders:
-        _loader(ld, report)
+        _loader(ld, r.state_name, report)
     _locks(r, several, report)
     if r.other_writers:
         shown = ", ".join(f"{_where(o.file, o.line)} ({o.target}, {o.api})" for o in r.other_writers[:4])
@@ -81,7 +81,8 @@ def _writer(w: Writer, r: Review, several: bool, started: str, report) -> None:
     guess = "" if w.resolved else " (the path is not resolved; it is named like the state file)"
     who = w.function
     if w.kind == "in-place":
-        report.fail(f"{who} ({where}) writes the state file in place with {w.api}{via}{guess}: a crash, a kill or "
+        report.fail(f"{who} ({where}) writes the state file {r.state_name} in place with {w.api}{via}{guess}: a "
+                    "crash, a kill or "
                     "a full disk mid-write leaves it truncated, and the next start reads broken JSON",
                     file=w.file, line=w.line)
         report.recommend(REC_STORE)
@@ -90,7 +91,7 @@ def _writer(w: Writer, r: Review, several: bool, started: str, report) -> None:
         report.info(f"{who} ({where}) commits the state file to git", file=w.file, line=w.line)
         return
     steps = ["temp"] + (["fsync"] if w.fsync_line else []) + [w.api] + (["folder fsync"] if w.dir_fsync_line else [])
-    report.ok(f"{who} ({where}) writes the state atomically{via}: {' + '.join(steps)}{guess}",
+    report.ok(f"{who} ({where}) writes the state file {r.state_name} atomically{via}: {' + '.join(steps)}{guess}",
               file=w.file, line=w.line)
     if w.source == "python" and not w.fsync_line:
         report.warn(f"{who} ({where}) renames the temp file over the state without an fsync first: after a power "
@@ -141,25 +142,25 @@ def _hazard(h: Hazard, report) -> None:
         report.recommend(REC_STORE)
 
 
-def _loader(x: Loader, report) -> None:
+def _loader(x: Loader, name: str, report) -> None:
     where = f"{x.file}:{x.line}"
     at = f" (handled in {x.handler})" if x.handler and not x.handler.endswith(f"({x.function})") else ""
     calls = f" (reading the state for {', '.join(x.called_at)})" if x.called_at else ""
     if x.on_corrupt == "reset":
         how = ("logs it and " if x.logged else "silently ") + x.what
         if x.read_only:
-            report.warn(f"{x.function} ({where}){calls} shows defaults when the state file is corrupt: it {how}{at}; "
+            report.warn(f"{x.function} ({where}){calls} shows defaults when the state file {name} is corrupt: it {how}{at}; "
                         "a reader that reports an empty book hides the incident", file=x.file, line=x.line)
             report.recommend(REC_RESET)
             return
-        msg = (f"corrupt state → fresh defaults: {x.function} ({where}){calls}, when the file is not valid JSON, "
+        msg = (f"corrupt state → fresh defaults: {x.function} ({where}){calls}, when {name} is not valid JSON, "
                f"{how}{at}: a latched kill switch, open positions or the peak are forgotten and the bot trades on")
         if x.written_back:
             msg += f". Worse: {x.written_back} writes the defaults straight back over the corrupt file"
         report.fail(msg, file=x.file, line=x.line)
         report.recommend(REC_RESET)
     elif x.on_corrupt == "crash":
-        report.warn(f"{x.function} ({where}){calls} stops on a corrupt state file ({x.what}){at}: safe, but the "
+        report.warn(f"{x.function} ({where}){calls} stops on a corrupt state file {name} ({x.what}){at}: safe, but the "
                     "bot stays down until someone repairs the file", file=x.file, line=x.line)
         report.recommend(REC_RECOVER)
     elif x.on_corrupt == "backup":
@@ -187,6 +188,14 @@ def _locks(r: Review, several: bool, report) -> None:
             report.warn("No file locking: nothing stops a second copy of the bot from writing the state at the "
                         "same time (multiple processes could corrupt state)")
             report.recommend(REC_LOCK)
+    by_lock: dict[tuple, list[str]] = {}
+    for w in py:
+        if w.lock is not None:
+            by_lock.setdefault((w.lock.file, w.lock.line, w.lock.api, w.lock.scope), []).append(w.function)
+    for (lf, ll, api, scope), names in by_lock.items():
+        if len(py) > 1:
+            report.info(f"{api} ({lf}:{ll}, {scope} lock) covers {len(set(names))} of {len({w.function for w in py})} "
+                        f"writers of the state: {', '.join(sorted(set(names)))}", file=lf, line=ll)
     said = set()
     for w in py:
         lock = w.lock
