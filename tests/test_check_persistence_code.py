@@ -263,3 +263,16 @@ def test_cli_include_tests_flag(tmp_path):
     with_tests = run_cli(*args, "--include-tests", cwd=tmp_path)
     assert '"test_bot.py"' not in plain.stdout and plain.returncode == 1
     assert '"file": "test_bot.py"' in with_tests.stdout and with_tests.returncode == 2
+
+
+def test_a_review_that_breaks_says_so_instead_of_passing(tmp_path, monkeypatch):
+    import statetui.audit.review as review_pkg
+
+    def broken(*a, **k):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(review_pkg, "review", broken)
+    r = run(tmp_path)
+    (f,) = r.findings
+    assert r.status is Status.WARNING and "could not finish (KeyError: 'boom'" in f.message
+    assert "its findings are missing, not clean" in f.message

@@ -8,6 +8,7 @@ Test code is left out unless the audit runs with --include-tests (AuditContext.i
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 
 from statetui.audit.base import AuditContext, Report, register
@@ -33,6 +34,11 @@ def check(ctx: AuditContext, report: Report) -> None:
         r = review(source, Path(ctx.config.state), include_tests=ctx.include_tests)
     except RecursionError:  # a pathological tree; every ordinary failure is a problem inside the review
         report.warn(f"{source}: too deeply nested to analyze", file=str(source))
+        return
+    except Exception as exc:  # a bug in the review: say so plainly rather than let the runner guess
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        report.warn(f"the review of {source} could not finish ({type(exc).__name__}: {exc} at "
+                    f"{Path(where.filename).name}:{where.lineno}); its findings are missing, not clean")
         return
     render(r, report, str(source))
     if r.tests_skipped and not ctx.include_tests:
