@@ -54,6 +54,8 @@ def test_parallel_parsing_gives_the_same_review(bot, monkeypatch):
     serial = plain(review(bot, state))
     clear_cache()
     monkeypatch.setattr(sources, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(sources, "_cpus", lambda: 2)
+    monkeypatch.setattr(sources, "_fork_safe", lambda: True)  # another test may have left an idle thread
     calls = []
     real = sources._fork_map
     monkeypatch.setattr(sources, "_fork_map", lambda chunks: calls.append(len(chunks)) or real(chunks))
@@ -67,6 +69,7 @@ def test_a_threaded_caller_uses_a_pool_and_gets_the_same_review(bot, monkeypatch
     serial = plain(review(bot, state))
     clear_cache()
     monkeypatch.setattr(sources, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(sources, "_cpus", lambda: 2)
     used = []
     real = sources._pool_map
     monkeypatch.setattr(sources, "_pool_map", lambda chunks: used.append(len(chunks)) or real(chunks))

@@ -188,6 +188,11 @@ def _pool_map(chunks: list[list[str]]) -> list[bytes]:
         return list(pool.map(_work, chunks))
 
 
+def _fork_safe() -> bool:
+    """Forking is safe only with no other thread (a lock held there stays held forever)."""
+    return threading.active_count() == 1 and hasattr(os, "fork")
+
+
 def _cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -216,7 +221,7 @@ def summaries(paths: list[str], parallel: bool = True) -> dict[str, tuple[Summar
         return out
     total = sum(sizes.values())
     n = min(_cpus(), 8, max(1, len(todo) // 4))
-    single = threading.active_count() == 1 and hasattr(os, "fork")
+    single = _fork_safe()
     results: list = []
     if parallel and n > 1 and total >= (PARALLEL_MIN_BYTES if single else POOL_MIN_BYTES):
         chunks = _chunks(todo, sizes, n)
