@@ -69,6 +69,9 @@ BINOPS = {ast.Div: "/", ast.Add: "+", ast.Mod: "%", ast.BitOr: "|"}
 
 
 
+_LOG_CALLS = {"debug", "info", "warning", "warn", "error", "exception", "critical"}
+
+
 class ExprIR:
     s: Summary
     f: int
@@ -100,8 +103,13 @@ class ExprIR:
 
     def _call(self, e: ast.Call) -> tuple:
         fn = self.ir(e.func)
-        args = tuple(self.ir(a) for a in e.args)
-        kws = tuple((k.arg, self.ir(k.value)) for k in e.keywords)
+        f = e.func
+        if (type(f) is ast.Attribute and f.attr in _LOG_CALLS) or (type(f) is ast.Name and f.id == "print"):
+            # a log line: what it says never matters to persistence, only that it is there
+            args, kws = (), ()
+        else:
+            args = tuple(self.ir(a) for a in e.args)
+            kws = tuple((k.arg, self.ir(k.value)) for k in e.keywords)
         calls = self.s.calls
         calls.append((e.lineno, self.f, fn, args, kws, self.ctx))
         return ("c", len(calls) - 1)
