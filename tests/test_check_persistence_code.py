@@ -40,7 +40,10 @@ def test_naive_bot_fails_on_the_in_place_write_and_warns_on_the_crashing_loader(
     load = only(warns, lambda w: "corrupt state file" in w[2])
     assert load[:2] == ("naive.py", line_of(src, "unguarded-load"))
     assert "JSONDecodeError is not caught: the bot stops" in load[2]
-    only(warns, lambda w: w[2].startswith("No file locking"))
+    nolock = only(warns, lambda w: w[2].startswith("No file locking"))
+    assert nolock[:2] == ("naive.py", line_of(src, "in-place"))
+    assert nolock[2].startswith(f"No file locking: save_state (naive.py:{line_of(src, 'in-place')}) writes the "
+                                "state file trading_state.json without a lock")
     assert R.REC_STORE in r.recommendations and R.REC_RECOVER in r.recommendations
     assert r.repairs == []
     assert r.data["loaders"][0]["on_corrupt"] == "crash"

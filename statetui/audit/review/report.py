@@ -180,13 +180,17 @@ def _locks(r: Review, several: bool, report) -> None:
     cross = [w for w in py if w.lock is not None and w.lock.cross_process]
     guards = [g for g in r.guards if g.kind != "pid file"]
     if not cross:
+        first = py[0]
+        who = f"{first.function} ({first.where})" + (f" and {len(py) - 1} other writer(s)" if len(py) > 1 else "")
         if several:
-            report.warn(f"No lock across processes: {', '.join(r.writer_programs)} all write the state and none "
-                        "holds a lock file: saves at the same moment lose updates")
+            report.warn(f"No lock across processes: {', '.join(r.writer_programs)} all write the state file "
+                        f"{r.state_name} ({who}) and none holds a lock file: saves at the same moment lose updates",
+                        file=first.file, line=first.line)
             report.recommend(REC_LOCK)
         elif not guards:
-            report.warn("No file locking: nothing stops a second copy of the bot from writing the state at the "
-                        "same time (multiple processes could corrupt state)")
+            report.warn(f"No file locking: {who} write{'s' if len(py) == 1 else ''} the state file {r.state_name} "
+                        "without a lock, and nothing stops a second copy of the bot from writing it at the same "
+                        "time (multiple processes could corrupt state)", file=first.file, line=first.line)
             report.recommend(REC_LOCK)
     by_lock: dict[tuple, list[str]] = {}
     for w in py:
