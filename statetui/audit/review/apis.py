@@ -84,6 +84,7 @@ LOG_TAILS = {"debug", "info", "warning", "warn", "error", "exception", "critical
              "echo", "secho", "fatal", "notice", "alert", "print_exc"}
 WRITE_FLAGS = {"O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND"}
 
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _FILE_RE = re.compile(r"^[\w.\-~]+\.[A-Za-z0-9]{1,8}$")
 _TEMPISH = ("tmp", "temp", "new", "part", "partial", "swp", "writing")
 
@@ -100,7 +101,7 @@ def looks_temp(s: str) -> bool:
 @lru_cache(maxsize=8192)
 def name_tokens(name: str) -> tuple[str, ...]:
     """snake_case and camelCase words of an identifier, lower-cased."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    spaced = _CAMEL.sub(r"\1_\2", name)
     return tuple(t for t in spaced.lower().replace("-", "_").split("_") if t)
 
 
@@ -150,8 +151,7 @@ class StateName:
         ext = self.name.rsplit(".", 1)[1] if "." in self.name else ""
         if None not in comps or len(literal.replace("." + ext, "", 1) if ext else literal) < 3:
             return False
-        rx = "".join(re.escape(c) if c is not None else r"[^/]+" for c in comps)
-        return re.fullmatch(rx, self.name) is not None
+        return _glob(comps, self.name)
 
     @lru_cache(maxsize=8192)
     def hint(self, name: str) -> frozenset:
@@ -168,6 +168,30 @@ class StateName:
         if last in ("dir", "directory", "folder"):
             return frozenset({D})
         return E
+
+
+def _glob(comps: list[str | None], name: str) -> bool:
+    """Whether `name` is the constants of `comps` in order, each None standing for one or
+    more characters (a value)."""
+    pos, wild = 0, False
+    for i, c in enumerate(comps):
+        if c is None:
+            wild = True
+            continue
+        last = i == len(comps) - 1
+        if not wild:
+            if not name.startswith(c, pos):
+                return False
+            pos += len(c)
+        else:
+            at = name.rfind(c) if last else name.find(c, pos + 1)
+            if at < pos + 1:
+                return False
+            pos = at + len(c)
+        wild = False
+        if last and pos != len(name):
+            return False
+    return not wild or pos < len(name)
 
 
 def flag_names(e: tuple | None) -> set[str]:

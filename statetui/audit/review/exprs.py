@@ -80,9 +80,28 @@ class ExprIR:
     expr: dict
 
     def ir(self, e: ast.expr | None) -> tuple:
+        t = type(e)
+        if t is ast.Name:  # the commonest nodes first, without a dispatch
+            return ("n", e.id)
+        if t is ast.Attribute:
+            return ("a", self.ir(e.value), e.attr)
+        if t is ast.Constant:
+            v = e.value
+            tv = type(v)
+            if tv is str:
+                return ("k", v) if len(v) <= 400 else NONE
+            return ("k", v) if v is None or tv is int or tv is bool else NONE
+        if t is ast.Compare:
+            self.ir(e.left)
+            for c in e.comparators:
+                self.ir(c)
+            return UNKNOWN
+        if t is ast.UnaryOp:
+            self.ir(e.operand)
+            return UNKNOWN
         if e is None:
             return NONE
-        h = self.expr.get(type(e))
+        h = self.expr.get(t)
         if h is not None:
             return h(e)
         for child in ast.iter_child_nodes(e):  # lambdas, comprehensions, comparisons: calls only
@@ -108,8 +127,8 @@ class ExprIR:
             # a log line: what it says never matters to persistence, only that it is there
             args, kws = (), ()
         else:
-            args = tuple(self.ir(a) for a in e.args)
-            kws = tuple((k.arg, self.ir(k.value)) for k in e.keywords)
+            args = tuple(map(self.ir, e.args))
+            kws = tuple([(k.arg, self.ir(k.value)) for k in e.keywords]) if e.keywords else ()
         calls = self.s.calls
         calls.append((e.lineno, self.f, fn, args, kws, self.ctx))
         return ("c", len(calls) - 1)

@@ -13,6 +13,10 @@ from statetui.audit.review.apis import D, E, H, MK, S, SN, T, TXT, U
 from statetui.audit.review.program import Module
 
 
+_PERCENT = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdrif]")
+_BRACES = re.compile(r"\{[^{}]*\}")
+
+
 def _split(tpl: str, placeholder: re.Pattern) -> tuple:
     """"{}_state.json" -> (None, "_state.json"): constants, and None for each placeholder."""
     out: list[str | None] = []
@@ -129,7 +133,7 @@ class PathOps:
             if tpl.strip() == "%s":
                 return (rk & {S, H}) | _pp(rk)
             return self._derived(has_call(re_)) | _pp(rk)
-        if tpl is not None and self.st.template(_split(tpl, re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdrif]"))):
+        if tpl is not None and "%" in tpl and self.st.template(_split(tpl, _PERCENT)):
             return frozenset({S}) | _pp(rk)
         return self.st.const(tpl) if tpl is not None else E
 
@@ -283,7 +287,7 @@ class PathOps:
                     ak = ak | self.kinds(a, m, g)
                 if ak & {S, SN, H}:
                     return (ak & {S, H}) if tpl.strip() == "{}" else self._derived(any(has_call(a) for a in args))
-                if self.st.template(_split(tpl, re.compile(r"\{[^{}]*\}"))):
+                if "{" in tpl and self.st.template(_split(tpl, _BRACES)):
                     return frozenset({S})
                 return self.st.const(tpl)
             return E
