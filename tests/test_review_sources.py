@@ -56,6 +56,7 @@ def test_parallel_parsing_gives_the_same_review(bot, monkeypatch):
     monkeypatch.setattr(sources, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(sources, "_cpus", lambda: 2)
     monkeypatch.setattr(sources, "_fork_safe", lambda: True)  # another test may have left an idle thread
+    monkeypatch.setattr(sources, "_idle_core", lambda: True)  # the CI machine may be busy
     calls = []
     real = sources._fork_map
     monkeypatch.setattr(sources, "_fork_map", lambda chunks: calls.append(len(chunks)) or real(chunks))
@@ -70,6 +71,7 @@ def test_a_threaded_caller_uses_a_pool_and_gets_the_same_review(bot, monkeypatch
     clear_cache()
     monkeypatch.setattr(sources, "POOL_MIN_BYTES", 0)
     monkeypatch.setattr(sources, "_cpus", lambda: 2)
+    monkeypatch.setattr(sources, "_idle_core", lambda: True)
     used = []
     real = sources._pool_map
     monkeypatch.setattr(sources, "_pool_map", lambda chunks: used.append(len(chunks)) or real(chunks))

@@ -193,6 +193,15 @@ def _fork_safe() -> bool:
     return threading.active_count() == 1 and hasattr(os, "fork")
 
 
+def _idle_core() -> bool:
+    """A second process helps only when a core is free: on a machine already busy (load
+    average at the core count) forking just adds the cost of sending summaries back."""
+    try:
+        return os.getloadavg()[0] < _cpus() - 0.5
+    except OSError:
+        return True
+
+
 def _cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -223,7 +232,7 @@ def summaries(paths: list[str], parallel: bool = True) -> dict[str, tuple[Summar
     n = min(_cpus(), 8, max(1, len(todo) // 4))
     single = _fork_safe()
     results: list = []
-    if parallel and n > 1 and total >= (PARALLEL_MIN_BYTES if single else POOL_MIN_BYTES):
+    if parallel and n > 1 and total >= (PARALLEL_MIN_BYTES if single else POOL_MIN_BYTES) and _idle_core():
         chunks = _chunks(todo, sizes, n)
         try:
             blobs = _fork_map(chunks) if single else _pool_map(chunks)

@@ -46,6 +46,7 @@ class Values(PathOps):
         self._static: dict[tuple[int, int], list] = {}
         self._qn: dict[tuple[int, int], str] = {}
         self._done: dict[tuple[int, int], list] = {}
+        self._reach: dict[tuple[int, int], bool] = {}
         self.solved = False
         self.env_vars: set[str] = set()  # environment variables that hold the state path
         self._queue: deque[int] = deque()
@@ -317,6 +318,12 @@ class Values(PathOps):
         """False for calls that can never run a function of the sources (print(),
         logging.info(), self.x() with no such method): their arguments bind nothing."""
         key = (m.index, k)
+        hit = self._reach.get(key)
+        if hit is None:
+            hit = self._reach[key] = self._reaches(m, k, g, key)
+        return hit
+
+    def _reaches(self, m: Module, k: int, g: int, key: tuple[int, int]) -> bool:
         st = self._static.get(key)
         if st is None:
             st = self._static[key] = self.p.static_callees(m, g, m.s.calls[k][2])
@@ -376,24 +383,28 @@ class Values(PathOps):
     def _bind(self, m: Module, k: int, g: int) -> None:
         call = m.s.calls[k]
         args, kws = call[3], call[4]
-        for how, x, extra in self.callees(m, k, g):
+        callees = self.callees(m, k, g)
+        if not callees:
+            return
+        ak = [self.kinds(a, m, g) if a[0] != "*" else None for a in args]  # once, whatever the callees
+        kk = [(n, self.kinds(v, m, g)) for n, v in kws if n]
+        for how, x, extra in callees:
             if how == "record":
                 mi, cls = extra
                 fields = self.p.fields(mi, cls)
-                for i, a in enumerate(args):
-                    if a[0] == "*" or i >= len(fields):
+                for i, k_ in enumerate(ak):
+                    if k_ is None or i >= len(fields):
                         break
-                    self.add(("CA", mi, cls, fields[i]), self.kinds(a, m, g))
-                for n, v in kws:
-                    if n:
-                        self.add(("CA", mi, cls, n), self.kinds(v, m, g))
+                    self.add(("CA", mi, cls, fields[i]), k_)
+                for n, k_ in kk:
+                    self.add(("CA", mi, cls, n), k_)
                 continue
             f = self.p.funcs[x][1]
             off = 1 if how in ("bound", "init") else 0
-            for i, a in enumerate(args):
-                if a[0] == "*" or i + off >= f.npos:
+            for i, k_ in enumerate(ak):
+                if k_ is None or i + off >= f.npos:
                     break
-                self.add(("L", x, f.params[i + off]), self.kinds(a, m, g))
-            for n, v in kws:
-                if n and n in f.params:
-                    self.add(("L", x, n), self.kinds(v, m, g))
+                self.add(("L", x, f.params[i + off]), k_)
+            for n, k_ in kk:
+                if n in f.params:
+                    self.add(("L", x, n), k_)
