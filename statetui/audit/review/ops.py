@@ -3,6 +3,7 @@ writers, loaders and locks stages judge. One pass over every call of every modul
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from statetui.audit.review import apis as A
@@ -21,6 +22,12 @@ class Take:
     held: bool = False  # taken outside a with-block: may still be held when the function returns
     nonblocking: bool = False
     name: str | None = None  # the variable or attribute that holds the lock (`_lock` of self._lock)
+
+
+def _pidish(text: str) -> bool:
+    """A pid file's name: PID_FILE, self.pidfile, "bot.pid" (not "rapid_trades.json")."""
+    words = [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text).lower()) if w]
+    return any(w in ("pid", "pidfile", "pidpath") for w in words)
 
 
 def _tail(e: tuple | None) -> str | None:
@@ -179,7 +186,7 @@ def _classify(v: Values, fx: Facts, m: Module, k: int, call: tuple) -> None:
         if type(mode) is str and any(ch in mode for ch in "wax+"):
             write(path, f'{"open" if name in A.OPEN else "Path.open"}(..., "{mode}")')
             target = arg(0, "file") if name in A.OPEN else fe[1]
-            if "w" in mode and not state_of(path) and target is not None and "pid" in render(target, m).lower():
+            if "w" in mode and not state_of(path) and target is not None and _pidish(render(target, m)):
                 fx.guards.append((g, line, "pid file", f'open({render(target, m)}, "w")'))
         elif mode is None and path & A.DERIVED:
             fx.temps.setdefault(g, []).append(line)
