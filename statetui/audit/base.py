@@ -155,6 +155,7 @@ class AuditContext:
     # The backups check's off-site part: "skip" (audit --local), "age" (list the bucket when
     # [offsite] is configured), "restore-test" (audit --offsite: also restore the newest in a sandbox).
     offsite: str = "age"
+    include_tests: bool = False  # the persistence-code review reads the bot's test code too
 
 
 CheckFn = Callable[[AuditContext, Report], None]

@@ -17,6 +17,8 @@ def configure_audit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--local", action="store_true", help="skip checks that need the network (the chain, off-site backups)")
     p.add_argument("--offsite", action="store_true",
                    help="also test a restore from the newest off-site backup (downloaded and loaded in a sandbox)")
+    p.add_argument("--include-tests", action="store_true",
+                   help="the persistence-code review also reads the bot's test code (left out by default)")
 
 
 def run_audit(args, config) -> int:
@@ -28,7 +30,7 @@ def run_audit(args, config) -> int:
 
     ids = args.check or all_check_ids(local_only=args.local)
     offsite = "skip" if args.local else ("restore-test" if args.offsite else "age")
-    results = run(AuditContext(config, offsite=offsite), ids, fork=True)
+    results = run(AuditContext(config, offsite=offsite, include_tests=args.include_tests), ids, fork=True)
     fmt = args.format or ("json" if args.json else "text")
     text = {"json": lambda: dumps_json(results, config), "md": lambda: to_markdown(results, config),
             "text": lambda: to_text(results)}[fmt]()
