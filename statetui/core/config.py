@@ -29,6 +29,8 @@ class Config:
     pid_file: Path = Path(DEFAULT_PID_FILE)
     process_pattern: str | None = None
     systemd_unit: str | None = None
+    # Also match the unit's ExecStart and the entry point in bot_source when looking for the bot.
+    detect_bot_command: bool = True
     halt_threshold: Decimal = Decimal("0.30")
     backup_max_age_hours: float = 24.0
     retention_days: int = 30
@@ -95,6 +97,7 @@ _ENV = {
     "STATETUI_PID_FILE": "pid_file",
     "STATETUI_PROCESS_PATTERN": "process_pattern",
     "STATETUI_SYSTEMD_UNIT": "systemd_unit",
+    "STATETUI_DETECT_BOT_COMMAND": "detect_bot_command",
     "STATETUI_HALT_THRESHOLD": "halt_threshold",
     "STATETUI_RPC_URL": "rpc_url",
     "STATETUI_WALLET": "wallet",
@@ -151,7 +154,7 @@ def _coerce(key: str, value: Any, source: str, base: Path | None = None) -> Any:
             if not f > 0:
                 raise ValueError("must be a positive number")
             return f
-        if key == "read_only":
+        if key in ("read_only", "detect_bot_command"):
             if isinstance(value, bool):
                 return value
             s = str(value).strip().lower()
