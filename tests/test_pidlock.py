@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from statetui.core import procinfo
+from statetui.core.botrunning import may_be_running
 from statetui.core.config import Config
 from statetui.core.errors import BotRunningError, NotRegularFileError
 from statetui.core.pidlock import (
     AlreadyRunningError,
-    bot_holds_lock,
     clear_stale_pidlock,
     inspect_pidlock,
     parse_pid_text,
@@ -271,7 +271,7 @@ def test_pid_reuse_detected_from_file_mtime(children, pid_file):
     s = inspect_pidlock(pid_file)
     assert s.alive and s.pid_reused and s.stale and not s.running and s.holds_lock is False
     assert "reused" in s.reason
-    assert bot_holds_lock(Config(pid_file=pid_file)) is None
+    assert may_be_running(Config(pid_file=pid_file)).running is False
     clear_stale_pidlock(pid_file)
     assert not pid_file.exists()
     assert waiter.poll() is None  # the unrelated process was left alone
@@ -292,7 +292,8 @@ def test_live_pid_without_lock_counts_as_running(children, pid_file):
     s = inspect_pidlock(pid_file)
     assert s.alive and s.pid_reused is False and s.holds_lock is False and s.locked is False
     assert s.running and not s.stale and "holds no lock" in s.reason
-    assert bot_holds_lock(Config(pid_file=pid_file)).pid == waiter.pid
+    v = may_be_running(Config(pid_file=pid_file))
+    assert v.running and v.holder_pid == waiter.pid and v.stop_command == f"kill {waiter.pid}"
     with pytest.raises(BotRunningError) as err:
         clear_stale_pidlock(pid_file)
     assert err.value.stop_command == f"kill {waiter.pid}"
@@ -305,8 +306,8 @@ def test_clear_refuses_while_held_and_works_after_kill9(children, pid_file):
     m = marker()
     holder = children.holder(pid_file, m)
     cfg = Config(pid_file=pid_file)
-    status = bot_holds_lock(cfg)
-    assert status is not None and status.pid == holder.pid
+    v = may_be_running(cfg)
+    assert v.running and v.holder_pid == holder.pid
     with pytest.raises(BotRunningError) as err:
         clear_stale_pidlock(pid_file)
     assert f"pid {holder.pid}" in str(err.value) and "\n" not in str(err.value)
@@ -314,7 +315,7 @@ def test_clear_refuses_while_held_and_works_after_kill9(children, pid_file):
     assert pid_file.read_text().splitlines()[0] == str(holder.pid)
 
     children.kill9(holder)
-    assert bot_holds_lock(cfg) is None
+    assert may_be_running(cfg).running is False
     assert "removed stale pid file" in clear_stale_pidlock(pid_file)
     assert not pid_file.exists()
     assert "nothing to clear" in clear_stale_pidlock(pid_file)

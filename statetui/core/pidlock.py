@@ -408,13 +408,6 @@ class PidLock:
 
 # --- for audits and repairs -------------------------------------------------------------
 
-def bot_holds_lock(config) -> PidLockStatus | None:
-    """The status when a live process owns the bot's pid file (holds its lock, or is
-    alive and named by a lock-less pid file), else None. Repairs refuse to write then."""
-    status = inspect_pidlock(config.pid_file)
-    return status if status.running else None
-
-
 def stop_command(config, status: PidLockStatus) -> str:
     """The exact command that stops the running bot."""
     unit = getattr(config, "systemd_unit", None) if config is not None else None

@@ -158,18 +158,22 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
 
 
-def bot_lock_precondition(config: Config, plan: Plan) -> None:
-    """Refuse to write while the bot holds its pid lock: its in-memory state would
-    overwrite the repair on its next save."""
-    from statetui.core.pidlock import bot_holds_lock, stop_command
+def bot_stopped_precondition(config: Config, plan: Plan) -> None:
+    """Refuse to write while the bot may be running (its in-memory state would overwrite the
+    repair on its next save), or while statetui cannot tell for a reason inspection could
+    settle. One refused line per sign; the command that stops the bot."""
+    from statetui.core.botrunning import may_be_running
 
-    holder = bot_holds_lock(config)
-    if holder is None:
-        plan.preconditions.append(Precondition(True, f"bot not running (no live holder of {config.pid_file})"))
+    verdict = may_be_running(config)
+    if not verdict.refuses_writes:
+        plan.require(True, verdict.brief)
         return
-    cmd = stop_command(config, holder)
-    plan.refuse(f"bot is running: pid {holder.pid} holds {config.pid_file} ({holder.cmdline or '?'}); its "
-                "in-memory state would overwrite this repair", stop_command=cmd)
+    if verdict.running:
+        head, tail = "the bot may be running", "; its in-memory state would overwrite this repair"
+    else:
+        head, tail = "cannot tell whether the bot is running", ""
+    for i, sign in enumerate(verdict.deciding):
+        plan.refuse(f"{head}: {sign.message}{tail}" if i == 0 else sign.message, stop_command=verdict.stop_command)
 
 
 def read_only_precondition(config: Config, plan: Plan) -> None:

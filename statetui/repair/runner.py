@@ -7,7 +7,7 @@ from typing import Any
 from statetui.audit.base import AuditContext, CheckResult
 from statetui.core.config import Config
 from statetui.core.errors import StatetuiError
-from statetui.repair.base import REPAIRS, Outcome, Plan, bot_lock_precondition, read_only_precondition
+from statetui.repair.base import REPAIRS, Outcome, Plan, bot_stopped_precondition, read_only_precondition
 
 
 def _load_all() -> None:
@@ -45,7 +45,7 @@ def plan_repair(repair_id: str, config: Config, **params: Any) -> Plan:
     if repair.writes:
         read_only_precondition(config, plan)
     if repair.needs_bot_stopped and not plan.nothing_to_do:
-        bot_lock_precondition(config, plan)
+        bot_stopped_precondition(config, plan)
     if plan.apply_hint is None:
         plan.apply_hint = apply_command(repair_id, plan.params)
     return plan
