@@ -60,18 +60,24 @@ def test_pass_bot_that_forked_a_worker_counts_once(children, pid_file):
     assert [p["pid"] for p in r.data["processes"]] == [holder.pid]
 
 
-def test_pass_no_pid_file_and_no_bot(pid_file):
+def test_no_pid_file_and_no_bot_is_a_warning_without_a_guard(pid_file):
+    # Defect 5 of issue 10: a pid file path nobody created is not a guard.
     r = run(pid_file, process_pattern=marker())
-    assert r.status is Status.PASS
-    assert "Bot not currently running" in r.summary
-    assert r.data["pidlock"]["exists"] is False
-
-
-def test_pass_no_pid_file_without_pattern_explains_both_readings(pid_file):
-    r = run(pid_file)
-    assert r.status is Status.PASS
-    assert any("not running, or it runs without a pid lock" in x for x in messages(r, "INFO"))
+    assert r.status is Status.WARNING
+    assert r.summary.startswith("No single-instance guard found")
+    assert f"no pid file at {pid_file}: a pid file nobody created is not a guard" in r.summary
+    assert any("Bot not currently running" in x for x in messages(r, "OK"))
+    assert r.data["pidlock"]["exists"] is False and r.data["guards"]["found"] == []
+    assert r.data["running"]["running"] is False and r.repairs == []
     assert any("PidLock" in x for x in r.recommendations)
+
+
+def test_no_pid_file_without_pattern_explains_both_readings(pid_file):
+    r = run(pid_file)
+    assert r.status is Status.WARNING and "No single-instance guard" in r.summary
+    assert any("not running, or it runs without a pid lock" in x for x in messages(r, "INFO"))
+    assert r.data["running"]["running"] is None and r.data["running"]["refuses_writes"] is False
+    assert any("Nothing identifies the bot's process" in x for x in messages(r, "INFO"))
 
 
 def test_systemd_is_reported_either_way(pid_file):

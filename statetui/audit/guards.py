@@ -1,0 +1,110 @@
+"""Single-instance guards: what stops a second copy of the bot from running beside the first.
+
+Two copies of a bot each keep the state in memory and each save it: the last save wins and
+the other copy's trades, peak and halt are lost. A guard makes the second copy refuse to
+start. Found here: in the bot's config (a pid lock that is held, a systemd unit) and, through
+the persistence review, in its code. A pid file path that nobody created is not a guard."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+# Where the persistence review (issue 13) exposes find_single_instance_guards(root, state_path=None).
+GUARD_FINDER_MODULES = ("statetui.audit.persistence.locks", "statetui.audit.persistence_ast.locks")
+
+
+@dataclass(frozen=True)
+class Guard:
+    source: str  # "config" or "code"
+    kind: str  # "pid-lock", "systemd-unit", or the code review's kind
+    message: str  # what it is, what it protects against, and what it does not
+    file: str | None = None
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "kind": self.kind, "message": self.message, "file": self.file, "line": self.line}
+
+
+def config_guards(config, verdict) -> tuple[list[Guard], list[str]]:
+    """Guards the config shows working, and why each other candidate is not one."""
+    guards: list[Guard] = []
+    notes: list[str] = []
+    s = verdict.pidlock
+    path = str(config.pid_file)
+    if s is not None and s.running and s.locked:
+        who = f"pid {s.holder_pid}" if s.holder_pid is not None else "a live process"
+        guards.append(Guard("config", "pid-lock", (
+            f"pid lock {path} held by {who}: a second copy that takes the same lock is refused; it does not stop "
+            "a copy started with another pid file or config, nor a program that writes the state without the lock")))
+    elif s is not None and s.exists and s.regular and s.recorded_started_at is not None:
+        guards.append(Guard("config", "pid-lock", (
+            f"pid file {path} was written by PidLock (not held now): the bot takes the lock when it starts, so a "
+            "second copy is refused; a copy started with another pid file is not")))
+    elif s is not None and not s.exists:
+        notes.append(f"no pid file at {path}: a pid file nobody created is not a guard")
+    elif s is not None and s.running and not s.locked:
+        notes.append(f"pid file {path} names a live process that holds no lock on it: a second copy would start")
+    for e in verdict.evidence:
+        if e.kind == "deleted-pid-file" and e.running is True:
+            notes.append(f"pid {e.pid} locks a deleted pid file: the path is free, so a second copy would start")
+    unit = getattr(config, "systemd_unit", None) or (s.unit if s is not None and s.unit else None)
+    sd = verdict.systemd
+    if unit and sd is not None and "error" not in sd and sd.get("LoadState") not in (None, "not-found"):
+        restart = sd.get("Restart") or "?"
+        guards.append(Guard("config", "systemd-unit", (
+            f"systemd unit {unit}: systemd runs at most one instance of it (Restart={restart}); it does not stop "
+            "a copy started by hand outside systemd (python bot.py in tmux, cron)")))
+    elif getattr(config, "systemd_unit", None):
+        notes.append(f"systemd unit {config.systemd_unit} configured but not seen working here")
+    else:
+        notes.append("no systemd unit configured")
+    return guards, notes
+
+
+def code_guards(root, state_path=None) -> tuple[list[Guard], str | None]:
+    """The guards the persistence review finds in the bot's code, and a note when it could not
+    look. Adapter: returns [] until `find_single_instance_guards` exists (issue 13)."""
+    if root is None:
+        return [], "bot_source not set: the bot's code was not searched for a guard"
+    finder = _finder()
+    if finder is None:
+        return [], "the bot's code was not searched for a guard (no guard finder in this statetui)"
+    try:
+        found = finder(root, state_path=state_path)
+    except Exception as exc:  # the review's own failure must not hide the rest of the check
+        return [], f"searching the bot's code for a guard failed: {type(exc).__name__}: {exc}"
+    return [_as_guard(x) for x in found or []], None
+
+
+def guard_finder_available() -> bool:
+    """Whether the bot's code can be searched for a guard (false until issue 13 lands)."""
+    return _finder() is not None
+
+
+def _finder():
+    for name in GUARD_FINDER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        fn = getattr(module, "find_single_instance_guards", None)
+        if callable(fn):
+            return fn
+    return None
+
+
+def _as_guard(item: Any) -> Guard:
+    """The review's finding, whatever its shape (object or dict), as a Guard."""
+    def get(*names: str) -> Any:
+        for n in names:
+            v = item.get(n) if isinstance(item, dict) else getattr(item, n, None)
+            if v not in (None, ""):
+                return v
+        return None
+
+    message = get("message", "description", "detail", "summary") or str(item)
+    line = get("line", "lineno")
+    return Guard("code", str(get("kind", "type") or "guard"), str(message), get("file", "path"),
+                 line if isinstance(line, int) else None)
