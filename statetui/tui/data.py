@@ -132,18 +132,20 @@ class LockView:
     stop_command: str | None = None
     systemd: dict[str, Any] | None = None
     systemd_note: str | None = None
+    verdict: Any = None  # botrunning.RunningVerdict: may the bot be running (what repairs obey)
 
 
 def gather_lock(config: Config) -> LockView:
-    from statetui.core.pidlock import inspect_pidlock, stop_command, systemd_status, systemd_unavailable_reason
+    from statetui.core.botrunning import may_be_running
+    from statetui.core.pidlock import systemd_status, systemd_unavailable_reason
 
-    status = inspect_pidlock(config.pid_file)
-    view = LockView(status)
-    if status.running:
-        view.stop_command = stop_command(config, status)
+    verdict = may_be_running(config)
+    status = verdict.pidlock
+    view = LockView(status, verdict.stop_command, verdict=verdict)
     unit = config.systemd_unit or status.unit
     if unit:
-        view.systemd = systemd_status(unit, user=status.user_unit and not config.systemd_unit)
+        view.systemd = (verdict.systemd if config.systemd_unit and verdict.systemd is not None
+                        else systemd_status(unit, user=status.user_unit and not config.systemd_unit))
         if view.systemd is None:
             view.systemd_note = systemd_unavailable_reason()
     else:

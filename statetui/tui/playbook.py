@@ -135,18 +135,21 @@ _CHECKS_GATE = {"backups", "chain", "peak", "audit"}
 
 
 def _bot_stopped(config: Config, progress: "Progress", now: float) -> StepResult:
-    from statetui.core.pidlock import inspect_pidlock, stop_command
+    from statetui.core.botrunning import may_be_running
 
-    s = inspect_pidlock(config.pid_file)
-    if s.running:
-        cmd = stop_command(config, s)
-        return StepResult("FAIL", f"the bot is running: {s.reason}", [f"stop it with: {cmd}"], command=cmd)
+    v = may_be_running(config)
+    s = v.pidlock
+    if v.refuses_writes:
+        cmd = v.stop_command
+        head = "the bot may be running" if v.running else "cannot tell whether the bot is running"
+        return StepResult("FAIL", f"{head}: {v.deciding[0].message}", [f"stop it with: {cmd}"] if cmd else [],
+                          command=cmd)
     if s.stale:
         return StepResult("WARNING", f"stale pid file: {s.reason}", ["clear it (no live process holds it)"],
                           suggested="clear-stale-lock")
     if s.regular is False:
         return StepResult("FAIL", s.reason)
-    return StepResult("PASS", s.reason or "no live holder of the pid lock")
+    return StepResult("PASS", v.headline)
 
 
 def _state_readable(config: Config, progress: "Progress", now: float) -> StepResult:
@@ -213,11 +216,11 @@ def _audit(config: Config, progress: "Progress", now: float) -> StepResult:
 
 
 def _start_bot(config: Config, progress: "Progress", now: float) -> StepResult:
-    from statetui.core.pidlock import inspect_pidlock
+    from statetui.core.botrunning import may_be_running
 
-    s = inspect_pidlock(config.pid_file)
-    if s.running:
-        return StepResult("PASS", f"the bot is running: {s.reason}")
+    v = may_be_running(config)
+    if v.running:
+        return StepResult("PASS", v.headline)
     cmd = f"systemctl start {config.systemd_unit}" if config.systemd_unit else None
     how = f"start it: {cmd}" if cmd else "start it the usual way"
     return StepResult("PENDING", f"not running yet; {how}, then re-check (or mark done)", command=cmd)

@@ -123,7 +123,14 @@ class LockPanel(Panel):
         s = lv.status
         w = self.inner_width
         out: list[Content | str] = []
-        if not s.exists:
+        v = lv.verdict
+        if v is not None and v.refuses_writes and not s.running:  # seen without the pid lock, or cannot tell
+            tag = " RUNNING? " if v.running else " CANNOT TELL "
+            out.append(row(Content.styled(tag, "$warning bold reverse"), label(" repairs refused")))
+            out.append(fmt.clip(v.deciding[0].message, w))
+            if lv.stop_command:
+                out.append(row(label("stop: "), fmt.clip(lv.stop_command, w - 6)))
+        elif not s.exists:
             out.append(row(strong("not running"), label(" · no pid file")))
             out.append(label(fmt.clip_path(str(s.path), w)))
         elif s.running:
