@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import run_cli
 from statetui.testing import scenarios
+from statetui.testing.states import left_by_a_stopped_bot
 
 
 def env_for(tmp_path, **extra):
@@ -70,6 +71,9 @@ def test_init_show_backup_backups_verify_restore_cycle(tmp_path):
     assert run_cli("verify", env=env).returncode == 0
     state = tmp_path / "s" / "trading_state.json"
     state.write_text(state.read_text().replace("200.97", "386.97", 1))
+    fresh = run_cli("restore", first["name"], "--plan", env=env)  # written outside the store just now
+    assert fresh.returncode == 5 and "outside statetui's store" in fresh.stdout
+    left_by_a_stopped_bot(state)  # ... the same edit an hour old: whoever made it is gone
     plan = run_cli("restore", first["name"], "--plan", env=env)
     assert plan.returncode == 0 and "current_balance: 386.97 → 200.97" in plan.stdout
     no_tty = run_cli("restore", first["name"], env=env)
@@ -132,7 +136,7 @@ def test_repair_refuses_while_the_bot_holds_its_lock(tmp_path, lock_holder):
     before = sc.state.read_bytes()
     res = run_cli("repair", "recompute-peak", "--apply", "--yes", "--state", str(sc.state), env=env_for(tmp_path))
     assert res.returncode == 5
-    assert f"kill {bot.pid}" in res.stderr and "bot is running" in res.stderr
+    assert f"kill {bot.pid}" in res.stderr and f"pid {bot.pid}" in res.stderr and "holds the lock" in res.stderr
     assert sc.state.read_bytes() == before
     bot.stop()
     res = run_cli("repair", "recompute-peak", "--apply", "--yes", "--state", str(sc.state), env=env_for(tmp_path))

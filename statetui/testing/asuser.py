@@ -67,6 +67,7 @@ def _warm():
             statetui.cli.main(["show", "--json", "--state", path])
 
 _warm()
+{prepare}
 if os.geteuid() == 0:
     os.setgroups([])
     os.setresgid({gid}, {gid}, {gid})
@@ -83,18 +84,20 @@ def outcome(fn):
 """
 
 
-def run_as(user: User, code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run `code` (with `outcome()` and StateStore defined, sys.argv[1:] = args) as `user`."""
-    script = _PRELUDE.format(repo=REPO, uid=user.uid, gid=user.gid) + "\n" + code
+def run_as(user: User, code: str, *args: str, timeout: float = 60, prepare: str = "") -> subprocess.CompletedProcess:
+    """Run `code` (with `outcome()` and StateStore defined, sys.argv[1:] = args) as `user`.
+    `prepare` runs first, still as root: imports the snippet needs beyond the warm-up cycle
+    (the user cannot read the interpreter's own library)."""
+    script = _PRELUDE.format(repo=REPO, uid=user.uid, gid=user.gid, prepare=prepare) + "\n" + code
     env = {**os.environ, "HOME": tempfile.gettempdir(), "PYTHONDONTWRITEBYTECODE": "1"}
     env = {k: v for k, v in env.items() if not k.startswith("STATETUI_")}
     return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd="/")
 
 
-def run_json(user: User, code: str, *args: str) -> Any:
+def run_json(user: User, code: str, *args: str, prepare: str = "") -> Any:
     """run_as, then the JSON the snippet printed last."""
-    proc = run_as(user, code, *args)
+    proc = run_as(user, code, *args, prepare=prepare)
     if proc.returncode != 0 or not proc.stdout.strip():
         raise AssertionError(f"snippet failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

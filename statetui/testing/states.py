@@ -11,7 +11,9 @@ with or without ensure_ascii); `encode(doc, style)` gives the exact bytes."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -154,3 +156,10 @@ def realistic_state(seed: int = 0, *, positions: int = 7, trades: int = 10, days
         "redemptions_pending": [p["condition_id"] for p in pos_list if p["status"] == "resolved-unredeemed"],
         "notes": None,
     }
+
+
+def left_by_a_stopped_bot(path: str | os.PathLike[str], age_s: float = 3600.0) -> None:
+    """Date a state file written by hand `age_s` back, as a bot that has stopped leaves it.
+    (A state written seconds ago outside the store is a running bot's: repairs refuse it.)"""
+    when = time.time() - age_s
+    os.utime(path, (when, when))

@@ -13,6 +13,7 @@ import pytest
 from statetui.core.config import PUSD, USDC_E, Config
 from statetui.core.store import StateStore
 from statetui.repair.runner import apply_plan, plan_repair
+from statetui.testing.states import left_by_a_stopped_bot
 from tests.conftest import run_cli
 
 INCIDENT = {"current_balance": 386.97, "peak_balance": 386.97, "mode": "normal", "halted": False, "positions": []}
@@ -25,6 +26,7 @@ def write_state(tmp_path: Path, **fields: object) -> Path:
     path = tmp_path / "state" / "trading_state.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**INCIDENT, **fields}, indent=2))
+    left_by_a_stopped_bot(path)  # written an hour ago: a fresh outside write is a running bot's
     return path
 
 
@@ -212,7 +214,7 @@ def test_refused_while_the_bot_holds_its_lock(funded, tmp_path):
         res = run_cli("reconcile", "--apply", "--yes", *cli_flags(funded, state, tmp_path))
         assert res.returncode == 5
         assert f"kill {bot.pid}" in res.stderr
-        assert f"bot is running: pid {bot.pid}" in res.stderr
+        assert f"pid {bot.pid}" in res.stderr and "holds the lock" in res.stderr
         assert state.read_bytes() == before
         assert not (state.parent / "backups").exists()
     finally:

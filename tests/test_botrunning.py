@@ -1,0 +1,294 @@
+""""May the bot be running?" with real processes, real locks and real files (issue 10,
+defects 3 and 4): every sign refuses a repair with exit 5 and leaves the state file, its
+journal and its backups byte-identical; every face gets the same answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from statetui.core import botcommand, procinfo
+from statetui.core.botrunning import OUTSIDE_WRITE_WINDOW_S, may_be_running
+from statetui.core.config import Config
+from statetui.core.pidlock import systemd_unavailable_reason
+from statetui.testing import scenarios
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc and flock")
+
+REPO = str(Path(__file__).resolve().parents[1])
+SLEEPER = "import sys, time\nprint('ready', flush=True)\ntime.sleep(600)\n"
+
+
+def marker() -> str:
+    return "statetui-bot-" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def procs():
+    """Real child processes, killed and reaped at teardown."""
+    started: list[subprocess.Popen] = []
+
+    def start(argv: list[str], cwd: str | None = None) -> subprocess.Popen:
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": REPO})
+        started.append(p)
+        assert p.stdout.readline().strip() == "ready", f"child {argv} did not start"
+        return p
+
+    yield start
+    for p in started:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+        p.stdout.close()
+
+
+@pytest.fixture
+def jan16(tmp_path):
+    return scenarios.jan16(tmp_path)
+
+
+def config(sc, pid_file: Path, **kw) -> Config:
+    return Config(state=sc.state, backup_dir=sc.backups, pid_file=pid_file, **kw)
+
+
+def snapshot(sc) -> dict[str, bytes]:
+    """The state, its journal and every backup, byte for byte."""
+    files = [sc.state, sc.store.journal.path, *sorted(sc.backups.iterdir())]
+    return {str(p): p.read_bytes() for p in files}
+
+
+def refused_by_cli(sc, pid_file: Path, env: dict | None = None):
+    """`repair recompute-peak --apply --yes` (which would write on this state): exit 5, nothing changed."""
+    before = snapshot(sc)
+    r = run_cli("repair", "recompute-peak", "--apply", "--yes", "--state", str(sc.state),
+                "--backup-dir", str(sc.backups), "--pid-file", str(pid_file), env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 5, out
+    assert snapshot(sc) == before
+    assert "pid None" not in out and "Traceback" not in out
+    return out
+
+
+def assert_every_writing_repair_refused(cfg):
+    from statetui.repair.runner import get_repair, plan_repair, repair_ids
+
+    for rid in repair_ids():
+        repair = get_repair(rid)
+        if not repair.needs_bot_stopped:
+            continue
+        plan = plan_repair(rid, cfg)
+        assert plan.nothing_to_do or not plan.can_apply, rid
+        if not plan.nothing_to_do:
+            assert plan.blocked and "pid None" not in plan.render(), rid
+
+
+# --- defect 4: the pid lock holder, whatever happened to its pid file -------------------------
+
+def test_bot_holding_its_pid_lock(jan16, tmp_path, lock_holder):
+    pid_file = tmp_path / "bot.pid"
+    bot = lock_holder(pid_file)
+    v = may_be_running(config(jan16, pid_file))
+    assert v.running is True and v.refuses_writes and v.holder_pid == bot.pid
+    assert v.stop_command == f"kill {bot.pid}" and v.stop_as is None
+    out = refused_by_cli(jan16, pid_file)
+    assert f"pid {bot.pid}" in out and f"kill {bot.pid}" in out
+
+
+def test_lock_held_on_a_deleted_pid_file(jan16, tmp_path, lock_holder):
+    pid_file = tmp_path / "bot.pid"
+    bot = lock_holder(pid_file)
+    pid_file.unlink()
+    v = may_be_running(config(jan16, pid_file))
+    assert v.running is True and v.stop_command == f"kill {bot.pid}"
+    sign = next(e for e in v.evidence if e.kind == "deleted-pid-file")
+    assert sign.pid == bot.pid and f"{pid_file} (deleted)" in sign.message
+    out = refused_by_cli(jan16, pid_file)
+    assert f"{pid_file} (deleted)" in out and f"kill {bot.pid}" in out
+    assert_every_writing_repair_refused(config(jan16, pid_file))
+
+
+def test_lock_held_on_a_pid_file_replaced_by_another(jan16, tmp_path, lock_holder):
+    pid_file = tmp_path / "bot.pid"
+    bot = lock_holder(pid_file)
+    other = tmp_path / "other.pid"
+    other.write_text("999999\n")  # a dead pid: the path alone now says "stale"
+    os.replace(other, pid_file)
+    v = may_be_running(config(jan16, pid_file))
+    assert v.pidlock.stale  # what the path says ...
+    assert v.running is True and v.holder_pid == bot.pid  # ... is not the answer
+    out = refused_by_cli(jan16, pid_file)
+    assert f"kill {bot.pid}" in out
+    # The console's guided recovery does not offer to "clear the stale lock" of a running bot.
+    from statetui.tui.playbook import Progress, evaluate
+
+    step = evaluate("bot-stopped", config(jan16, pid_file), Progress(str(jan16.state), time.time()))
+    assert step.status == "FAIL" and step.command == f"kill {bot.pid}" and step.suggested is None
+
+
+def test_holder_behind_a_folder_the_operator_cannot_search(lock_holder):
+    """The bot (root here) locks a pid file in a 0700 folder; the operator (nobody) cannot
+    even stat it. That is "cannot tell", never "stopped": the repair is refused."""
+    from statetui.testing.asuser import run_json, unprivileged
+
+    user = unprivileged()
+    if user.uid == os.geteuid():
+        pytest.skip("needs root to run the operator as another user")
+    shared = Path(tempfile.mkdtemp(prefix="statetui-botrun-", dir="/tmp"))
+    try:
+        os.chmod(shared, 0o755)
+        sc = scenarios.jan16(shared / "bot")
+        for p in [shared / "bot", *(shared / "bot").rglob("*")]:
+            os.chown(p, user.uid, user.gid)  # the operator could write the state: only the verdict stops it
+        private = shared / "run"
+        private.mkdir(mode=0o700)
+        pid_file = private / "bot.pid"
+        lock_holder(pid_file)
+        before = snapshot(sc)
+        got = run_json(user, textwrap.dedent("""
+            import contextlib, io, json, sys
+            from statetui.core.config import Config
+            from statetui.core.botrunning import may_be_running
+            err, out = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+                code = statetui.cli.main(["repair", "recompute-peak", "--apply", "--yes", "--state", sys.argv[1],
+                                          "--backup-dir", sys.argv[2], "--pid-file", sys.argv[3]])
+            v = may_be_running(Config(state=sys.argv[1], pid_file=sys.argv[3]))
+            print(json.dumps({"code": code, "out": out.getvalue() + err.getvalue(), "verdict": v.to_dict()}))
+            """), str(sc.state), str(sc.backups), str(pid_file),
+            prepare="import statetui.repair.runner, statetui.repair.repairs, statetui.core.botrunning, "
+                    "statetui.cli.repair_verbs")
+        assert got["code"] == 5, got["out"]
+        assert snapshot(sc) == before
+        v = got["verdict"]
+        assert v["running"] is None and v["refuses_writes"] is True
+        sign = next(e for e in v["evidence"] if e["kind"] == "pid-file")
+        assert f"its folder {private} is not searchable by user {user.name}" in sign["message"]
+        assert "stopped" not in v["headline"] and "not running" not in v["headline"]
+        assert "pid None" not in got["out"] and f"not searchable by user {user.name}" in got["out"]
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+# --- defect 3: a running bot without a pid lock ------------------------------------------
+
+def test_process_matching_the_pattern_without_a_pid_file(jan16, tmp_path, procs):
+    m = marker()
+    bot = procs([sys.executable, "-c", SLEEPER, m])
+    pid_file = tmp_path / "bot.pid"
+    cfg = config(jan16, pid_file, process_pattern=m)
+    v = may_be_running(cfg)
+    assert v.running is True and [p.pid for p in v.processes] == [bot.pid]
+    assert v.stop_command == f"kill {bot.pid}"
+    out = refused_by_cli(jan16, pid_file, env={"STATETUI_PROCESS_PATTERN": m})
+    assert f"pid {bot.pid}" in out and "matches process_pattern" in out and f"kill {bot.pid}" in out
+    assert_every_writing_repair_refused(cfg)
+    # Every face gives the same answer: the audit check, the dashboard, the guided recovery.
+    from statetui.audit.base import REGISTRY, AuditContext, run_check
+    from statetui.audit.checks import process_safety  # noqa: F401
+    from statetui.tui.data import gather_lock
+    from statetui.tui.playbook import Progress, evaluate
+
+    r = run_check(REGISTRY["process-safety"], AuditContext(cfg))
+    assert r.data["running"]["running"] is True and any(f"kill {bot.pid}" in f.message for f in r.findings)
+    assert gather_lock(cfg).verdict.running is True and gather_lock(cfg).stop_command == f"kill {bot.pid}"
+    step = evaluate("bot-stopped", cfg, Progress(str(jan16.state), time.time()))
+    assert step.status == "FAIL" and step.command == f"kill {bot.pid}"
+    bot.kill()
+    bot.wait()
+    assert may_be_running(cfg).running is False
+
+
+def test_entry_point_in_bot_source_is_the_bot_by_default(jan16, tmp_path, procs):
+    src = tmp_path / "botsrc"
+    src.mkdir()
+    (src / "main.py").write_text("import time\nif __name__ == '__main__':\n    print('ready', flush=True)\n"
+                                 "    time.sleep(600)\n")
+    (src / "report.py").write_text("import time\nif __name__ == '__main__':\n    print('ready', flush=True)\n"
+                                   "    time.sleep(600)\n")
+    tool = procs([sys.executable, "report.py"], cwd=str(src))  # a tool of the bot's, not the bot
+    cfg = config(jan16, tmp_path / "bot.pid", bot_source=src)
+    assert may_be_running(cfg).running is False
+    bot = procs([sys.executable, "main.py"], cwd=str(src))  # relative: resolved through its cwd
+    v = may_be_running(cfg)
+    assert v.running is True and [p.pid for p in v.processes] == [bot.pid] and tool.poll() is None
+    assert f"runs {src / 'main.py'}" in v.headline and "entry point in bot_source" in v.headline
+    assert may_be_running(config(jan16, tmp_path / "bot.pid", bot_source=src, detect_bot_command=False)).running is None
+
+
+def test_command_of_the_configured_unit(jan16, tmp_path, procs, monkeypatch):
+    """The unit's ExecStart names the bot even where systemd is not PID 1 (its unit file is read)."""
+    units = tmp_path / "units"
+    (units / "mybot.service.d").mkdir(parents=True)
+    work = tmp_path / "opt"
+    work.mkdir()
+    (work / "trader.py").write_text(SLEEPER)
+    (units / "mybot.service").write_text(f"[Service]\nWorkingDirectory={work}\nExecStart=/usr/bin/python3 old.py\n")
+    (units / "mybot.service.d" / "override.conf").write_text(  # a drop-in replaces the command
+        f"[Service]\nExecStart=\nExecStart=-/usr/bin/env PYTHONUNBUFFERED=1 {sys.executable} \\\n  trader.py --live\n")
+    monkeypatch.setattr(botcommand, "UNIT_DIRS", [units])
+    cfg = config(jan16, tmp_path / "bot.pid", systemd_unit="mybot")
+    assert may_be_running(cfg).running is not True
+    bot = procs([sys.executable, "trader.py", "--live"], cwd=str(work))
+    v = may_be_running(cfg)
+    assert v.running is True and [p.pid for p in v.processes] == [bot.pid]
+    assert "the command of mybot" in v.headline
+
+
+def test_recent_write_outside_the_store(jan16, tmp_path):
+    pid_file = tmp_path / "bot.pid"
+    cfg = config(jan16, pid_file)
+    assert may_be_running(cfg).refuses_writes is False  # the store's own writes are accounted for
+    text = jan16.state.read_text()
+    jan16.state.write_text(text.replace('"total_trades": 7', '"total_trades": 8'))  # the bot saves, not via the store
+    assert jan16.state.read_text() != text
+    v = may_be_running(cfg)
+    sign = next(e for e in v.evidence if e.kind == "outside-write")
+    assert v.running is True and sign.running is True and "outside statetui's store" in sign.message
+    out = refused_by_cli(jan16, pid_file)
+    assert "outside statetui's store" in out
+    # The sign lapses: the same write, older than the window, no longer refuses.
+    old = time.time() - OUTSIDE_WRITE_WINDOW_S - 60
+    os.utime(jan16.state, (old, old))
+    assert may_be_running(cfg).refuses_writes is False
+
+
+@pytest.mark.skipif(systemd_unavailable_reason() is not None, reason=str(systemd_unavailable_reason()))
+def test_active_systemd_unit(jan16, tmp_path):
+    unit = f"statetui-test-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["systemd-run", f"--unit={unit}", "/bin/sleep", "600"], check=True, capture_output=True)
+    try:
+        cfg = config(jan16, tmp_path / "bot.pid", systemd_unit=unit)
+        v = may_be_running(cfg)
+        assert v.running is True and v.stop_command == f"systemctl stop {unit}"
+        out = refused_by_cli(jan16, tmp_path / "bot.pid", env={"STATETUI_SYSTEMD_UNIT": unit})
+        assert f"systemctl stop {unit}" in out
+    finally:
+        subprocess.run(["systemctl", "stop", unit], capture_output=True)
+
+
+# --- fail closed -------------------------------------------------------------------------
+
+def test_no_proc_is_cannot_tell_and_refuses(jan16, tmp_path, monkeypatch):
+    # Simulates a host without procfs (this CI machine cannot be one).
+    monkeypatch.setattr(procinfo, "PROC", tmp_path / "no-proc")
+    v = may_be_running(config(jan16, tmp_path / "bot.pid"))
+    assert v.running is None and v.refuses_writes and "no /proc" in v.headline
+    assert_every_writing_repair_refused(config(jan16, tmp_path / "bot.pid"))
+
+
+def test_nothing_configured_says_cannot_tell_and_what_would(jan16, tmp_path):
+    v = may_be_running(config(jan16, tmp_path / "bot.pid"))
+    assert v.running is None and not v.refuses_writes and v.stop_command is None
+    assert v.headline.startswith("no sign of the bot running") and "set process_pattern" in v.headline
+    json.dumps(v.to_dict())
