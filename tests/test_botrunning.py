@@ -153,7 +153,7 @@ def test_holder_behind_a_folder_the_operator_cannot_search(lock_holder):
         private = shared / "run"
         private.mkdir(mode=0o700)
         pid_file = private / "bot.pid"
-        lock_holder(pid_file)
+        bot = lock_holder(pid_file)
         before = snapshot(sc)
         got = run_json(user, textwrap.dedent("""
             import contextlib, io, json, sys
@@ -164,7 +164,9 @@ def test_holder_behind_a_folder_the_operator_cannot_search(lock_holder):
                 code = statetui.cli.main(["repair", "recompute-peak", "--apply", "--yes", "--state", sys.argv[1],
                                           "--backup-dir", sys.argv[2], "--pid-file", sys.argv[3]])
             v = may_be_running(Config(state=sys.argv[1], pid_file=sys.argv[3]))
-            print(json.dumps({"code": code, "out": out.getvalue() + err.getvalue(), "verdict": v.to_dict()}))
+            seen = may_be_running(Config(state=sys.argv[1], pid_file=sys.argv[3], process_pattern=sys.argv[3]))
+            print(json.dumps({"code": code, "out": out.getvalue() + err.getvalue(), "verdict": v.to_dict(),
+                              "seen": seen.to_dict()}))
             """), str(sc.state), str(sc.backups), str(pid_file),
             prepare="import statetui.repair.runner, statetui.repair.repairs, statetui.core.botrunning, "
                     "statetui.cli.repair_verbs")
@@ -176,6 +178,10 @@ def test_holder_behind_a_folder_the_operator_cannot_search(lock_holder):
         assert f"its folder {private} is not searchable by user {user.name}" in sign["message"]
         assert "stopped" not in v["headline"] and "not running" not in v["headline"]
         assert "pid None" not in got["out"] and f"not searchable by user {user.name}" in got["out"]
+        # Seen by its command line instead (the pid file's path is in it): root's process, so the
+        # operator stops it through sudo.
+        seen = got["seen"]
+        assert seen["running"] is True and seen["stop_command"] == f"sudo kill {bot.pid}" and seen["stop_as"] == "root"
     finally:
         shutil.rmtree(shared, ignore_errors=True)
 

@@ -385,4 +385,4 @@ def _as_user(cmd: str, uid: int | None) -> tuple[str, str | None]:
     if me == 0 or uid is None or uid == me:
         return cmd, None
     name = botlocks.user_name(uid)
-    return f"sudo -u {shlex.quote(name)} {cmd}", name
+    return (f"sudo {cmd}", name) if uid == 0 else (f"sudo -u {shlex.quote(name)} {cmd}", name)
