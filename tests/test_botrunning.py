@@ -22,16 +22,13 @@ from statetui.core.botrunning import OUTSIDE_WRITE_WINDOW_S, may_be_running
 from statetui.core.config import Config
 from statetui.core.pidlock import systemd_unavailable_reason
 from statetui.testing import scenarios
+from statetui.testing.botsigns import SIGNS, bot_sign
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc and flock")
 
 REPO = str(Path(__file__).resolve().parents[1])
 SLEEPER = "import sys, time\nprint('ready', flush=True)\ntime.sleep(600)\n"
-
-
-def marker() -> str:
-    return "statetui-bot-" + uuid.uuid4().hex[:12]
 
 
 @pytest.fixture
@@ -68,11 +65,11 @@ def snapshot(sc) -> dict[str, bytes]:
     return {str(p): p.read_bytes() for p in files}
 
 
-def refused_by_cli(sc, pid_file: Path, env: dict | None = None):
+def refused_by_cli(sc, flags: list[str], env: dict | None = None) -> str:
     """`repair recompute-peak --apply --yes` (which would write on this state): exit 5, nothing changed."""
     before = snapshot(sc)
     r = run_cli("repair", "recompute-peak", "--apply", "--yes", "--state", str(sc.state),
-                "--backup-dir", str(sc.backups), "--pid-file", str(pid_file), env=env)
+                "--backup-dir", str(sc.backups), *flags, env=env)
     out = r.stdout + r.stderr
     assert r.returncode == 5, out
     assert snapshot(sc) == before
@@ -93,47 +90,46 @@ def assert_every_writing_repair_refused(cfg):
             assert plan.blocked and "pid None" not in plan.render(), rid
 
 
+# --- every sign refuses every repair that writes ------------------------------------------
+
+@pytest.mark.parametrize("kind", SIGNS)
+def test_every_sign_refuses_the_repair_and_changes_nothing(jan16, tmp_path, kind):
+    with bot_sign(kind, tmp_path, jan16.state) as sign:
+        cfg = config(jan16, **sign.config)
+        v = may_be_running(cfg)
+        assert v.running is True and v.refuses_writes, v.headline
+        if sign.pid is not None:
+            assert v.stop_command == f"kill {sign.pid}" and v.stop_as is None
+        assert_every_writing_repair_refused(cfg)
+        flags, env = sign.cli()
+        out = refused_by_cli(jan16, flags, env)
+        if sign.pid is not None:
+            assert f"pid {sign.pid}" in out and f"kill {sign.pid}" in out
+
+
 # --- defect 4: the pid lock holder, whatever happened to its pid file -------------------------
 
-def test_bot_holding_its_pid_lock(jan16, tmp_path, lock_holder):
-    pid_file = tmp_path / "bot.pid"
-    bot = lock_holder(pid_file)
-    v = may_be_running(config(jan16, pid_file))
-    assert v.running is True and v.refuses_writes and v.holder_pid == bot.pid
-    assert v.stop_command == f"kill {bot.pid}" and v.stop_as is None
-    out = refused_by_cli(jan16, pid_file)
-    assert f"pid {bot.pid}" in out and f"kill {bot.pid}" in out
+def test_lock_held_on_a_deleted_pid_file(jan16, tmp_path):
+    with bot_sign("pid-file-deleted", tmp_path, jan16.state) as sign:
+        pid_file = sign.config["pid_file"]
+        v = may_be_running(config(jan16, **sign.config))
+        assert not v.pidlock.exists  # the path says nothing ...
+        assert v.holder_pid == sign.pid  # ... the kernel's lock table does
+        found = next(e for e in v.evidence if e.kind == "deleted-pid-file")
+        assert found.pid == sign.pid and f"{pid_file} (deleted)" in found.message
 
 
-def test_lock_held_on_a_deleted_pid_file(jan16, tmp_path, lock_holder):
-    pid_file = tmp_path / "bot.pid"
-    bot = lock_holder(pid_file)
-    pid_file.unlink()
-    v = may_be_running(config(jan16, pid_file))
-    assert v.running is True and v.stop_command == f"kill {bot.pid}"
-    sign = next(e for e in v.evidence if e.kind == "deleted-pid-file")
-    assert sign.pid == bot.pid and f"{pid_file} (deleted)" in sign.message
-    out = refused_by_cli(jan16, pid_file)
-    assert f"{pid_file} (deleted)" in out and f"kill {bot.pid}" in out
-    assert_every_writing_repair_refused(config(jan16, pid_file))
-
-
-def test_lock_held_on_a_pid_file_replaced_by_another(jan16, tmp_path, lock_holder):
-    pid_file = tmp_path / "bot.pid"
-    bot = lock_holder(pid_file)
-    other = tmp_path / "other.pid"
-    other.write_text("999999\n")  # a dead pid: the path alone now says "stale"
-    os.replace(other, pid_file)
-    v = may_be_running(config(jan16, pid_file))
-    assert v.pidlock.stale  # what the path says ...
-    assert v.running is True and v.holder_pid == bot.pid  # ... is not the answer
-    out = refused_by_cli(jan16, pid_file)
-    assert f"kill {bot.pid}" in out
-    # The console's guided recovery does not offer to "clear the stale lock" of a running bot.
+def test_lock_held_on_a_pid_file_replaced_by_another(jan16, tmp_path):
     from statetui.tui.playbook import Progress, evaluate
 
-    step = evaluate("bot-stopped", config(jan16, pid_file), Progress(str(jan16.state), time.time()))
-    assert step.status == "FAIL" and step.command == f"kill {bot.pid}" and step.suggested is None
+    with bot_sign("pid-file-replaced", tmp_path, jan16.state) as sign:
+        cfg = config(jan16, **sign.config)
+        v = may_be_running(cfg)
+        assert v.pidlock.stale  # what the path says ...
+        assert v.running is True and v.holder_pid == sign.pid  # ... is not the answer
+        # The guided recovery does not offer to "clear the stale lock" of a running bot.
+        step = evaluate("bot-stopped", cfg, Progress(str(jan16.state), time.time()))
+        assert step.status == "FAIL" and step.command == f"kill {sign.pid}" and step.suggested is None
 
 
 def test_holder_behind_a_folder_the_operator_cannot_search(lock_holder):
@@ -188,31 +184,25 @@ def test_holder_behind_a_folder_the_operator_cannot_search(lock_holder):
 
 # --- defect 3: a running bot without a pid lock ------------------------------------------
 
-def test_process_matching_the_pattern_without_a_pid_file(jan16, tmp_path, procs):
-    m = marker()
-    bot = procs([sys.executable, "-c", SLEEPER, m])
-    pid_file = tmp_path / "bot.pid"
-    cfg = config(jan16, pid_file, process_pattern=m)
-    v = may_be_running(cfg)
-    assert v.running is True and [p.pid for p in v.processes] == [bot.pid]
-    assert v.stop_command == f"kill {bot.pid}"
-    out = refused_by_cli(jan16, pid_file, env={"STATETUI_PROCESS_PATTERN": m})
-    assert f"pid {bot.pid}" in out and "matches process_pattern" in out and f"kill {bot.pid}" in out
-    assert_every_writing_repair_refused(cfg)
-    # Every face gives the same answer: the audit check, the dashboard, the guided recovery.
+def test_every_face_gives_the_same_answer(jan16, tmp_path):
+    """Defect 3: a bot seen only by its command line stops the repair, the audit check, the
+    dashboard and the guided recovery alike."""
     from statetui.audit.base import REGISTRY, AuditContext, run_check
     from statetui.audit.checks import process_safety  # noqa: F401
     from statetui.tui.data import gather_lock
     from statetui.tui.playbook import Progress, evaluate
 
-    r = run_check(REGISTRY["process-safety"], AuditContext(cfg))
-    assert r.data["running"]["running"] is True and any(f"kill {bot.pid}" in f.message for f in r.findings)
-    assert gather_lock(cfg).verdict.running is True and gather_lock(cfg).stop_command == f"kill {bot.pid}"
-    step = evaluate("bot-stopped", cfg, Progress(str(jan16.state), time.time()))
-    assert step.status == "FAIL" and step.command == f"kill {bot.pid}"
-    bot.kill()
-    bot.wait()
-    assert may_be_running(cfg).running is False
+    with bot_sign("pattern-without-lock", tmp_path, jan16.state) as sign:
+        cfg = config(jan16, **sign.config)
+        v = may_be_running(cfg)
+        assert [p.pid for p in v.processes] == [sign.pid] and "matches process_pattern" in v.headline
+        r = run_check(REGISTRY["process-safety"], AuditContext(cfg))
+        assert r.data["running"]["running"] is True and any(f"kill {sign.pid}" in f.message for f in r.findings)
+        lock = gather_lock(cfg)
+        assert lock.verdict.running is True and lock.stop_command == f"kill {sign.pid}"
+        step = evaluate("bot-stopped", cfg, Progress(str(jan16.state), time.time()))
+        assert step.status == "FAIL" and step.command == f"kill {sign.pid}"
+    assert may_be_running(cfg).running is False  # stopped: the same pattern now finds nothing
 
 
 def test_entry_point_in_bot_source_is_the_bot_by_default(jan16, tmp_path, procs):
@@ -251,21 +241,15 @@ def test_command_of_the_configured_unit(jan16, tmp_path, procs, monkeypatch):
     assert "the command of mybot" in v.headline
 
 
-def test_recent_write_outside_the_store(jan16, tmp_path):
-    pid_file = tmp_path / "bot.pid"
-    cfg = config(jan16, pid_file)
+def test_an_outside_write_is_a_sign_until_it_is_old(jan16, tmp_path):
+    cfg = config(jan16, tmp_path / "bot.pid")
     assert may_be_running(cfg).refuses_writes is False  # the store's own writes are accounted for
-    text = jan16.state.read_text()
-    jan16.state.write_text(text.replace('"total_trades": 7', '"total_trades": 8'))  # the bot saves, not via the store
-    assert jan16.state.read_text() != text
-    v = may_be_running(cfg)
+    with bot_sign("outside-write", tmp_path, jan16.state):
+        v = may_be_running(cfg)
     sign = next(e for e in v.evidence if e.kind == "outside-write")
     assert v.running is True and sign.running is True and "outside statetui's store" in sign.message
-    out = refused_by_cli(jan16, pid_file)
-    assert "outside statetui's store" in out
-    # The sign lapses: the same write, older than the window, no longer refuses.
     old = time.time() - OUTSIDE_WRITE_WINDOW_S - 60
-    os.utime(jan16.state, (old, old))
+    os.utime(jan16.state, (old, old))  # the same bytes, written before the window
     assert may_be_running(cfg).refuses_writes is False
 
 
@@ -277,7 +261,7 @@ def test_active_systemd_unit(jan16, tmp_path):
         cfg = config(jan16, tmp_path / "bot.pid", systemd_unit=unit)
         v = may_be_running(cfg)
         assert v.running is True and v.stop_command == f"systemctl stop {unit}"
-        out = refused_by_cli(jan16, tmp_path / "bot.pid", env={"STATETUI_SYSTEMD_UNIT": unit})
+        out = refused_by_cli(jan16, ["--pid-file", str(tmp_path / "bot.pid")], env={"STATETUI_SYSTEMD_UNIT": unit})
         assert f"systemctl stop {unit}" in out
     finally:
         subprocess.run(["systemctl", "stop", unit], capture_output=True)

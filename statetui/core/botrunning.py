@@ -182,9 +182,10 @@ def _orphans(path: str, s: PidLockStatus, ev: list[Evidence]) -> None:
         return
     me = botlocks.user_name(os.geteuid())
     for u in scan.unreadable:
-        ev.append(Evidence("deleted-pid-file", f"cannot tell whether {_who(u.pid, u.cmdline)} of user {u.user} holds a lock "
+        owner = f" of user {u.user}" if u.user else ""
+        ev.append(Evidence("deleted-pid-file", f"cannot tell whether {_who(u.pid, u.cmdline)}{owner} holds a lock "
                            f"on a deleted pid file {path}: its open files are not readable by user {me}; "
-                           f"run statetui as root or {u.user} to tell", u.pid, blocking=True))
+                           f"run statetui as root{' or ' + u.user if u.user else ''} to tell", u.pid, blocking=True))
 
 
 # --- processes ---------------------------------------------------------------------------

@@ -164,7 +164,13 @@ def bot_stopped_precondition(config: Config, plan: Plan) -> None:
     settle. One refused line per sign; the command that stops the bot."""
     from statetui.core.botrunning import may_be_running
 
-    verdict = may_be_running(config)
+    try:
+        verdict = may_be_running(config)
+    except Exception as exc:  # a bug or a host we did not foresee: never a reason to write
+        why = f"cannot tell whether the bot is running: the check failed ({type(exc).__name__}: {exc})"
+        plan.preconditions.append(Precondition(False, why))
+        plan.blocked = f"{plan.blocked}; {why}" if plan.blocked else why
+        return
     if not verdict.refuses_writes:
         plan.require(True, verdict.brief)
         return
