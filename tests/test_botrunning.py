@@ -28,6 +28,7 @@ from tests.conftest import run_cli
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc and flock")
 
 REPO = str(Path(__file__).resolve().parents[1])
+_BOT_GATE = "the bot"  # "the bot may be running: ..." / "cannot tell whether the bot is running: ..."
 SLEEPER = "import sys, time\nprint('ready', flush=True)\ntime.sleep(600)\n"
 
 
@@ -72,6 +73,7 @@ def refused_by_cli(sc, flags: list[str], env: dict | None = None) -> str:
                 "--backup-dir", str(sc.backups), *flags, env=env)
     out = r.stdout + r.stderr
     assert r.returncode == 5, out
+    assert _BOT_GATE in out  # refused because of the bot, not for another reason
     assert snapshot(sc) == before
     assert "pid None" not in out and "Traceback" not in out
     return out
@@ -87,7 +89,8 @@ def assert_every_writing_repair_refused(cfg):
         plan = plan_repair(rid, cfg)
         assert plan.nothing_to_do or not plan.can_apply, rid
         if not plan.nothing_to_do:
-            assert plan.blocked and "pid None" not in plan.render(), rid
+            assert any(not p.ok and _BOT_GATE in p.message for p in plan.preconditions), (rid, plan.render())
+            assert "pid None" not in plan.render(), rid
 
 
 # --- every sign refuses every repair that writes ------------------------------------------

@@ -14,6 +14,7 @@ from statetui.audit.engine import run_audit
 from statetui.core.config import Config
 from statetui.core.store import StateStore
 from statetui.repair.runner import RepairRefused, apply_plan, plan_repair
+from statetui.testing.states import left_by_a_stopped_bot
 from tests.conftest import run_cli
 
 START = {"current_balance": 150.0, "peak_balance": 150.0, "mode": "normal", "halted": False, "halt_reason": None,
@@ -66,6 +67,7 @@ def no_evidence(tmp_path: Path) -> tuple[Path, Config]:
     state = tmp_path / "state" / "trading_state.json"
     state.parent.mkdir(parents=True)
     state.write_text(json.dumps({**START, **END, "total_trades": 4}, indent=2))
+    left_by_a_stopped_bot(state)  # a fresh write outside the store would be a running bot's
     return state, Config(state=state, pid_file=tmp_path / "bot.pid")
 
 

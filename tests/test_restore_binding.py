@@ -8,6 +8,7 @@ from pathlib import Path
 
 from statetui.core.store import StateStore
 from statetui.repair.runner import RepairRefused, apply_plan, plan_repair
+from statetui.testing.states import left_by_a_stopped_bot
 from statetui.core.config import Config
 from tests.conftest import run_cli
 
@@ -79,6 +80,7 @@ def test_restoring_over_a_damaged_file_keeps_it_as_quarantine_and_the_undo_works
     good = store.backup(reason="daily")
     damaged = b'{"current_balance": 12,, oops'
     cfg.state.write_bytes(damaged)
+    left_by_a_stopped_bot(cfg.state)  # damaged by a bot that has since stopped (a fresh write would refuse)
     res = cli(cfg, "restore", good.name, "--yes")
     assert res.returncode == 0, res.stdout + res.stderr
     assert json.loads(cfg.state.read_text())["current_balance"] == 100.0

@@ -167,9 +167,7 @@ def bot_stopped_precondition(config: Config, plan: Plan) -> None:
     try:
         verdict = may_be_running(config)
     except Exception as exc:  # a bug or a host we did not foresee: never a reason to write
-        why = f"cannot tell whether the bot is running: the check failed ({type(exc).__name__}: {exc})"
-        plan.preconditions.append(Precondition(False, why))
-        plan.blocked = f"{plan.blocked}; {why}" if plan.blocked else why
+        plan.refuse(f"cannot tell whether the bot is running: the check failed ({type(exc).__name__}: {exc})")
         return
     if not verdict.refuses_writes:
         plan.require(True, verdict.brief)
