@@ -15,6 +15,7 @@ import pytest
 from statetui.core.backups import Backups
 from statetui.core.store import StateStore
 from statetui.testing.seaweed import SeaweedS3, SeaweedUnavailable, find_weed
+from statetui.testing.states import left_by_a_stopped_bot
 from tests.conftest import run_cli
 
 try:
@@ -125,6 +126,7 @@ def test_disaster_restore_after_losing_backups_and_corrupting_the_state(tmp_path
     good = bot.state.read_bytes()
     shutil.rmtree(bot.backups)  # the disk lost the backups...
     bot.state.write_bytes(b'{"current_balance": 21')  # ...and the state is half written
+    left_by_a_stopped_bot(bot.state)  # by a bot that has since stopped (a fresh outside write refuses)
 
     plan = bot.run("restore", "--offsite", "latest", "--plan")
     assert plan.returncode == 0, plan.stderr
