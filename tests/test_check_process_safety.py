@@ -213,24 +213,54 @@ def test_a_pid_file_whose_holder_deleted_it_is_no_guard(children, pid_file):
     assert any(f"kill {holder.pid}" in x for x in messages(r, "INFO"))
 
 
-def test_a_guard_the_persistence_review_finds_in_code_counts(monkeypatch, tmp_path, pid_file):
-    """audit/guards.code_guards adapts issue 13's find_single_instance_guards(root, state_path=None).
-    Until that lands, a stand-in with its signature shows the check takes what it reports."""
-    import types
+BOT = """import json
+from statetui.pidlock import PidLock
 
-    from statetui.audit import guards
+STATE = "state/trading_state.json"
 
-    calls = []
 
-    def find_single_instance_guards(root, state_path=None):
-        calls.append((root, state_path))
-        return [{"kind": "flock", "message": "fcntl.flock on bot.lock for the process lifetime", "file": "bot.py", "line": 12}]
+def save(state):
+    with open(STATE, "w") as f:
+        json.dump(state, f)
 
-    module = types.ModuleType(guards.GUARD_FINDER_MODULES[0])
-    module.find_single_instance_guards = find_single_instance_guards
-    monkeypatch.setitem(sys.modules, guards.GUARD_FINDER_MODULES[0], module)
-    r = run(pid_file, process_pattern=marker(), bot_source=tmp_path)
-    assert calls and calls[0][0] == tmp_path
+
+def main():
+    with PidLock("/tmp/bot.pid"):
+        save({"current_balance": 1.0})
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def bot_source(tmp_path, **files: str):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, text in files.items():
+        (src / f"{name}.py").write_text(text)
+    return src
+
+
+def test_a_guard_in_the_bots_code_counts_while_the_bot_is_stopped(tmp_path, pid_file):
+    src = bot_source(tmp_path, main=BOT)
+    r = run(pid_file, process_pattern=marker(), bot_source=src, state=src / "state" / "trading_state.json")
     assert r.status is Status.PASS, r.findings
     guard = next(f for f in r.findings if f.message.startswith("Single-instance guard (code)"))
-    assert "fcntl.flock on bot.lock" in guard.message and (guard.file, guard.line) == ("bot.py", 12)
+    assert "PidLock" in guard.message and (guard.file, guard.line) == ("main.py", 13)
+
+
+def test_a_guard_another_program_bypasses_is_a_warning(tmp_path, pid_file):
+    tool = "from main import save\n\nif __name__ == '__main__':\n    save({'current_balance': 2.0})\n"
+    src = bot_source(tmp_path, main=BOT, tool=tool)
+    r = run(pid_file, process_pattern=marker(), bot_source=src, state=src / "state" / "trading_state.json")
+    assert r.status is Status.WARNING
+    assert any("bypassed" in x and "tool.py" in x for x in messages(r, "WARNING"))
+    assert r.data["guards"]["found"][0]["bypassed_by"] == ["tool.py"]
+
+
+def test_code_without_a_guard_is_a_warning(tmp_path, pid_file):
+    src = bot_source(tmp_path, main=BOT.replace('    with PidLock("/tmp/bot.pid"):\n        save', '    save'))
+    r = run(pid_file, process_pattern=marker(), bot_source=src, state=src / "state" / "trading_state.json")
+    assert r.status is Status.WARNING and r.summary.startswith("No single-instance guard found")
+    assert f"no single-instance guard in the code under {src}" in r.summary

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from statetui.audit.guards import guard_finder_available
 from statetui.core import procinfo
 from statetui.core.chain import close_connections, read_chain
 from statetui.core.config import PUSD, USDC_E, Config, load_config
@@ -194,17 +193,11 @@ def test_incident_flag_and_guided_recovery_reach_a_passing_audit(demo, tmp_path)
     s = StateStore(state).load()
     assert (s.halted, s.mode) == (False, "normal") and s.peak_balance >= s.current_balance
 
-    # Step 3: a clean audit, local and against the chain. The demo bot takes its PidLock in
-    # code; until the persistence review can find that (issue 13), a stopped bot shows no
-    # single-instance guard, and that warning is the only one allowed.
-    for args in (["--local"], []):
-        res = run_cli("audit", *args, "--config", config_file)
-        if guard_finder_available():
-            assert res.returncode == 0, res.stdout
-        else:
-            bad = [line for line in res.stdout.splitlines() if line.split()[:1] in (["WARNING"], ["FAIL"], ["CRITICAL"])]
-            assert res.returncode == 1 and len(bad) == 1, res.stdout
-            assert bad[0].split()[1] == "process-safety" and "No single-instance guard found" in bad[0]
+    # Step 3: a clean audit, local and against the chain (the demo bot takes its PidLock in code:
+    # the persistence review finds that guard even with the bot stopped).
+    res = run_cli("audit", "--local", "--config", config_file)
+    assert res.returncode == 0, res.stdout
+    assert run_cli("audit", "--config", config_file).returncode == 0
 
     assert d.finish(signal.SIGTERM) == 128 + signal.SIGTERM
     assert_gone(m)

@@ -7,12 +7,8 @@ the persistence review, in its code. A pid file path that nobody created is not 
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-
-# Where the persistence review (issue 13) exposes find_single_instance_guards(root, state_path=None).
-GUARD_FINDER_MODULES = ("statetui.audit.persistence.locks", "statetui.audit.persistence_ast.locks")
 
 
 @dataclass(frozen=True)
@@ -22,9 +18,11 @@ class Guard:
     message: str  # what it is, what it protects against, and what it does not
     file: str | None = None
     line: int | None = None
+    bypassed_by: list[str] = field(default_factory=list)  # programs that write the state without taking it
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "kind": self.kind, "message": self.message, "file": self.file, "line": self.line}
+        return {"source": self.source, "kind": self.kind, "message": self.message, "file": self.file, "line": self.line,
+                "bypassed_by": list(self.bypassed_by)}
 
 
 def config_guards(config, verdict) -> tuple[list[Guard], list[str]]:
@@ -63,48 +61,25 @@ def config_guards(config, verdict) -> tuple[list[Guard], list[str]]:
     return guards, notes
 
 
-def code_guards(root, state_path=None) -> tuple[list[Guard], str | None]:
-    """The guards the persistence review finds in the bot's code, and a note when it could not
-    look. Adapter: returns [] until `find_single_instance_guards` exists (issue 13)."""
+def code_guards(root, state_path=None) -> tuple[list[Guard], list[str]]:
+    """The guards the persistence review finds in the bot's code (a PidLock, an flock or
+    O_EXCL pid file taken at startup, a unit file in the tree), and notes on what is not one."""
     if root is None:
-        return [], "bot_source not set: the bot's code was not searched for a guard"
-    finder = _finder()
-    if finder is None:
-        return [], "the bot's code was not searched for a guard (no guard finder in this statetui)"
-    try:
-        found = finder(root, state_path=state_path)
-    except Exception as exc:  # the review's own failure must not hide the rest of the check
-        return [], f"searching the bot's code for a guard failed: {type(exc).__name__}: {exc}"
-    return [_as_guard(x) for x in found or []], None
+        return [], ["bot_source not set: the bot's code was not searched for a guard"]
+    from pathlib import Path
 
+    from statetui.audit.review.locks import find_single_instance_guards  # heavy: only when asked
 
-def guard_finder_available() -> bool:
-    """Whether the bot's code can be searched for a guard (false until issue 13 lands)."""
-    return _finder() is not None
-
-
-def _finder():
-    for name in GUARD_FINDER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
+    found = find_single_instance_guards(Path(root), Path(state_path) if state_path is not None else None)
+    guards: list[Guard] = []
+    notes: list[str] = []
+    for g in found:
+        where = f"{g.file}:{g.line}" if g.line else g.file
+        if g.kind == "pid file":  # written, never locked: a second copy overwrites it and runs
+            notes.append(f"{where}: a pid file nobody locks is not a guard")
             continue
-        fn = getattr(module, "find_single_instance_guards", None)
-        if callable(fn):
-            return fn
-    return None
-
-
-def _as_guard(item: Any) -> Guard:
-    """The review's finding, whatever its shape (object or dict), as a Guard."""
-    def get(*names: str) -> Any:
-        for n in names:
-            v = item.get(n) if isinstance(item, dict) else getattr(item, n, None)
-            if v not in (None, ""):
-                return v
-        return None
-
-    message = get("message", "description", "detail", "summary") or str(item)
-    line = get("line", "lineno")
-    return Guard("code", str(get("kind", "type") or "guard"), str(message), get("file", "path"),
-                 line if isinstance(line, int) else None)
+        guards.append(Guard("code", g.kind, g.message or f"{where}: {g.kind} ({g.detail})", g.file, g.line,
+                            list(g.bypassed_by or [])))
+    if not found:
+        notes.append(f"no single-instance guard in the code under {root}")
+    return guards, notes

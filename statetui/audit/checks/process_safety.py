@@ -195,13 +195,15 @@ def _guard_findings(cfg, v, report: Report) -> None:
     from statetui.audit.guards import code_guards, config_guards
 
     guards, notes = config_guards(cfg, v)
-    found, note = code_guards(getattr(cfg, "bot_source", None), state_path=cfg.state)
+    found, code_notes = code_guards(getattr(cfg, "bot_source", None), state_path=cfg.state)
     guards += found
-    if note:
-        notes.append(note)
+    notes += code_notes
     report.data["guards"] = {"found": [g.to_dict() for g in guards], "notes": notes}
     for g in guards:
-        report.info(f"Single-instance guard ({g.source}): {g.message}", file=g.file, line=g.line)
+        if g.bypassed_by:  # a second program writes the state past the guard
+            report.warn(f"Single-instance guard ({g.source}) bypassed: {g.message}", file=g.file, line=g.line)
+        else:
+            report.info(f"Single-instance guard ({g.source}): {g.message}", file=g.file, line=g.line)
     if not guards:
         report.warn("No single-instance guard found in the bot's config or code: nothing stops a second copy from "
                     "running and overwriting the state (" + "; ".join(notes) + ")")
