@@ -35,5 +35,6 @@ def apply(p: Plan, config: Config) -> Outcome:
     return Outcome(True, message)
 
 
-# needs_bot_stopped is False: the plan itself refuses when a live process holds the lock.
-register(Repair("clear-stale-lock", "clear a stale pid lock", plan, apply, needs_bot_stopped=False))
+# The plan refuses a lock a live process holds; the gate also refuses while any sign says the bot may run
+# (a pid file replaced under a running bot looks stale by its path alone).
+register(Repair("clear-stale-lock", "clear a stale pid lock", plan, apply))
