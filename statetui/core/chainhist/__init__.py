@@ -30,10 +30,14 @@ to exit 4; ConfigError to exit 2). Scans run in the caller's thread: faces run t
 a worker and pass `progress` (a callable taking ScanProgress) for a bar.
 
 Modules: limits (provider error texts), logscan (adaptive eth_getLogs), cache
-(append-only hash-chained local cache), cash + rebuild (the curve), curve (the data),
-positions (ERC-1155 positions and redemptions), abi (addresses, topics, selectors)."""
+(append-only hash-chained local cache), cash + scan + forward + rebuild (the curve:
+the steps, the scan, the forward walk, the anchor and cross-check), checkpoint (the
+walk saved, so a warm scan reads only what is new), curve (the data), positions
+(ERC-1155 positions and redemptions), witness (the chain's evidence for a peak verdict),
+abi (addresses, topics, selectors)."""
 
-from statetui.core.chainhist.cash import parse_since, scan_cash_history
+from statetui.core.chainhist.cash import parse_since
+from statetui.core.chainhist.scan import scan_cash_history
 from statetui.core.chainhist.curve import (ADJUST_FLOWS, POLICIES, RAW, CashHistory, CashPoint, HighWaterMark, Mismatch,
                                            Transfer)
 from statetui.core.chainhist.logscan import ScanError, ScanProgress

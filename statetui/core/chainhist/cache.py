@@ -1,7 +1,7 @@
 """The local cache of a wallet's decoded on-chain history: append-only, hash-chained.
 
-One file per (chain id, wallet, stream, contract): `<dir>/<chain id>/<wallet>/<stream>-<contract>.jsonl`
-under the user's cache folder (platformdirs) unless a folder is given. Line 1 is a
+One file per (chain, wallet, stream, contract): `<dir>/<chain id>-<genesis>/<wallet>/<stream>-<contract>.jsonl`
+(the genesis block's hash tells chains with one id apart: Polygon, a local anvil) under the user's cache folder (platformdirs) unless a folder is given. Line 1 is a
 header naming the file's key; each further line is one scanned chunk,
 `<hash> {"a": first block, "b": last block, "r": [records]}`, meaning "blocks a..b were
 read in full and these are their records". The hash is sha256 of the previous line's hash
@@ -52,10 +52,12 @@ class CacheState:
 class StreamCache:
     """One stream's cache file. `load()` then `append()`s; appends lock the file."""
 
-    def __init__(self, directory: Path, chain_id: int, wallet: str, stream: str, contract: str):
+    def __init__(self, directory: Path, chain_id: int, wallet: str, stream: str, contract: str,
+                 label: str | None = None):
+        """`label`: the chain's folder name (cash.open_rpc: chain id and genesis hash)."""
         self.key = {"v": VERSION, "chain_id": chain_id, "wallet": wallet.lower(), "stream": stream,
                     "contract": contract.lower()}
-        self.path = Path(directory) / str(chain_id) / wallet.lower() / f"{stream}-{contract.lower()}.jsonl"
+        self.path = Path(directory) / (label or str(chain_id)) / wallet.lower() / f"{stream}-{contract.lower()}.jsonl"
         self._last_hash: str | None = None
         self._good_bytes = 0  # length of the verified prefix
         self._dir_ready = False
@@ -69,29 +71,66 @@ class StreamCache:
         except OSError as exc:
             state.problem = f"cache {self.path} unreadable ({exc.strerror}): reading from the chain"
             return state
-        offset = 0
+        self._last_hash, self._good_bytes = None, 0
+        self._read_lines(raw, 0, "", state)
+        state.covered = merge(state.covered)
+        return state
+
+    @property
+    def mark(self) -> tuple[int, str] | None:
+        """Where the verified file ends now: (bytes, the last line's hash); a checkpoint
+        keeps it, so a later scan decodes only what came after."""
+        return (self._good_bytes, self._last_hash) if self._last_hash else None
+
+    def load_after(self, mark: list[Any] | tuple[int, str]) -> CacheState | None:
+        """The records of the lines appended after `mark` (the lines before it are verified,
+        hash by hash, but not decoded: a checkpoint summarises them). None when the file no
+        longer holds, intact, what the mark says: the caller then reads it with load()."""
+        good, last_hash = mark
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return None
+        if len(raw) < good or raw[good - 1:good] != b"\n":
+            return None
         previous = ""
+        for line in raw[:good].split(b"\n")[:-1]:
+            if len(line) < 66 or _digest(previous, line[65:]).encode("ascii") != line[:64]:
+                return None
+            if previous == "" and self._verify(line, "", first=True)[1] is not None:
+                return None
+            previous = line[:64].decode("ascii")
+        if previous != last_hash:
+            return None
+        state = CacheState()
+        self._last_hash, self._good_bytes = previous, good
+        self._read_lines(raw[good:], good, previous, state)
+        state.covered = merge(state.covered)
+        return state
+
+    def _read_lines(self, raw: bytes, offset: int, previous: str, state: CacheState) -> None:
+        """Verify and read `raw` (the file from byte `offset`, whose previous line hash is
+        `previous`; "" at the start of the file: a header comes first)."""
         lines = raw.split(b"\n")
         torn = lines.pop()  # b"" when the file ends with a newline, else a line cut short
         for i, line in enumerate(lines):
-            doc, reason = self._verify(line, previous, first=(i == 0))
+            header = previous == ""
+            doc, reason = self._verify(line, previous, first=header)
             if reason is not None:
                 state.dropped_lines = sum(1 for rest in lines[i:] if rest) + (1 if torn else 0)
-                state.problem = f"cache {self.path} line {i + 1}: {reason}; {state.dropped_lines} line(s) re-read from the chain"
-                break
+                state.problem = (f"cache {self.path} at byte {offset}: {reason}; {state.dropped_lines} line(s) "
+                                 "re-read from the chain")
+                return
             previous = line[:64].decode("ascii")
-            if i > 0:
+            if not header:
                 state.covered.append((doc["a"], doc["b"]))
                 state.records.extend(doc["r"])
+            self._last_hash = previous
             offset += len(line) + 1
-        else:
-            if torn:
-                state.dropped_lines = 1
-                state.problem = f"cache {self.path}: its last line was cut short (interrupted write); re-read from the chain"
-        self._last_hash = previous or None
-        self._good_bytes = offset if previous else 0
-        state.covered = merge(state.covered)
-        return state
+            self._good_bytes = offset
+        if torn:
+            state.dropped_lines = 1
+            state.problem = f"cache {self.path}: its last line was cut short (interrupted write); re-read from the chain"
 
     def _verify(self, line: bytes, previous: str, *, first: bool) -> tuple[Any, str | None]:
         """(the line's JSON, None) when it is intact and chained to `previous`, else (None, why)."""
@@ -140,6 +179,15 @@ class StreamCache:
             self._last_hash = digest
         finally:
             os.close(fd)  # closing releases the lock
+
+
+    def discard(self) -> None:
+        """Remove the file (it describes another chain): the next scan reads from the chain."""
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+        self._last_hash, self._good_bytes = None, 0
 
 
 def merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -184,7 +184,7 @@ class _Refused(Exception):
 
 
 def _read_chunk(rpc: _Rpc, filters: list[dict[str, Any]], a: int, b: int, stats: ScanStats) -> list[Log]:
-    merged: dict[tuple[int, int], Log] = {}
+    merged: dict[int, Log] = {}
     span = b - a + 1
     for flt in filters:
         stats.calls += 1
@@ -199,27 +199,21 @@ def _read_chunk(rpc: _Rpc, filters: list[dict[str, Any]], a: int, b: int, stats:
             raise _Refused(limits.classify(answer.detail, code=answer.code, span=span), answer.message)
         if not isinstance(answer, list):
             raise rpc.malformed("eth_getLogs", f"expected a list of logs, got {type(answer).__name__}")
-        for log in answer:
-            key = _check(rpc, log, a, b)
-            if key is not None:
-                merged[key] = log
+        _check(rpc, answer, a, b, merged)
     return [merged[k] for k in sorted(merged)]
 
 
-def _check(rpc: _Rpc, log: object, a: int, b: int) -> tuple[int, int] | None:
-    """(block, log index) of a well-formed log inside [a, b]; None for a removed one."""
+def _check(rpc: _Rpc, logs: list[Any], a: int, b: int, merged: dict[int, Log]) -> None:
+    """Put each well-formed log inside [a, b] into `merged` by (block, log index), skipping
+    removed ones. (The fields each reader decodes are checked by its decoder: a log that
+    is not what it must be there is a one-line RpcResponseError too.)"""
     try:
-        if log.get("removed") is True:  # type: ignore[union-attr]  # reorged out while we asked
-            return None
-        block = int(log["blockNumber"], 16)  # type: ignore[index]
-        index = int(log["logIndex"], 16)  # type: ignore[index]
-        topics = log["topics"]  # type: ignore[index]
-        if not (isinstance(topics, list) and topics and all(isinstance(t, str) for t in topics)
-                and isinstance(log["data"], str) and isinstance(log["transactionHash"], str)  # type: ignore[index]
-                and isinstance(log["address"], str)):  # type: ignore[index]
-            raise TypeError
+        for log in logs:
+            block = int(log["blockNumber"], 16)
+            if not a <= block <= b:
+                raise rpc.malformed("eth_getLogs", f"a log of block {block} came back for blocks {a}-{b}")
+            if log.get("removed") is True:  # reorged out while we asked
+                continue
+            merged[block << 32 | int(log["logIndex"], 16)] = log
     except (AttributeError, KeyError, TypeError, ValueError, IndexError):
         raise rpc.malformed("eth_getLogs", "a log lacks blockNumber, logIndex, topics, data or transactionHash") from None
-    if not a <= block <= b:
-        raise rpc.malformed("eth_getLogs", f"a log of block {block} came back for blocks {a}-{b}")
-    return block, index

@@ -109,7 +109,7 @@ def read_positions(config: Config, *, condition_ids: Iterable[str] = (), from_bl
     / `since` / config.history_from_block / config.history_since, else from block 0.
     `condition_ids`: markets the caller knows (the state's), to name positions by."""
     ctf = require_checksummed(config.ctf_address, "conditional tokens (ctf_address)")
-    rpc, wallet, head, finalized = open_rpc(config)
+    rpc, wallet, head, finalized, label = open_rpc(config)
     pinned = head if block is None else min(block, head)
     final = min(pinned, finalized if finalized is not None else head - REORG_DEPTH)
     from_block = from_block if from_block is not None else getattr(config, "history_from_block", None)
@@ -119,7 +119,8 @@ def read_positions(config: Config, *, condition_ids: Iterable[str] = (), from_bl
     start = min(from_block or 0, pinned)
     report = PositionsReport(wallet, pinned, start)
 
-    cache = StreamCache(Path(cache_dir) if cache_dir else _configured_cache_dir(config), config.chain_id, wallet, "ctf", ctf)
+    cache = StreamCache(Path(cache_dir) if cache_dir else _configured_cache_dir(config), config.chain_id, wallet, "ctf", ctf,
+                        label=label)
     state = cache.load() if use_cache else None
     records: list[list[Any]] = list(state.records) if state else []
     if state and state.problem:
