@@ -167,6 +167,20 @@ class ChainReading:
             "elapsed_ms": round(self.elapsed_ms, 2),
         }
 
+    def evidence(self) -> dict[str, Any]:
+        """What the chain said, JSON-safe, for a plan and its journal entry (the URL redacted)."""
+        from datetime import datetime, timezone
+
+        when = datetime.fromtimestamp(self.block_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ev: dict[str, Any] = {"rpc_url": self.rpc_url, "chain_id": self.chain_id, "wallet": self.wallet,
+                              "block_number": self.block_number, "block_time": when}
+        for t in self.tokens:
+            key = f"balance {t.symbol or t.address}"
+            ev[key if key not in ev else f"{key} {t.address}"] = f"{t.amount} ({t.address})"
+        for token_id, raw in self.positions.items():
+            ev[f"position {token_id}"] = str(raw)
+        return ev
+
 
 # (rpc url, chain id, token) -> (decimals, symbol): read once per process.
 _TOKEN_META: dict[tuple[str, int, str], tuple[int, str | None]] = {}

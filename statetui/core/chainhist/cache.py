@@ -1,7 +1,9 @@
 """The local cache of a wallet's decoded on-chain history: append-only, hash-chained.
 
-One file per (chain, wallet, stream, contract): `<dir>/<chain id>-<genesis>/<wallet>/<stream>-<contract>.jsonl`
-(the genesis block's hash tells chains with one id apart: Polygon, a local anvil) under the user's cache folder (platformdirs) unless a folder is given. Line 1 is a
+One file per (chain, wallet, stream, contract):
+`<dir>/<chain id>-<genesis hash>/<wallet>/<stream>-<contract>.jsonl` (the genesis block's
+hash tells chains with one id apart: Polygon, a local anvil) under the user's cache
+folder (platformdirs) unless a folder is given. Line 1 is a
 header naming the file's key; each further line is one scanned chunk,
 `<hash> {"a": first block, "b": last block, "r": [records]}`, meaning "blocks a..b were
 read in full and these are their records". The hash is sha256 of the previous line's hash

@@ -33,10 +33,11 @@ def _digest(previous: str, body: bytes) -> str:
 
 
 class Checkpoint:
-    def __init__(self, directory: Path, chain_id: int, wallet: str, key: dict[str, Any]):
+    def __init__(self, directory: Path, chain_id: int, wallet: str, key: dict[str, Any], label: str | None = None):
+        """`label`: the chain's folder name, as the cache's (cash.open_rpc)."""
         self.key = {"v": VERSION, "chain_id": chain_id, "wallet": wallet.lower(), **key}
         name = hashlib.sha256(json.dumps(self.key, sort_keys=True).encode()).hexdigest()[:20]
-        folder = Path(directory) / str(chain_id) / wallet.lower()
+        folder = Path(directory) / (label or str(chain_id)) / wallet.lower()
         self.head_path = folder / f"walk-{name}.json"
         self.body_path = folder / f"walk-{name}.jsonl"
         self.problem: str | None = None

@@ -76,9 +76,9 @@ class _Scan:
         self.use_cache, self.progress, self.max_span = use_cache, progress, max_span
         self.caches = {t: StreamCache(directory, config.chain_id, self.wallet, "erc20", t, label=opened.label)
                        for t in tokens}
-        self.checkpoint = Checkpoint(directory / opened.label, config.chain_id, self.wallet,
+        self.checkpoint = Checkpoint(directory, config.chain_id, self.wallet,
                                      {"tokens": [t.lower() for t in tokens], "reason": reason, "start": scan_start,
-                                      "trading": extra})
+                                      "trading": extra}, label=opened.label)
         self.notes: list[str] = []
 
     def run(self, trust_cache: bool = True) -> CashHistory:
