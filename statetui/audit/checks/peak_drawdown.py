@@ -18,6 +18,7 @@ from statetui.core.errors import StateLoadError
 from statetui.core.evidence import CANNOT_TELL, FALSE, GENUINE, TOLERANCE, ChainWitness, judge_peak, landed_entries
 from statetui.core.figures import drawdown_with_peak, figures, label
 from statetui.core.history import _ts, entry_value
+from statetui.core.money import fmt_money
 from statetui.core.roles import roles_for, top_field
 
 
@@ -84,7 +85,7 @@ def check(ctx: AuditContext, report: Report) -> None:
         if halted and f.at_or_past_halt and after is not None and after < threshold:
             source = (f"the wallet's realized-cash high-water mark, cash peaked at {verdict.chain.cite()}"
                       if verdict.chain is not None else "what the evidence covers")
-            report.fail(f"FALSE DRAWDOWN HALT: with the peak at {verdict.corrected} ({source}), "
+            report.fail(f"FALSE DRAWDOWN HALT: with the peak at {fmt_money(verdict.corrected)} ({source}), "
                         f"drawdown is {after * 100:.1f}%, not {f.drawdown * 100:.1f}%")
     elif verdict.verdict == CANNOT_TELL:
         report.warn(verdict.message)
