@@ -38,6 +38,7 @@ PUSD = "0xc011a7e12a19f7b1f670d46f03b03f3342e82dfb"
 USDC_E = "0x2791bca1f2de4661ed88a30c99a7a9449aa84174"
 WALLET = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"
 BRIDGE = "0x1111111111111111111111111111111111111111"
+OWNER = "0x2222222222222222222222222222222222222222"
 EXCHANGE = "0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e"  # CTF Exchange: payments to it are trading
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 FINALITY = 64
@@ -53,24 +54,41 @@ def _hash(*parts: object) -> str:
 
 
 class History:
-    """The synthetic history: every transfer, in chain order, and its pre-built JSON."""
+    """The synthetic history: every transfer, in chain order, and its pre-built JSON.
+
+    A trading wallet: two opening deposits from a bridge (pUSD and USDC.e, block 1), then
+    buys (the wallet pays the CTF Exchange) and sells and redemptions (the exchange pays
+    the wallet), with a deposit or a withdrawal now and then (1 % each); about two thirds
+    in pUSD. Blocks are drawn at random (a block may hold several transfers)."""
 
     def __init__(self, transfers: int, blocks: int, seed: int = 14):
         rng = random.Random(seed)
-        spots = sorted(rng.sample(range(1, blocks + 1), transfers // 2))
+        spots = sorted(rng.randrange(2, blocks + 1) for _ in range(transfers - 2))
         self.head = blocks + FINALITY + 6  # the last transfers are final, a few blocks are not
         self.logs: list[tuple[int, str, bool, bytes, int]] = []  # (block, token, incoming, json, signed raw)
-        for k, block in enumerate(spots):
-            token = PUSD if k % 3 else USDC_E
-            # a deposit from the bridge, then in the same block a payment to the exchange
-            for index, (src, dst, value) in enumerate(((BRIDGE, WALLET, 10_000_000 + k), (WALLET, EXCHANGE, 1_000_000))):
-                log = {"address": token, "topics": [TRANSFER, _topic(src), _topic(dst)], "data": "0x" + f"{value:064x}",
-                       "blockNumber": hex(block), "blockHash": _hash("block", block),
-                       "transactionHash": _hash("tx", block, index), "transactionIndex": hex(index),
-                       "logIndex": hex(index), "removed": False}
-                incoming = dst == WALLET
-                self.logs.append((block, token, incoming, json.dumps(log, separators=(",", ":")).encode(),
-                                  value if incoming else -value))
+        moves = [(1, PUSD, BRIDGE, WALLET, 10_000_000_000), (1, USDC_E, BRIDGE, WALLET, 10_000_000_000)]
+        for block in spots:
+            token = PUSD if rng.random() < 0.67 else USDC_E
+            roll = rng.random()
+            amount = rng.randrange(1_000_000, 50_000_000)
+            if roll < 0.01:
+                moves.append((block, token, BRIDGE, WALLET, amount * 10))  # a deposit
+            elif roll < 0.02:
+                moves.append((block, token, WALLET, OWNER, amount))  # a withdrawal
+            elif roll < 0.51:
+                moves.append((block, token, WALLET, EXCHANGE, amount))  # a buy
+            else:
+                moves.append((block, token, EXCHANGE, WALLET, amount * 21 // 20))  # a sell or a redemption
+        index_in_block: dict[int, int] = {}
+        for block, token, src, dst, value in moves:
+            index = index_in_block[block] = index_in_block.get(block, -1) + 1
+            log = {"address": token, "topics": [TRANSFER, _topic(src), _topic(dst)], "data": "0x" + f"{value:064x}",
+                   "blockNumber": hex(block), "blockHash": _hash("block", block),
+                   "transactionHash": _hash("tx", block, index), "transactionIndex": hex(index),
+                   "logIndex": hex(index), "removed": False}
+            incoming = dst == WALLET
+            self.logs.append((block, token, incoming, json.dumps(log, separators=(",", ":")).encode(),
+                              value if incoming else -value))
         self.blocks = [log[0] for log in self.logs]
         self.balance: dict[str, list[int]] = {PUSD: [], USDC_E: []}  # running balance after each log, per token
         running = {PUSD: 0, USDC_E: 0}

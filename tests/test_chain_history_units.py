@@ -97,6 +97,8 @@ def test_cache_round_trip_and_damage(tmp_path):
     assert cache.load().covered == []
     cache.append(0, 99, [[5, 0, "0xaa", "0x11", "100", None]])
     cache.append(100, 199, [])
+    assert not cache.path.exists()  # appends are buffered ...
+    cache.flush()  # ... and written together, each line chained to the one before
     again = StreamCache(tmp_path, 137, WALLET, "erc20", TOKEN).load()
     assert again.covered == [(0, 199)] and again.records == [[5, 0, "0xaa", "0x11", "100", None]] and not again.problem
     # another chain id or wallet never reads this file
@@ -108,8 +110,17 @@ def test_cache_round_trip_and_damage(tmp_path):
     state = damaged.load()
     assert state.covered == [] and state.dropped_lines == 2 and "checksum" in state.problem
     damaged.append(0, 49, [])  # the broken tail is cut off, the chain continues from the good prefix
+    damaged.flush()
     assert StreamCache(tmp_path, 137, WALLET, "erc20", TOKEN).load().covered == [(0, 49)]
     assert len(cache.path.read_text().splitlines()) == 2
+    mark = damaged.mark
+    damaged.append(50, 59, [[55, 1, "0xbb", "0x22", "-7", None]])
+    damaged.flush()
+    tail = StreamCache(tmp_path, 137, WALLET, "erc20", TOKEN).load_after(mark)
+    assert tail.covered == [(50, 59)] and tail.records == [[55, 1, "0xbb", "0x22", "-7", None]]
+    text = cache.path.read_text().splitlines()
+    cache.path.write_text("\n".join([text[0], text[1].replace('"a":0', '"a":1'), text[2]]) + "\n")
+    assert StreamCache(tmp_path, 137, WALLET, "erc20", TOKEN).load_after(mark) is None  # the summarised part changed
 
 
 def test_parse_since():

@@ -472,6 +472,18 @@ class _Rpc:
         payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
         what = calls[0][0] if len(calls) == 1 else f"a batch of {len(calls)} calls ({calls[0][0]}, ...)"
         raw = self.post(json.dumps(payload, separators=(",", ":")).encode(), what)
+        return self.parse_batch(raw, calls, what)
+
+    def call_deferred(self, method: str, params: list[Any], *, over: int) -> Any:
+        """One call, whose answer comes back undecoded (a Deferred) when it is longer than
+        `over` bytes, for the caller to decode elsewhere (a thread that works while the next
+        call waits on the node). An error answer is short, so it is always decoded here."""
+        calls = [(method, params)]
+        raw = self.post(json.dumps([{"jsonrpc": "2.0", "id": 0, "method": method, "params": params}],
+                                   separators=(",", ":")).encode(), method)
+        return Deferred(self, raw, calls) if len(raw) > over else self.parse_batch(raw, calls, method)[0]
+
+    def parse_batch(self, raw: bytes, calls: list[tuple[str, list[Any]]], what: str) -> list[Any]:
         try:
             doc = json.loads(raw)
         except ValueError:
@@ -501,6 +513,18 @@ class _Rpc:
             else:
                 raise self.malformed(method, "neither result nor error")
         return results
+
+
+class Deferred:
+    """An answer not decoded yet (_Rpc.call_deferred): .result() decodes it, or raises as
+    the call would have."""
+
+    def __init__(self, rpc: _Rpc, raw: bytes, calls: list[tuple[str, list[Any]]]):
+        self.rpc, self.raw, self.calls = rpc, raw, calls
+
+    def result(self) -> Any:
+        answer = self.rpc.parse_batch(self.raw, self.calls, self.calls[0][0])[0]
+        return self.rpc.ok(answer, self.calls[0][0])
 
 
 def _scrub(text: str, url: str) -> str:

@@ -265,6 +265,7 @@ def test_a_server_sending_garbage_logs_gets_one_line(world):
         out = []
         for c in calls:
             result = {"eth_chainId": "0x89", "eth_blockNumber": "0x10", "eth_getBlockByNumber": {"number": "0x8"},
+                      "eth_call": "0x" + "6".rjust(64, "0"),  # decimals()
                       "eth_getLogs": [{"blockNumber": "0x3", "logIndex": "0x0", "transactionHash": "0x1",
                                        "address": PUSD, "data": "0xnothex" + "0" * 60,
                                        "topics": [abi.TRANSFER, abi.topic(OWNER), abi.topic(GENUINE)]}]}[c["method"]]

@@ -20,11 +20,14 @@ import fcntl
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 VERSION = 1
+FLUSH_EVERY = 64  # chunks buffered before a write
+FLUSH_SECONDS = 1.0
 
 
 def default_cache_dir() -> Path:
@@ -62,6 +65,8 @@ class StreamCache:
         self.path = Path(directory) / (label or str(chain_id)) / wallet.lower() / f"{stream}-{contract.lower()}.jsonl"
         self._last_hash: str | None = None
         self._good_bytes = 0  # length of the verified prefix
+        self._pending: list[bytes] = []  # encoded chunk lines not written yet
+        self._pending_since = time.monotonic()
         self._dir_ready = False
 
     def load(self) -> CacheState:
@@ -155,7 +160,20 @@ class StreamCache:
         return doc, None
 
     def append(self, a: int, b: int, records: list[list[Any]]) -> None:
-        """Record that blocks a..b were read in full, with these records."""
+        """Record that blocks a..b were read in full, with these records. Lines are buffered
+        and written together (every FLUSH_EVERY chunks or FLUSH_SECONDS, and by flush()): a
+        scan interrupted in between reads at most that much again."""
+        # Encoded now (a scan appends from its chunk thread, while the next chunk is read);
+        # chained to the file's last line when written.
+        self._pending.append(json.dumps({"a": a, "b": b, "r": records}, separators=(",", ":")).encode("utf-8"))
+        if len(self._pending) >= FLUSH_EVERY or time.monotonic() - self._pending_since >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        self._pending_since = time.monotonic()
         if not self._dir_ready:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._dir_ready = True
@@ -168,20 +186,23 @@ class StreamCache:
                 self.load()
                 if self._good_bytes < os.fstat(fd).st_size:
                     os.ftruncate(fd, self._good_bytes)  # cut the part that failed its checksum
-            out = b""
+            out = []
             previous = self._last_hash
             if previous is None:
                 previous, header = _line("", self.key)
-                out += header
-            digest, line = _line(previous, {"a": a, "b": b, "r": records})
-            out += line
+                out.append(header)
+            for body in pending:
+                previous = _digest(previous, body)
+                out.append(previous.encode("ascii") + b" " + body + b"\n")
+            data = memoryview(b"".join(out))
             os.lseek(fd, self._good_bytes, os.SEEK_SET)
-            os.write(fd, out)
-            self._good_bytes += len(out)
-            self._last_hash = digest
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+            self._good_bytes += len(data)
+            self._last_hash = previous
         finally:
             os.close(fd)  # closing releases the lock
-
 
     def discard(self) -> None:
         """Remove the file (it describes another chain): the next scan reads from the chain."""

@@ -97,9 +97,8 @@ class CashHistory:
 
     def __init__(self, *, chain_id: int, wallet: str, tokens: list[str], start_block: int, start_time: int | None,
                  start_reason: str, pinned_block: int, pinned_time: int, walk: Any, opening: int,
-                 times: dict[int, int], old_points: Callable[[], list[tuple]] | None = None,
-                 old_notable: Callable[[], list[list[Any]]] | None = None,
-                 all_records: Callable[[], list[tuple[int, list[Any]]]] | None = None):
+                 times: dict[int, int], rewalk: Callable[[], Any] | None = None,
+                 all_records: Callable[[], list[list[Any]]] | None = None):
         self.chain_id, self.wallet, self.tokens = chain_id, wallet, tokens
         self.start_block, self.start_time, self.start_reason = start_block, start_time, start_reason
         self.pinned_block, self.pinned_time = pinned_block, pinned_time
@@ -111,12 +110,11 @@ class CashHistory:
         self._walk = walk
         self._opening = opening  # cash just before start_block, in integers at the walk's scale
         self._times = times  # block -> unix time, for the blocks a report names
-        self._old_points = old_points or (lambda: [])
-        self._old_notable = old_notable or (lambda: [])
+        self._rewalk = rewalk  # the whole walk again (from the cache), when this one resumed a checkpoint
         self._all_records = all_records
+        self._full: Any = None
         self._points: list[CashPoint] | None = None
         self._transfers: list[Transfer] | None = None
-        self._notable: list[list[Any]] | None = None
 
     def _money(self, raw: int) -> Decimal:
         return Decimal(raw).scaleb(-self._walk.scale, _EXACT)
@@ -150,6 +148,14 @@ class CashHistory:
 
     # --- materialised on first use ------------------------------------------------------------
 
+    def _whole(self) -> Any:
+        """A walk holding every point and notable transfer (this one, unless it resumed)."""
+        if (self._walk.base == 0 and self._walk.keep_points) or self._rewalk is None:
+            return self._walk
+        if self._full is None:
+            self._full = self._rewalk()
+        return self._full
+
     @property
     def points(self) -> list[CashPoint]:
         """The cash curve: the opening first, then one point per block that moved cash."""
@@ -157,36 +163,35 @@ class CashHistory:
             money, base, times = self._money, self._opening, self._times
             ob = self.opening_block
             out = [CashPoint(ob, money(base), Decimal(0), None, times.get(ob))]
-            for block, cash, flow, tx, stamp in (*self._old_points(), *self._walk.points):
+            for block, cash, flow, tx, stamp in self._whole().points:
                 out.append(CashPoint(block, money(base + cash), money(flow), tx, stamp if stamp is not None else times.get(block)))
             self._points = out
         return self._points
 
-    def _notables(self) -> list[list[Any]]:
-        if self._notable is None:
-            self._notable = [*self._old_notable(), *self._walk.notable]
-        return self._notable
+    def _notable(self) -> list[list[Any]]:
+        """Flows and migrations, [kind, record]: the walk keeps them unless it resumed."""
+        return self._walk.notable if self._walk.base == 0 else self._whole().notable
 
-    def _transfer(self, ti: int, r: list[Any], kind: str) -> Transfer:
+    def _transfer(self, r: list[Any], kind: str) -> Transfer:
         t = r[5] if r[5] is not None else self._times.get(r[0])
-        return Transfer(r[0], r[1], r[2], self.tokens[ti], r[3], r[4], self._walk.decimals[ti], kind, t)
+        return Transfer(r[0], r[1], r[2], self.tokens[r[6]], r[3], r[4], self._walk.decimals[r[6]], kind, t)
 
     @property
     def flows(self) -> list[Transfer]:
         """Deposits and withdrawals, in chain order."""
-        return [self._transfer(ti, r, kind) for kind, ti, r in self._notables() if kind in (DEPOSIT, WITHDRAWAL)]
+        return [self._transfer(r, kind) for kind, r in self._notable() if kind in (DEPOSIT, WITHDRAWAL)]
 
     @property
     def migrations(self) -> list[Transfer]:
-        return [self._transfer(ti, r, kind) for kind, ti, r in self._notables() if kind == MIGRATION]
+        return [self._transfer(r, kind) for kind, r in self._notable() if kind == MIGRATION]
 
     @property
     def transfers(self) -> list[Transfer]:
         """Every collateral transfer of the history (read back from the cache when needed)."""
         if self._transfers is None:
-            kinds = {(r[0], r[1]): kind for kind, _, r in self._notables()}
+            kinds = {(r[0], r[1]): kind for kind, r in self._notable()}
             records = self._all_records() if self._all_records is not None else []
-            self._transfers = [self._transfer(ti, r, kinds.get((r[0], r[1]), TRADE)) for ti, r in records
+            self._transfers = [self._transfer(r, kinds.get((r[0], r[1]), TRADE)) for r in records
                                if r[0] >= self.start_block]
         return self._transfers
 
@@ -224,12 +229,9 @@ class CashHistory:
                              flows_since=since)
 
     def sparkline_values(self, width: int = 60) -> list[Decimal]:
-        """Cash at up to `width` evenly spaced points of the curve (for a sparkline)."""
-        pts = self.points
-        if len(pts) <= width:
-            return [p.cash for p in pts]
-        step = (len(pts) - 1) / (width - 1)
-        return [pts[round(i * step)].cash for i in range(width)]
+        """Cash at up to `width` evenly spaced points of the curve (for a sparkline; a resumed
+        history draws it from the walk's samples, without reading the curve again)."""
+        return [self._money(self._opening + v) for v in self._walk.sample_curve(width)]
 
     def to_dict(self, *, policy: str = ADJUST_FLOWS, full: bool = False) -> dict[str, Any]:
         hwm = self.high_water_mark(policy)
@@ -243,7 +245,7 @@ class CashHistory:
             "flows": {"deposits": str(sum((t.amount for t in flows if t.amount > 0), Decimal(0))),
                       "withdrawals": str(-sum((t.amount for t in flows if t.amount < 0), Decimal(0))),
                       "count": len(flows), "items": [t.to_dict() for t in flows]},
-            "transfers": self.transfer_count, "points": self._walk.base + len(self._walk.points) + 1,
+            "transfers": self.transfer_count, "points": self._walk.total_points + 1,
             "consistent": self.consistent, "mismatches": [m.to_dict() for m in self.mismatches],
             "checked_blocks": self.checked_blocks, "notes": self.notes, "scan": self.scan,
         }

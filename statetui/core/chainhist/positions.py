@@ -130,17 +130,20 @@ def read_positions(config: Config, *, condition_ids: Iterable[str] = (), from_bl
     filters = [{"address": ctf, "topics": [moves, None, me]}, {"address": ctf, "topics": [moves, None, None, me]},
                {"address": [ctf, abi.NEG_RISK_ADAPTER], "topics": [[abi.PAYOUT_REDEMPTION, abi.ADAPTER_PAYOUT_REDEMPTION], me]}]
     stats = ScanStats()
-    for a, b in missing(state.covered if state else [], start, pinned):
-        for x, y in ([(a, final), (final + 1, b)] if a <= final < b else [(a, b)]):
-            def on_chunk(p: int, q: int, logs: list[dict[str, Any]]) -> None:
-                try:
-                    fresh = _decode(logs, wallet.lower())
-                except (ValueError, TypeError, AttributeError, IndexError):
-                    raise rpc.malformed("eth_getLogs", f"a Conditional Tokens log in blocks {p}-{q} is malformed") from None
-                records.extend(fresh)
-                if use_cache and q <= final:
-                    cache.append(p, q, fresh)
-            scan_logs(rpc, filters, x, y, on_chunk, progress=progress, stats=stats)
+    try:
+        for a, b in missing(state.covered if state else [], start, pinned):
+            for x, y in ([(a, final), (final + 1, b)] if a <= final < b else [(a, b)]):
+                def on_chunk(p: int, q: int, logs: list[dict[str, Any]]) -> None:
+                    try:
+                        fresh = _decode(logs, wallet.lower())
+                    except (ValueError, TypeError, AttributeError, IndexError):
+                        raise rpc.malformed("eth_getLogs", f"a Conditional Tokens log in blocks {p}-{q} is malformed") from None
+                    records.extend(fresh)
+                    if use_cache and q <= final:
+                        cache.append(p, q, fresh)
+                scan_logs(rpc, filters, x, y, on_chunk, progress=progress, stats=stats)
+    finally:
+        cache.flush()  # what was read stays read, even when the scan stops half way
 
     seen: dict[tuple[int, int], list[Any]] = {(r[1], r[2]): r for r in records if start <= r[1] <= pinned}
     held: dict[int, int] = {}

@@ -14,7 +14,7 @@ from statetui.core.chainhist.forward import Walk
 from statetui.core.errors import ChainError
 
 _EXACT = Context(prec=100)
-MAX_FLOW_TIMES = 500  # block times read for at most this many flows (one batch)
+MAX_FLOW_TIMES = 64  # block times read for the latest this many flows (one batch)
 # Words with which nodes say they no longer hold a block's state (not an archive node).
 _NO_HISTORY = ("missing trie node", "header not found", "state", "pruned", "archive", "not available", "unknown block",
                "historical", "too old")
@@ -75,7 +75,7 @@ def _money_of(walk: Walk) -> Any:
 
 def check_and_time(rpc: _Rpc, history: CashHistory, walk: Walk, opening: list[int], *, check_opening: bool,
                    times: dict[int, int]) -> None:
-    """One batch: balanceOf at the opening, the peaks and the middle of what this scan
+    """One batch: balanceOf at the opening, the peaks and the last block of what this scan
     walked (to check the rebuild), and the times of the blocks the report names that
     `times` does not hold yet. Results go into `history` (mismatches, checked blocks,
     notes) and `times`."""
@@ -89,13 +89,13 @@ def check_and_time(rpc: _Rpc, history: CashHistory, walk: Walk, opening: list[in
         rel = walk.token_balances_at(index) if index >= 0 else None
         if rel is not None:
             expected[block] = tuple(o + r for o, r in zip(opening, rel))
-    if len(walk.points) > 2:
-        middle = len(walk.points) // 2
-        expected[walk.points[middle][0]] = tuple(o + r for o, r in zip(opening, walk.by_token[middle]))
+    if walk.walked:  # the last block that moved cash (this scan's)
+        expected[walk.last_block] = tuple(o + r for o, r in zip(opening, walk.rel))
     owner = abi.word(history.wallet)
     order = [(b, ti) for b in sorted(expected) for ti in range(len(walk.tokens))]
     wanted = {history.opening_block, history.start_block} | set(expected) | peaks
-    wanted |= {r[0] for kind, _, r in walk.notable[:MAX_FLOW_TIMES] if r[5] is None and kind != "migration"}
+    flows = [r for kind, r in walk.notable if kind != "migration"]
+    wanted |= {r[0] for r in flows[-MAX_FLOW_TIMES:] if r[5] is None}
     blocks = sorted(b for b in wanted if b not in times)
     calls = [abi.call(walk.tokens[ti], abi.BALANCE_OF + owner, hex(b)) for b, ti in order]
     calls += [("eth_getBlockByNumber", [hex(b), False]) for b in blocks]

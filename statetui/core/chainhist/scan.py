@@ -1,29 +1,34 @@
 """scan_cash_history(): the steps of cash.py, with the cache and the checkpoint.
 
-Cold (no checkpoint): every token's cache is read, the missing blocks are read from the
-RPC (and cached up to the finalized block), the walk goes over everything. Warm (a
-checkpoint of this history): the walk resumes at the checkpoint's last block, and only
-the cache lines appended since and the blocks after them are read. Either way the
-anchor at the pinned block settles the opening and what it contradicts."""
+Cold (no checkpoint): the cache is read, the missing blocks are read from the RPC (and
+cached up to the finalized block), the walk goes over everything. Warm (a checkpoint of
+this history): the walk resumes at the checkpoint's last block; only the cache lines
+appended since are decoded, and only the blocks after them read. Either way the anchor at
+the pinned block settles the opening and what it contradicts.
+
+The cache holds one stream per wallet and token set: records carry their token's index."""
 
 from __future__ import annotations
 
+import hashlib
+import queue
+import threading
 import time
-from collections import defaultdict
+from operator import itemgetter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from statetui.core.chain import require_checksummed
+from statetui.core.chain import Deferred, require_checksummed
 from statetui.core.chainhist import abi
 from statetui.core.chainhist.blocks import first_block_at_or_after
 from statetui.core.chainhist.cache import StreamCache, merge as merge_ranges, missing
 from statetui.core.chainhist.cash import REORG_DEPTH, _configured_cache_dir, open_rpc, parse_since
 from statetui.core.chainhist.checkpoint import Checkpoint
 from statetui.core.chainhist.curve import CashHistory, Mismatch
-from statetui.core.chainhist.forward import Walk, merge
+from statetui.core.chainhist.forward import Walk, in_order
 from statetui.core.chainhist.logscan import Progress, ScanProgress, ScanStats, scan_logs
-from statetui.core.chainhist.rebuild import Anchor, check_and_time, contradictions, opening_of
+from statetui.core.chainhist.rebuild import Anchor, check_and_time, contradictions, opening_of, uint
 from statetui.core.config import Config
 from statetui.core.errors import ChainError, ConfigError
 
@@ -74,63 +79,78 @@ class _Scan:
         self.tokens, self.trading, self.reason = tokens, trading, reason
         self.scan_start, self.pinned, self.final = scan_start, pinned, final
         self.use_cache, self.progress, self.max_span = use_cache, progress, max_span
-        self.caches = {t: StreamCache(directory, config.chain_id, self.wallet, "erc20", t, label=opened.label)
-                       for t in tokens}
+        token_set = "set-" + hashlib.sha256(",".join(t.lower() for t in tokens).encode()).hexdigest()[:16]
+        self.cache = StreamCache(directory, config.chain_id, self.wallet, "erc20", token_set, label=opened.label)
         self.checkpoint = Checkpoint(directory, config.chain_id, self.wallet,
                                      {"tokens": [t.lower() for t in tokens], "reason": reason, "start": scan_start,
                                       "trading": extra}, label=opened.label)
         self.notes: list[str] = []
+        self.overlapping = False
 
     def run(self, trust_cache: bool = True) -> CashHistory:
         tokens, wallet = self.tokens, self.wallet
         head = self._resume() if self.use_cache and trust_cache else None
         after = head["through"] if head else self.scan_start - 1
-        covered: dict[str, list[tuple[int, int]]] = {t: [] for t in tokens}
-        self.records: dict[str, list[list[Any]]] = {t: [] for t in tokens}
+        covered: list[tuple[int, int]] = []
+        self.records: list[list[Any]] = []
         if head:
-            for t in tokens:
-                covered[t] = merge_ranges([(self.scan_start, after)] + self.tails[t].covered)
-                self.records[t] = self.tails[t].records
+            covered = [(self.scan_start, after)] + self.tail.covered
+            self.records = self.tail.records
         elif self.use_cache:
-            for t in tokens:
-                state = self.caches[t].load()
-                if state.problem:
-                    self.notes.append(state.problem)
-                covered[t], self.records[t] = state.covered, state.records
-        stats = self._read_gaps(covered, after + 1)
-
+            state = self.cache.load()
+            if state.problem:
+                self.notes.append(state.problem)
+            covered, self.records = state.covered, state.records
+        self.overlapping = sum(b - a + 1 for a, b in covered) != sum(b - a + 1 for a, b in merge_ranges(covered))
+        covered = merge_ranges(covered)
         through = self.final if self.use_cache and self.final >= max(self.scan_start, after + 1) else None
+        # With nothing to merge (no records of these blocks from the cache), the walk goes along
+        # with the reads, in the chunk thread: its work hides in the wait for the node too.
+        self.walk: Walk | None = None
+        self.through, self.saved = through, None
+        if not any(after < r[0] <= self.pinned for r in self.records):
+            decimals = head["walk"]["decimals"] if head else self._decimals()
+            self.walk = Walk.restore(head["walk"], self.trading, keep_points=False) if head else \
+                Walk(tokens, decimals, self.trading, wait_for_first_in=self.reason == FIRST_IN, keep_points=False)
+        try:
+            stats = self._read_gaps(covered, after + 1)
+        finally:
+            self.cache.flush()  # what was read stays read, even when the scan stops half way
+
         hashes = sorted({b for b in ((head or {}).get("through"), through) if b is not None})
         anchor = Anchor(self.rpc, wallet, tokens, self.pinned, hashes)
         if head and (anchor.hashes.get(head["through"]) != head["through_hash"]
                      or anchor.decimals != head["walk"]["decimals"]):
             self.notes.append(f"the cache was written from another chain or before a reorg (block {head['through']} "
                               "differs now): read again from the chain")
-            self._wipe()
+            self.checkpoint.discard()
+            self.cache.discard()
             return self.run(trust_cache=False)
 
-        walk = Walk.restore(head["walk"], self.trading) if head else \
-            Walk(tokens, anchor.decimals, self.trading, wait_for_first_in=self.reason == FIRST_IN)
-        items = merge([self.records[t] for t in tokens], after, self.pinned)
-        saved_upto = None
-        if through is not None:
-            cut = next((k for k, (_, r) in enumerate(items) if r[0] > through), len(items))
-            walk.feed(items[:cut])
-            saved_upto = (walk.state(), len(walk.points), len(walk.notable))
-            walk.feed(items[cut:])
+        walk, saved = self.walk, self.saved
+        if walk is not None:
+            if walk.decimals != anchor.decimals:
+                raise self.rpc.malformed("decimals()", "a token's decimals changed during the scan")
+            if through is not None and saved is None:
+                saved = walk.state()
         else:
-            walk.feed(items)
+            walk = Walk.restore(head["walk"], self.trading, keep_points=False) if head else \
+                Walk(tokens, anchor.decimals, self.trading, wait_for_first_in=self.reason == FIRST_IN, keep_points=False)
+            records = in_order(self.records, after, self.pinned, self.overlapping)
+            cut = next((k for k, r in enumerate(records) if r[0] > through), len(records)) if through is not None \
+                else len(records)
+            walk.feed(records[:cut])
+            saved = walk.state() if through is not None else None
+            walk.feed(records[cut:])
 
         first_in = self.reason == FIRST_IN
         start_block = (walk.start_block if walk.start_block is not None else self.pinned) if first_in else self.scan_start
         opening = opening_of(walk, anchor)
         times = {int(k): v for k, v in (head or {}).get("times", {}).items()}
-        body = _Lazy(lambda: self._old_body(head)) if head else None
         history = CashHistory(chain_id=self.config.chain_id, wallet=wallet, tokens=tokens, start_block=start_block,
                               start_time=None, start_reason=self.reason, pinned_block=self.pinned,
                               pinned_time=anchor.time, walk=walk, opening=sum(o * m for o, m in zip(opening, walk.mul)),
-                              times=times, old_points=(lambda: body.get()[0]) if body else None,
-                              old_notable=(lambda: body.get()[1]) if body else None,
+                              times=times, rewalk=lambda: self._rewalk(walk, head),
                               all_records=lambda: self._all_records(head, start_block))
         kept: list[Mismatch] = [_mismatch(m) for m in (head or {}).get("mismatches", [])]
         history.checked_blocks = list((head or {}).get("checked", []))
@@ -153,9 +173,19 @@ class _Scan:
         history.scan = {**stats.to_dict(), "blocks_from_cache": self.cached_blocks, "blocks_read": self.blocks_read,
                         "resumed_from": after if head else None}
         history.read_ranges = list(stats.ranges)
-        if saved_upto is not None and anchor.hashes.get(through):
-            self._save(head, saved_upto, walk, through, anchor.hashes[through], opening, times, history, kept)
+        if saved is not None and anchor.hashes.get(through) and self.cache.mark is not None:
+            doc = {"walk": saved, "through": through, "through_hash": anchor.hashes[through], "mark": self.cache.mark,
+                   "opening": opening, "times": {str(k): v for k, v in times.items()},
+                   "checked": history.checked_blocks, "mismatches": [m.to_dict() for m in kept]}
+            try:
+                self.checkpoint.save(doc)
+            except OSError as exc:
+                history.notes.append(f"checkpoint {self.checkpoint.path} not saved ({exc.strerror or exc})")
         return history
+
+    def _decimals(self) -> list[int]:
+        answers = self.rpc.batch([abi.call(t, abi.DECIMALS, hex(self.pinned)) for t in self.tokens])
+        return [uint(self.rpc, a, f"decimals() at token {t}") for a, t in zip(answers, self.tokens)]
 
     # --- the cache and the checkpoint -------------------------------------------------------
 
@@ -165,103 +195,114 @@ class _Scan:
             self.notes.append(self.checkpoint.problem)
         if head is None or head["through"] > self.pinned or head["walk"]["tokens"] != self.tokens:
             return None
-        self.tails = {}
-        for t in self.tokens:
-            tail = self.caches[t].load_after(head["marks"][t])
-            if tail is None:
-                return None  # the cache file is not where the checkpoint left it: read it whole
-            if tail.problem:
-                self.notes.append(tail.problem)
-            self.tails[t] = tail
+        tail = self.cache.load_after(head["mark"])
+        if tail is None:
+            return None  # the cache file is not where the checkpoint left it: read it whole
+        if tail.problem:
+            self.notes.append(tail.problem)
+        self.tail = tail
         return head
 
-    def _old_body(self, head: dict[str, Any]) -> tuple[list[tuple], list[list[Any]]]:
-        """The checkpoint's points and notable transfers; from the cache when it is damaged."""
-        try:
-            return self.checkpoint.body(head)
-        except (OSError, ValueError, TypeError):
-            walk = Walk(self.tokens, head["walk"]["decimals"], self.trading, self.reason == FIRST_IN)
-            walk.feed(merge([self.caches[t].load().records for t in self.tokens], self.scan_start - 1, head["through"]))
-            return walk.points, walk.notable
+    def _everything(self, head: dict[str, Any] | None) -> list[list[Any]]:
+        """Every record of the history: the cache's (read whole when this scan resumed) and this scan's."""
+        if not head:
+            return self.records
+        return self.cache.load().records + self.records
 
-    def _all_records(self, head: dict[str, Any] | None, start_block: int) -> list[tuple[int, list[Any]]]:
-        per_token = [self.records[t] for t in self.tokens]
-        if head:  # only the tail is in memory: the rest is in the cache
-            per_token = [self.caches[t].load().records + self.records[t] for t in self.tokens]
-        return merge(per_token, start_block - 1, self.pinned)
+    def _rewalk(self, walk: Walk, head: dict[str, Any] | None) -> Walk:
+        """The walk again, keeping every point (a face asked for the curve or the flows)."""
+        whole = Walk(self.tokens, walk.decimals, self.trading, self.reason == FIRST_IN)
+        whole.feed(in_order(self._everything(head), self.scan_start - 1, self.pinned, self.overlapping or bool(head)))
+        return whole
 
-    def _save(self, head: dict[str, Any] | None, saved: tuple[dict[str, Any], int, int], walk: Walk, through: int,
-              through_hash: str, opening: list[int], times: dict[int, int], history: CashHistory,
-              kept: list[Mismatch]) -> None:
-        marks = {t: self.caches[t].mark for t in self.tokens}
-        if any(m is None for m in marks.values()):
-            return
-        state, n_points, n_notable = saved
-        doc = {"walk": state, "through": through, "through_hash": through_hash, "marks": marks, "opening": opening,
-               "times": {str(k): v for k, v in times.items()}, "checked": history.checked_blocks,
-               "mismatches": [m.to_dict() for m in kept]}
-        try:
-            self.checkpoint.save(doc, walk.points[:n_points], walk.notable[:n_notable], head)
-        except OSError as exc:
-            history.notes.append(f"checkpoint {self.checkpoint.head_path} not saved ({exc.strerror or exc})")
-
-    def _wipe(self) -> None:
-        self.checkpoint.discard()
-        for cache in self.caches.values():
-            cache.discard()
+    def _all_records(self, head: dict[str, Any] | None, start_block: int) -> list[list[Any]]:
+        return in_order(self._everything(head), start_block - 1, self.pinned, self.overlapping or bool(head))
 
     # --- reading the RPC --------------------------------------------------------------------
 
-    def _read_gaps(self, covered: dict[str, list[tuple[int, int]]], begin: int) -> ScanStats:
-        groups: dict[tuple[tuple[int, int], ...], list[str]] = defaultdict(list)
+    def _read_gaps(self, covered: list[tuple[int, int]], begin: int) -> ScanStats:
         final = self.final
-        for t in self.tokens:
-            gaps = []
-            for a, b in missing(covered[t], max(begin, self.scan_start), self.pinned):
-                # Split at the finalized block: only the final part is cached (no reorged records).
-                gaps += [(a, final), (final + 1, b)] if a <= final < b else [(a, b)]
-            groups[tuple(gaps)].append(t)
-        total = sum(b - a + 1 for gaps in groups for a, b in gaps)
-        first_gaps = next(gaps for gaps, group in groups.items() if self.tokens[0] in group)
+        gaps = []
+        for a, b in missing(covered, max(begin, self.scan_start), self.pinned):
+            # Split at the finalized block: only the final part is cached (no reorged records).
+            gaps += [(a, final), (final + 1, b)] if a <= final < b else [(a, b)]
+        total = sum(b - a + 1 for a, b in gaps)
         self.blocks_read = total
-        self.cached_blocks = max(0, (self.pinned - self.scan_start + 1) - sum(b - a + 1 for a, b in first_gaps))
+        self.cached_blocks = max(0, (self.pinned - self.scan_start + 1) - total)
         stats = ScanStats()
-        done = 0
         wallet_topic = abi.topic(self.wallet)
-        me = self.wallet[2:].lower()
-        for gaps, group in groups.items():
-            filters = [{"address": group, "topics": [abi.TRANSFER, wallet_topic]},
-                       {"address": group, "topics": [abi.TRANSFER, None, wallet_topic]}]
-            lowered = [(t, t.lower()) for t in group]
+        filters = [{"address": self.tokens, "topics": [abi.TRANSFER, wallet_topic]},
+                   {"address": self.tokens, "topics": [abi.TRANSFER, None, wallet_topic]}]
+        chunks = _Chunks(self, decoder(self.wallet, self.tokens), final)
+        done = 0
+        try:
             for a, b in gaps:
-                def on_chunk(x: int, y: int, logs: list[dict[str, Any]], lowered: list[tuple[str, str]] = lowered) -> None:
-                    try:
-                        fresh = decode_transfers(logs, me)
-                    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
-                        raise self.rpc.malformed("eth_getLogs", f"a Transfer log in blocks {x}-{y} is not hex where "
-                                                 "it must be") from None
-                    for t, low in lowered:
-                        mine = fresh.get(low, [])
-                        self.records[t].extend(mine)
-                        if self.use_cache and y <= final:
-                            self.caches[t].append(x, y, mine)
-
                 offset = done
                 relay = (lambda p, offset=offset: self.progress(ScanProgress(offset + p.done, total, p.logs, p.calls,
                                                                              p.waiting))) if self.progress else None
-                scan_logs(self.rpc, filters, a, b, on_chunk, progress=relay, stats=stats, span=self.max_span)
+                scan_logs(self.rpc, filters, a, b, chunks.put, progress=relay, stats=stats, span=self.max_span, raw=True)
                 done += b - a + 1
+        finally:
+            chunks.close()
         return stats
 
 
-class _Lazy:
-    def __init__(self, make: Any):
-        self.make, self.value, self.done = make, None, False
+class _Chunks:
+    """Decodes, caches and keeps the chunks scan_logs reads, in a thread of its own: the next
+    chunk is read from the RPC meanwhile, so the wait for the node hides this work. A log
+    that cannot be decoded stops the scan with a one-line error, raised in the scan's thread."""
 
-    def get(self) -> Any:
-        if not self.done:
-            self.value, self.done = self.make(), True
-        return self.value
+    def __init__(self, job: "_Scan", decode: Any, final: int):
+        self.job, self.decode, self.final = job, decode, final
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="statetui-chain-chunks", daemon=True)
+        self.thread.start()
+
+    def put(self, a: int, b: int, answers: list[list[Any]]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((a, b, answers))
+
+    def close(self) -> None:
+        """Wait for what was read to be kept (also when the scan stopped on an error)."""
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        job = self.job
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue
+            a, b, answers = item
+            try:
+                records: list[list[Any]] = []
+                for which, logs in enumerate(answers):
+                    if isinstance(logs, Deferred):
+                        logs = logs.result()
+                        if not isinstance(logs, list):
+                            raise job.rpc.malformed("eth_getLogs", f"expected a list of logs, got {type(logs).__name__}")
+                    records += self.decode(logs, a, b, which)
+                records.sort()  # each answer is in chain order; (block, log index) decide every comparison
+                job.records += records
+                if job.use_cache and b <= self.final:
+                    job.cache.append(a, b, records)
+                if job.walk is not None:
+                    if job.through is not None and job.saved is None and a > job.through:
+                        job.saved = job.walk.state()  # the checkpoint: everything final, nothing more
+                    job.walk.feed(records)
+            except ChainError as exc:  # an undecoded answer that was not what it should be
+                self.error = exc
+            except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+                self.error = job.rpc.malformed("eth_getLogs", f"a log in blocks {a}-{b} is not hex where it must "
+                                               "be, or lacks blockNumber, logIndex, topics, data or transactionHash")
+            except BaseException as exc:  # an unwritable cache folder, ...: the scan reports it
+                self.error = exc
 
 
 def _mismatch(d: dict[str, Any]) -> Mismatch:
@@ -269,32 +310,42 @@ def _mismatch(d: dict[str, Any]) -> Mismatch:
                     d["what"])
 
 
-def decode_transfers(logs: list[dict[str, Any]], me: str) -> dict[str, list[list[Any]]]:
-    """token (lower case) -> records of the Transfers that move the wallet's cash; a record
-    is [block, log index, tx, counterparty, signed raw amount, block time or None]."""
+def decoder(wallet: str, tokens: list[str]) -> Any:
+    """The eth_getLogs decoder of the cash scan (logscan.Decoder): the Transfers that move
+    the wallet's cash, as records [block, log index, tx, counterparty, signed raw amount,
+    block time or None, token index]. Filter 0 asks for transfers out of the wallet,
+    filter 1 for transfers into it; each log is checked to be what was asked for."""
     transfer = abi.TRANSFER
-    out: dict[str, list[list[Any]]] = {}
-    for log in logs:
-        topics = log["topics"]
-        if len(topics) != 3 or (topics[0] != transfer and topics[0].lower() != transfer):
-            continue  # not an ERC-20 Transfer (an ERC-721 one has 4 topics)
-        data = log["data"]
-        value = int(data[2:66], 16) if len(data) >= 66 else 0
-        if not value:
-            continue
-        dst = topics[2][-40:].lower()
-        if dst == me:
-            other = topics[1][-40:].lower()
-            if other == me:
-                continue
-        else:
-            other, value = dst, -value
-        stamp = log.get("blockTimestamp")
-        record = [int(log["blockNumber"], 16), int(log["logIndex"], 16), log["transactionHash"], "0x" + other, value,
-                  int(stamp, 16) if stamp is not None else None]
-        token = log["address"].lower()
-        if token in out:
-            out[token].append(record)
-        else:
-            out[token] = [record]
-    return out
+    me_topic = abi.topic(wallet)
+    me = "0x" + wallet[2:].lower()
+    index_of = {}
+    for i, t in enumerate(tokens):
+        index_of.update({t: i, t.lower(): i})  # as configured (checksummed) and as nodes send it
+    fields = itemgetter("topics", "data", "blockNumber", "logIndex", "transactionHash", "address")
+
+    def decode(logs: list[Any], a: int, b: int, which: int) -> list[list[Any]]:
+        out: list[list[Any]] = []
+        append = out.append
+        for log in logs:
+            topics, data, number, index, tx, address = fields(log)
+            if len(topics) != 3 or (topics[0] != transfer and topics[0].lower() != transfer):
+                continue  # not an ERC-20 Transfer (an ERC-721 one has 4 topics)
+            mine, other = (topics[1], topics[2]) if which == 0 else (topics[2], topics[1])
+            if mine != me_topic and mine.lower() != me_topic:
+                continue  # not the wallet's (a node that ignores part of the filter)
+            other = ("0x" + other[26:]).lower()
+            value = int(data[2:66], 16) if len(data) >= 66 else 0
+            if other == me or not value or log.get("removed") is True:
+                continue  # to itself, nothing moved, or reorged out while we asked
+            ti = index_of.get(address)
+            if ti is None:
+                ti = index_of.get(address.lower())
+            block = int(number, 16)
+            if ti is None or type(tx) is not str or not a <= block <= b:
+                raise ValueError("a log from another contract, without a transaction, or outside the range asked")
+            stamp = log.get("blockTimestamp")
+            append([block, int(index, 16), tx, other, value if which else -value,
+                    int(stamp, 16) if stamp is not None else None, ti])
+        return out
+
+    return decode
