@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -153,7 +154,9 @@ def main() -> int:
             assert cold[2].read_ranges == ranges
             rows.append((bare[0], bare[1], cold[0], cold[1], warm[0], warm[1]))
         bw, bc, cw, cc, ww, wc = (statistics.median(r[k] for r in rows) for k in range(6))
-        print(f"{args.repeat} runs each, interleaved (medians; CPU is this process's, all threads)")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{args.repeat} runs each, interleaved (medians; CPU is this process's, all threads); "
+              f"load average {load:.1f} on {os.cpu_count()} cores")
         print(f"bare eth_getLogs reads (baseline): {bw * 1000:8.1f} ms   cpu {bc * 1000:7.1f} ms")
         print(f"cold scan (empty cache):           {cw * 1000:8.1f} ms   cpu {cc * 1000:7.1f} ms   {cw / bw:.2f}x bare   "
               f"target <= 1.5x: {'met' if cw / bw <= 1.5 else 'NOT met'}")
