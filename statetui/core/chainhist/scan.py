@@ -321,21 +321,25 @@ def decoder(wallet: str, tokens: list[str]) -> Any:
     index_of = {}
     for i, t in enumerate(tokens):
         index_of.update({t: i, t.lower(): i})  # as configured (checksummed) and as nodes send it
-    fields = itemgetter("topics", "data", "blockNumber", "logIndex", "transactionHash", "address")
+    fields = itemgetter("topics", "data", "blockNumber", "logIndex", "transactionHash", "address", "removed")
 
     def decode(logs: list[Any], a: int, b: int, which: int) -> list[list[Any]]:
         out: list[list[Any]] = []
         append = out.append
         for log in logs:
-            topics, data, number, index, tx, address = fields(log)
+            try:
+                topics, data, number, index, tx, address, removed = fields(log)
+            except KeyError:  # a node that leaves "removed" out (the others are required)
+                topics, data, number, index, tx, address = fields(log | {"removed": False})[:6]
+                removed = False
             if len(topics) != 3 or (topics[0] != transfer and topics[0].lower() != transfer):
                 continue  # not an ERC-20 Transfer (an ERC-721 one has 4 topics)
             mine, other = (topics[1], topics[2]) if which == 0 else (topics[2], topics[1])
             if mine != me_topic and mine.lower() != me_topic:
                 continue  # not the wallet's (a node that ignores part of the filter)
             other = ("0x" + other[26:]).lower()
-            value = int(data[2:66], 16) if len(data) >= 66 else 0
-            if other == me or not value or log.get("removed") is True:
+            value = int(data[2:66], 16)  # a Transfer's data is the amount, one word
+            if other == me or not value or removed is True:
                 continue  # to itself, nothing moved, or reorged out while we asked
             ti = index_of.get(address)
             if ti is None:
@@ -343,7 +347,7 @@ def decoder(wallet: str, tokens: list[str]) -> Any:
             block = int(number, 16)
             if ti is None or type(tx) is not str or not a <= block <= b:
                 raise ValueError("a log from another contract, without a transaction, or outside the range asked")
-            stamp = log.get("blockTimestamp")
+            stamp = log.get("blockTimestamp") if len(log) > 9 else None  # nine fields: no time given
             append([block, int(index, 16), tx, other, value if which else -value,
                     int(stamp, 16) if stamp is not None else None, ti])
         return out
