@@ -159,13 +159,15 @@ class StreamCache:
             return None, "malformed chunk"
         return doc, None
 
-    def append(self, a: int, b: int, records: list[list[Any]]) -> None:
-        """Record that blocks a..b were read in full, with these records. Lines are buffered
-        and written together (every FLUSH_EVERY chunks or FLUSH_SECONDS, and by flush()): a
-        scan interrupted in between reads at most that much again."""
+    def append(self, a: int, b: int, records: list[list[Any]], encoded: bytes | None = None) -> None:
+        """Record that blocks a..b were read in full, with these records (`encoded`: the line's
+        JSON, when the caller encodes its records faster than json.dumps does). Lines are
+        buffered and written together (every FLUSH_EVERY chunks or FLUSH_SECONDS, and by
+        flush()): a scan interrupted in between reads at most that much again."""
         # Encoded now (a scan appends from its chunk thread, while the next chunk is read);
         # chained to the file's last line when written.
-        self._pending.append(json.dumps({"a": a, "b": b, "r": records}, separators=(",", ":")).encode("utf-8"))
+        self._pending.append(encoded if encoded is not None else
+                             json.dumps({"a": a, "b": b, "r": records}, separators=(",", ":")).encode("utf-8"))
         if len(self._pending) >= FLUSH_EVERY or time.monotonic() - self._pending_since >= FLUSH_SECONDS:
             self.flush()
 

@@ -73,43 +73,26 @@ class Walk:
         while i < n:
             r = records[i]
             block = r[0]
-            j = i + 1
-            while j < n and records[j][0] == block:
-                j += 1
-            if self.waiting:
-                first_in = next((k for k in range(i, j) if records[k][4] > 0), None)
-                if first_in is None:
-                    i = j
-                    continue
-                i, r = first_in, records[first_in]
-                self.waiting = False
-                self.start_block = block
-            # A swap is two transfers of one transaction: only then look closer.
-            legs = None
-            if j - i > 1 and (records[i][2] == records[i + 1][2] if j - i == 2
-                              else len({records[k][2] for k in range(i, j)}) < j - i):
-                legs = _migration_legs(records[i:j], trading, mul)
-            flow = 0
-            stamp = r[5]
-            for k in range(i, j):
-                r = records[k]
+            if not self.waiting and (i + 1 == n or records[i + 1][0] != block):
+                # One transfer in the block (the common case): no grouping, no swap to look for.
                 ti, raw = r[6], r[4]
                 rel[ti] += raw
-                moved = raw * mul[ti]
-                cash += moved
+                flow = raw * mul[ti]
+                cash += flow
                 if r[3] in trading:
-                    pass
-                elif legs and (block, r[1]) in legs:
-                    notable.append([MIGRATION, r])
+                    flow = 0
                 else:
-                    flow += moved
                     notable.append([DEPOSIT if raw > 0 else WITHDRAWAL, r])
                 if raw < 0 and rel[ti] < low[ti][0]:
                     low[ti][0], low[ti][1] = rel[ti], block
-                if stamp is None:
-                    stamp = r[5]
-            self.count += j - i
-            i = j
+                stamp = r[5]
+                self.count += 1
+                i += 1
+            else:
+                i, last, flow, stamp, cash = self._block(records, i, n, cash)
+                if last is None:
+                    continue  # before the first transfer in
+                r = last
             flows += flow
             index += 1
             tx = r[2]
@@ -131,6 +114,49 @@ class Walk:
         if n:
             self.last_block = records[-1][0]
         self.cash, self.flows, self.walked = cash, flows, index + 1 - self.base
+
+    def _block(self, records: Sequence[Record], i: int, n: int, cash: int) -> tuple[int, Any, int, Any, int]:
+        """Walk the transfers of the block at records[i]: (the next index, the block's last
+        record or None before the history's first transfer in, its net flow, its time, cash after it)."""
+        rel, mul, trading, low, notable = self.rel, self.mul, self.trading, self.low, self.notable
+        r = records[i]
+        block = r[0]
+        j = i + 1
+        while j < n and records[j][0] == block:
+            j += 1
+        if self.waiting:
+            first_in = next((k for k in range(i, j) if records[k][4] > 0), None)
+            if first_in is None:
+                return j, None, 0, None, cash
+            i, r = first_in, records[first_in]
+            self.waiting = False
+            self.start_block = block
+        # A swap is two transfers of one transaction: only then look closer.
+        legs = None
+        if j - i > 1 and (records[i][2] == records[i + 1][2] if j - i == 2
+                          else len({records[k][2] for k in range(i, j)}) < j - i):
+            legs = _migration_legs(records[i:j], trading, mul)
+        flow = 0
+        stamp = r[5]
+        for k in range(i, j):
+            r = records[k]
+            ti, raw = r[6], r[4]
+            rel[ti] += raw
+            moved = raw * mul[ti]
+            cash += moved
+            if r[3] in trading:
+                pass
+            elif legs and (block, r[1]) in legs:
+                notable.append([MIGRATION, r])
+            else:
+                flow += moved
+                notable.append([DEPOSIT if raw > 0 else WITHDRAWAL, r])
+            if raw < 0 and rel[ti] < low[ti][0]:
+                low[ti][0], low[ti][1] = rel[ti], block
+            if stamp is None:
+                stamp = r[5]
+        self.count += j - i
+        return j, r, flow, stamp, cash
 
     def sample_curve(self, width: int) -> list[int]:
         """Relative cash at up to `width` evenly spaced points of the whole curve (the opening

@@ -291,7 +291,7 @@ class _Chunks:
                 records.sort()  # each answer is in chain order; (block, log index) decide every comparison
                 job.records += records
                 if job.use_cache and b <= self.final:
-                    job.cache.append(a, b, records)
+                    job.cache.append(a, b, records, encode_line(a, b, records))
                 if job.walk is not None:
                     if job.through is not None and job.saved is None and a > job.through:
                         job.saved = job.walk.state()  # the checkpoint: everything final, nothing more
@@ -308,6 +308,14 @@ class _Chunks:
 def _mismatch(d: dict[str, Any]) -> Mismatch:
     return Mismatch(d["block"], d["token"], Decimal(d["rebuilt"]), None if d["on_chain"] is None else Decimal(d["on_chain"]),
                     d["what"])
+
+
+def encode_line(a: int, b: int, records: list[list[Any]]) -> bytes:
+    """The cache line of a chunk, as json.dumps would write it, twice as fast: the decoder
+    lets through only integers, None and alphanumeric strings (nothing JSON escapes)."""
+    rows = ",".join([f'[{r[0]},{r[1]},"{r[2]}","{r[3]}",{r[4]},{"null" if r[5] is None else r[5]},{r[6]}]'
+                     for r in records])
+    return f'{{"a":{a},"b":{b},"r":[{rows}]}}'.encode()
 
 
 def decoder(wallet: str, tokens: list[str]) -> Any:
@@ -345,7 +353,7 @@ def decoder(wallet: str, tokens: list[str]) -> Any:
             if ti is None:
                 ti = index_of.get(address.lower())
             block = int(number, 16)
-            if ti is None or type(tx) is not str or not a <= block <= b:
+            if ti is None or type(tx) is not str or not tx.isalnum() or not other.isalnum() or not a <= block <= b:
                 raise ValueError("a log from another contract, without a transaction, or outside the range asked")
             stamp = log.get("blockTimestamp") if len(log) > 9 else None  # nine fields: no time given
             append([block, int(index, 16), tx, other, value if which else -value,
