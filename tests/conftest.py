@@ -8,6 +8,20 @@ import pytest
 from statetui.core.config import Config
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _chain_cache_in_tmp(tmp_path_factory):
+    """Chain-history caches (the user's cache folder by default) go to a folder of this run:
+    nothing a test scans lands in the home directory, or leaks into another run."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)  # read by platformdirs, here and in subprocesses
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
 @pytest.fixture
 def sandbox(tmp_path):
     """A state folder and a config pointing at it (pid file inside the sandbox, never /tmp's real one)."""

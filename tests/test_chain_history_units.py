@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from statetui.core.chainhist import abi, limits
@@ -97,6 +99,8 @@ def test_cache_round_trip_and_damage(tmp_path):
     assert cache.load().covered == []
     cache.append(0, 99, [[5, 0, "0xaa", "0x11", "100", None]])
     cache.append(100, 199, [])
+    assert not cache.path.exists()  # appends are buffered ...
+    cache.flush()  # ... and written together, each line chained to the one before
     again = StreamCache(tmp_path, 137, WALLET, "erc20", TOKEN).load()
     assert again.covered == [(0, 199)] and again.records == [[5, 0, "0xaa", "0x11", "100", None]] and not again.problem
     # another chain id or wallet never reads this file
@@ -108,8 +112,17 @@ def test_cache_round_trip_and_damage(tmp_path):
     state = damaged.load()
     assert state.covered == [] and state.dropped_lines == 2 and "checksum" in state.problem
     damaged.append(0, 49, [])  # the broken tail is cut off, the chain continues from the good prefix
+    damaged.flush()
     assert StreamCache(tmp_path, 137, WALLET, "erc20", TOKEN).load().covered == [(0, 49)]
     assert len(cache.path.read_text().splitlines()) == 2
+    mark = damaged.mark
+    damaged.append(50, 59, [[55, 1, "0xbb", "0x22", "-7", None]])
+    damaged.flush()
+    tail = StreamCache(tmp_path, 137, WALLET, "erc20", TOKEN).load_after(mark)
+    assert tail.covered == [(50, 59)] and tail.records == [[55, 1, "0xbb", "0x22", "-7", None]]
+    text = cache.path.read_text().splitlines()
+    cache.path.write_text("\n".join([text[0], text[1].replace('"a":0', '"a":1'), text[2]]) + "\n")
+    assert StreamCache(tmp_path, 137, WALLET, "erc20", TOKEN).load_after(mark) is None  # the summarised part changed
 
 
 def test_parse_since():
@@ -118,3 +131,25 @@ def test_parse_since():
     assert parse_since(1768521600) == 1768521600
     with pytest.raises(ConfigError):
         parse_since("last tuesday")
+
+
+def test_a_cache_line_encoded_by_hand_is_what_json_writes():
+    from statetui.core.chainhist.scan import encode_line
+
+    records = [[5, 0, "0xaa", "0x11", -100, None, 1], [6, 2, "0xbb", "0x22", 7, 1700000000, 0]]
+    assert encode_line(3, 9, records) == json.dumps({"a": 3, "b": 9, "r": records}, separators=(",", ":")).encode()
+
+
+def test_the_decoder_refuses_what_a_cache_line_could_not_hold():
+    from statetui.core.chainhist import abi
+    from statetui.core.chainhist.scan import decoder
+
+    decode = decoder(WALLET, [TOKEN])
+    log = {"address": TOKEN.lower(), "topics": [abi.TRANSFER, abi.topic(WALLET), abi.topic("0x" + "11" * 20)],
+           "data": "0x" + "5".rjust(64, "0"), "blockNumber": "0x7", "logIndex": "0x1", "transactionHash": "0x" + "ab" * 32,
+           "removed": False}
+    assert decode([log], 0, 9, 0) == [[7, 1, "0x" + "ab" * 32, "0x" + "11" * 20, -5, None, 0]]
+    with pytest.raises(ValueError):
+        decode([{**log, "transactionHash": '0x"},{"evil'}], 0, 9, 0)
+    with pytest.raises(ValueError):
+        decode([log], 0, 6, 0)  # a log outside the blocks asked for

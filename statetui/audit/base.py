@@ -150,12 +150,17 @@ class AuditContext:
 
     config: Config
     now: float = field(default_factory=time.time)
-    # Filled in by the chain-reconcile check so a face can show the reading.
+    # Filled in by the chain checks so a face can show the reading ("chain", "chain_witness",
+    # "chain_positions"); a face may put a witness it read itself there, and a progress
+    # callback for long chain scans under "chain_progress".
     cache: dict[str, Any] = field(default_factory=dict)
     # The backups check's off-site part: "skip" (audit --local), "age" (list the bucket when
     # [offsite] is configured), "restore-test" (audit --offsite: also restore the newest in a sandbox).
     offsite: str = "age"
     include_tests: bool = False  # the persistence-code review reads the bot's test code too
+    # May checks read the chain? False for `audit --local` and the console's own runs (the
+    # console reads the chain in its chain worker and passes the witness in `cache`).
+    network: bool = True
 
 
 CheckFn = Callable[[AuditContext, Report], None]

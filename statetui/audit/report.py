@@ -8,6 +8,7 @@ from typing import Any
 
 from statetui.audit.base import CheckResult, Status, overall
 from statetui.core.config import Config
+from statetui.core.display import chain_curve_line
 
 _SEVERITY_ICON = {"OK": "✅", "INFO": "ℹ️", "WARNING": "⚠️", "FAIL": "❌", "CRITICAL": "🔴"}
 _OVERALL_ICON = {Status.PASS: "🟢", Status.SKIPPED: "🟢", Status.WARNING: "🟡", Status.FAIL: "🟠", Status.CRITICAL: "🔴"}
@@ -75,6 +76,8 @@ def to_markdown(results: list[CheckResult], config: Config, generated_at: dateti
                 where = f" (`{f.where}`)" if f.where else ""
                 lines.append(f"- {_SEVERITY_ICON.get(f.severity, '')} {f.message}{where}")
             lines.append("")
+        if r.data.get("chain_curve"):
+            lines += [f"**Chain:** {chain_curve_line(r.data['chain_curve'])}", ""]
         if r.recommendations:
             lines += ["**Recommendations:**", ""]
             lines += [f"- {rec}" for rec in r.recommendations]
@@ -108,6 +111,8 @@ def to_text(results: list[CheckResult]) -> str:
     lines = []
     for r in results:
         lines.append(f"{r.status.value:8} {r.id:18} {r.summary}")
+        if r.data.get("chain_curve"):
+            lines.append(f"         {chain_curve_line(r.data['chain_curve'])}")
         for f in r.findings:
             if f.severity in ("WARNING", "FAIL", "CRITICAL"):
                 where = f" [{f.where}]" if f.where else ""

@@ -14,7 +14,9 @@ def configure_audit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="append", metavar="ID", help="run only this check (repeatable)")
     p.add_argument("--format", choices=("text", "md", "json"), help="output format (default text; --json = json)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    p.add_argument("--local", action="store_true", help="skip checks that need the network (the chain, off-site backups)")
+    p.add_argument("--local", action="store_true",
+                   help="never touch the network: skip the chain checks and off-site backups, and judge the peak "
+                        "without the chain's history")
     p.add_argument("--offsite", action="store_true",
                    help="also test a restore from the newest off-site backup (downloaded and loaded in a sandbox)")
     p.add_argument("--include-tests", action="store_true",
@@ -30,7 +32,15 @@ def run_audit(args, config) -> int:
 
     ids = args.check or all_check_ids(local_only=args.local)
     offsite = "skip" if args.local else ("restore-test" if args.offsite else "age")
-    results = run(AuditContext(config, offsite=offsite, include_tests=args.include_tests), ids, fork=True)
+    ctx = AuditContext(config, offsite=offsite, include_tests=args.include_tests, network=not args.local)
+    progress = None
+    if not args.local and config.chain_configured and sys.stderr.isatty():
+        from statetui.cli.chain_verbs import StderrProgress
+
+        progress = ctx.cache["chain_progress"] = StderrProgress()
+    results = run(ctx, ids, fork=True)
+    if progress is not None:
+        progress.done()
     fmt = args.format or ("json" if args.json else "text")
     text = {"json": lambda: dumps_json(results, config), "md": lambda: to_markdown(results, config),
             "text": lambda: to_text(results)}[fmt]()

@@ -30,7 +30,7 @@ def run_chain_history(args: argparse.Namespace, config) -> int:
     from statetui.core.chainhist import read_positions, scan_cash_history
 
     policy = args.policy or config.hwm_policy
-    progress = _Progress() if sys.stderr.isatty() and not args.json else None
+    progress = StderrProgress() if sys.stderr.isatty() and not args.json else None
     history = scan_cash_history(config, progress=progress, cache_dir=args.cache_dir, from_block=args.from_block,
                                 since=args.since, block=args.block, use_cache=not args.no_cache)
     if progress:
@@ -98,7 +98,7 @@ def _print_text(history, positions, policy: str) -> None:
           f"{s.get('rate_limited', 0)} rate-limit waits, {s.get('blocks_from_cache', 0)} blocks from cache")
 
 
-class _Progress:
+class StderrProgress:
     """Progress on stderr, rewritten in place (only when stderr is a terminal)."""
 
     def __init__(self) -> None:

@@ -167,6 +167,20 @@ class ChainReading:
             "elapsed_ms": round(self.elapsed_ms, 2),
         }
 
+    def evidence(self) -> dict[str, Any]:
+        """What the chain said, JSON-safe, for a plan and its journal entry (the URL redacted)."""
+        from datetime import datetime, timezone
+
+        when = datetime.fromtimestamp(self.block_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ev: dict[str, Any] = {"rpc_url": self.rpc_url, "chain_id": self.chain_id, "wallet": self.wallet,
+                              "block_number": self.block_number, "block_time": when}
+        for t in self.tokens:
+            key = f"balance {t.symbol or t.address}"
+            ev[key if key not in ev else f"{key} {t.address}"] = f"{t.amount} ({t.address})"
+        for token_id, raw in self.positions.items():
+            ev[f"position {token_id}"] = str(raw)
+        return ev
+
 
 # (rpc url, chain id, token) -> (decimals, symbol): read once per process.
 _TOKEN_META: dict[tuple[str, int, str], tuple[int, str | None]] = {}
@@ -458,6 +472,18 @@ class _Rpc:
         payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
         what = calls[0][0] if len(calls) == 1 else f"a batch of {len(calls)} calls ({calls[0][0]}, ...)"
         raw = self.post(json.dumps(payload, separators=(",", ":")).encode(), what)
+        return self.parse_batch(raw, calls, what)
+
+    def call_deferred(self, method: str, params: list[Any], *, over: int) -> Any:
+        """One call, whose answer comes back undecoded (a Deferred) when it is longer than
+        `over` bytes, for the caller to decode elsewhere (a thread that works while the next
+        call waits on the node). An error answer is short, so it is always decoded here."""
+        calls = [(method, params)]
+        raw = self.post(json.dumps([{"jsonrpc": "2.0", "id": 0, "method": method, "params": params}],
+                                   separators=(",", ":")).encode(), method)
+        return Deferred(self, raw, calls) if len(raw) > over else self.parse_batch(raw, calls, method)[0]
+
+    def parse_batch(self, raw: bytes, calls: list[tuple[str, list[Any]]], what: str) -> list[Any]:
         try:
             doc = json.loads(raw)
         except ValueError:
@@ -487,6 +513,18 @@ class _Rpc:
             else:
                 raise self.malformed(method, "neither result nor error")
         return results
+
+
+class Deferred:
+    """An answer not decoded yet (_Rpc.call_deferred): .result() decodes it, or raises as
+    the call would have."""
+
+    def __init__(self, rpc: _Rpc, raw: bytes, calls: list[tuple[str, list[Any]]]):
+        self.rpc, self.raw, self.calls = rpc, raw, calls
+
+    def result(self) -> Any:
+        answer = self.rpc.parse_batch(self.raw, self.calls, self.calls[0][0])[0]
+        return self.rpc.ok(answer, self.calls[0][0])
 
 
 def _scrub(text: str, url: str) -> str:

@@ -9,7 +9,13 @@ cannot be called false. Verdicts:
 - genuine: the figure the peak tracks really reached it (the drawdown, and a halt, are real);
 - false: the evidence covers the peak's origin and never reached it (the peak is corrected
   to the highest realized figure the evidence covers);
-- cannot-tell: nothing covers the origin; the verdict names what would settle it."""
+- cannot-tell: nothing covers the origin; the verdict names what would settle it.
+
+The chain settles a cash peak on its own when its history covers the moment the peak was
+set (the journal's origin when known, else all time: a history from the wallet's first
+deposit): above the realized-cash high-water mark by more than the mismatch threshold is
+false (corrected to the mark, citing the block and transaction where cash peaked); at or
+below it, genuine. Where the chain does not apply, the verdict says why."""
 
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from statetui.core.history import Point, entry_value, realized_history
+from statetui.core.history import Point, _ts, entry_value, realized_history
 from statetui.core.money import money_or_none
 from statetui.core.money import fmt_money
 from statetui.core.roles import RoleMap
@@ -29,14 +35,58 @@ GENUINE, FALSE, CANNOT_TELL, NO_PEAK = "genuine", "false", "cannot-tell", "no-pe
 
 @dataclass
 class ChainWitness:
-    """The chain's realized-cash history for the wallet (statetui's chain-history scan)."""
+    """The chain's history of the wallet's realized cash, as evidence (built from a scan by
+    statetui.core.chainhist.witness). The chain judges a peak only where it applies: a cash
+    peak in USD, the state's cash agreeing with the wallet's now (the same money), a history
+    the balances confirm, and one that covers the moment the peak was set."""
 
-    high_water_mark: Decimal
-    when: float  # unix time of that block
-    block: int
+    high_water_mark: Decimal  # under `policy`
+    policy: str  # "adjust-flows" (deposits raise the mark, withdrawals lower it) or "raw"
+    block: int  # where the wallet's cash actually peaked
     tx: str | None
-    covers_from: float  # the scan starts before this time (the wallet's first deposit)
+    when: float | None  # unix time of that block
+    cash: Decimal  # the wallet's cash at the pinned block
+    pinned_block: int
+    start_block: int  # the history's first block
+    covers_from: float | None  # unix time of the history's first block (None: unknown)
+    all_time: bool  # the history starts at the wallet's first deposit, nothing held before it
+    threshold: Decimal = Decimal("1.00")  # config.mismatch_threshold: what counts as a difference
+    problems: list[str] = field(default_factory=list)  # where the rebuild and balanceOf disagree
+    curve: list[Decimal] = field(default_factory=list)  # cash along the history, for a sparkline
+    rpc: str | None = None  # the RPC it was read from, redacted
     source: str = "chain"
+
+    @property
+    def consistent(self) -> bool:
+        return not self.problems
+
+    def covers(self, moment: float | None) -> bool:
+        """Whether the history reaches back to `moment` (None: an unknown moment, which only
+        a history from the wallet's first deposit covers)."""
+        if self.all_time:
+            return True
+        return moment is not None and self.covers_from is not None and self.covers_from <= moment
+
+    def cite(self) -> str:
+        tx = f", tx {self.tx}" if self.tx else ""
+        return f"block {self.block}{tx}, {_when(self.when)}"
+
+    def to_evidence(self) -> dict[str, Any]:
+        out = {"chain_high_water_mark": f"{self.high_water_mark} (policy {self.policy})",
+               "chain_block": self.block, "chain_tx": self.tx, "chain_peak_time": _when(self.when),
+               "chain_cash": f"{self.cash} at block {self.pinned_block}",
+               "chain_history": ("from the wallet's first deposit" if self.all_time
+                                 else f"from block {self.start_block} ({_when(self.covers_from)})")}
+        if self.rpc:
+            out["chain_rpc"] = self.rpc
+        return out
+
+
+@dataclass
+class ChainUnread:
+    """The chain is configured but could not be read (the reason names the RPC, redacted)."""
+
+    reason: str
 
 
 @dataclass
@@ -51,7 +101,9 @@ class PeakVerdict:
     corrected: Decimal | None = None  # for a false peak: what the evidence supports
     message: str = ""
     settle: list[str] = field(default_factory=list)
-    chain: ChainWitness | None = None
+    chain: ChainWitness | None = None  # set when the chain settled the verdict
+    chain_note: str | None = None  # why the chain did not settle it (not applicable, or unreadable)
+    chain_unreadable: bool = False
 
     def to_evidence(self) -> dict[str, Any]:
         out: dict[str, Any] = {"verdict": self.verdict, "finding": self.message}
@@ -63,7 +115,9 @@ class PeakVerdict:
         if self.covered_from:
             out["evidence_covers"] = self.covered_from
         if self.chain is not None:
-            out["chain"] = f"high-water mark {self.chain.high_water_mark} at block {self.chain.block} (tx {self.chain.tx})"
+            out.update(self.chain.to_evidence())
+        if self.chain_note:
+            out["chain_not_used"] = self.chain_note
         return out
 
 
@@ -73,50 +127,55 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def settle_hints(roles: RoleMap) -> list[str]:
+def settle_hints(roles: RoleMap, chain: Any = None) -> list[str]:
     hints = []
-    if roles.peak_basis == "cash":
-        hints.append("the chain's history of the wallet's realized cash: configure [chain] rpc_url and wallet")
+    if roles.peak_basis == "cash" and chain is None:
+        hints.append("the chain's history of the wallet's realized cash: configure [chain] rpc_url and wallet "
+                     "(and run the audit without --local)")
+    elif isinstance(chain, ChainUnread):
+        hints.append("the chain's history, once the RPC answers: check rpc_url (statetui config), then try again")
     hints.append("a value you know to be right: statetui repair set-peak --value AMOUNT --reason \"...\"")
     return hints
 
 
 def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: list[dict[str, Any]], backups: list[Any],
-               chain: ChainWitness | None = None) -> PeakVerdict:
+               chain: ChainWitness | ChainUnread | None = None) -> PeakVerdict:
     """The verdict on the state's peak. `entries`: the journal's landed entries, oldest first;
-    `backups`: verified BackupInfo (role values in `.roles`)."""
+    `backups`: verified BackupInfo (role values in `.roles`); `chain`: the chain's history
+    (or why it could not be read; None when no chain is configured or it was not asked)."""
     peak = roles.money(doc, "peak")
     if peak is None:
         return PeakVerdict(NO_PEAK, message="the bot keeps no peak")
     basis = roles.peak_basis
     current = roles.basis_value(doc)
-    v = PeakVerdict(CANNOT_TELL, peak=peak, basis=basis, current=current, chain=chain)
+    v = PeakVerdict(CANNOT_TELL, peak=peak, basis=basis, current=current)
     if basis is None or current is None:
         v.message = (f"cannot tell: the peak's basis is unknown (set fields.peak_basis)" if basis is None
                      else f"cannot tell: the bot keeps no {basis} figure to compare the peak with")
         v.settle = [roles.hints.get("peak_basis") or f"map the {basis or 'basis'} figure: statetui fields"]
         return v
-    history = realized_history(entries, backups, roles, basis)
-    points = list(history.points)
-    if chain is not None and basis == "cash":
-        points.append(Point(chain.when, chain.high_water_mark, f"chain block {chain.block}"))
-    top = max(points, key=lambda p: p.value, default=None)
-    v.highest = top
-    if current >= peak - TOLERANCE or (top is not None and top.value >= peak - TOLERANCE):
-        where = (f"{basis} is {fmt_money(current)} now" if current >= peak - TOLERANCE
-                 else f"{basis} was {fmt_money(top.value)} ({top.source}, {_when(top.ts)})")
+    if current >= peak - TOLERANCE:
         v.verdict = GENUINE
-        v.message = f"the peak {fmt_money(peak)} was really reached: {where}"
-        return v
-    ceiling = max(top.value, current) if top is not None else current
-    if chain is not None and basis == "cash":
-        v.verdict, v.corrected = FALSE, max(chain.high_water_mark, current)
-        v.covered_from = f"the chain from {_when(chain.covers_from)}"
-        v.message = (f"the peak {fmt_money(peak)} is above the wallet's realized-cash high-water mark "
-                     f"{fmt_money(chain.high_water_mark)} (block {chain.block}, tx {chain.tx}): it includes value "
-                     "that was never cash")
+        v.message = f"the peak {fmt_money(peak)} was really reached: {basis} is {fmt_money(current)} now"
         return v
     origin = _origin(entries, roles, peak)
+    if isinstance(chain, ChainWitness):
+        why_not = _chain_cannot_judge(chain, roles, basis, current, _ts(origin[1]) if origin else None)
+        if why_not is None:
+            return _chain_verdict(v, chain, peak, current)
+        v.chain_note = why_not
+    elif isinstance(chain, ChainUnread):
+        v.chain_note, v.chain_unreadable = f"the chain could not be read: {chain.reason}", True
+
+    history = realized_history(entries, backups, roles, basis)
+    top = max(history.points, key=lambda p: p.value, default=None)
+    v.highest = top
+    if top is not None and top.value >= peak - TOLERANCE:
+        v.verdict = GENUINE
+        v.message = (f"the peak {fmt_money(peak)} was really reached: {basis} was {fmt_money(top.value)} "
+                     f"({top.source}, {_when(top.ts)})")
+        return v
+    ceiling = max(top.value, current) if top is not None else current
     first = entries[0] if entries else None
     if origin is not None:
         index, entry = origin
@@ -139,7 +198,48 @@ def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: list[dict[str, Any]
     v.message = (f"cannot tell whether the peak {fmt_money(peak)} is true: it was set before the oldest evidence"
                  f"{' (' + v.covered_from + ')' if v.covered_from else ' (no journal, no backups)'}, and {basis} "
                  f"never reached it in what is recorded (highest {fmt_money(ceiling)})")
-    v.settle = settle_hints(roles)
+    if v.chain_note:
+        v.message += f"; {v.chain_note}"
+    v.settle = settle_hints(roles, chain)
+    return v
+
+
+def _chain_cannot_judge(chain: ChainWitness, roles: RoleMap, basis: str, current: Decimal,
+                        moment: float | None) -> str | None:
+    """Why the chain's history cannot settle this peak (None: it can)."""
+    if basis != "cash":
+        return f"the peak tracks {basis}; the chain knows realized cash only"
+    if roles.currency != "USD":
+        return f"the bot counts in {roles.currency}; the chain holds USD stablecoins"
+    if not chain.consistent:
+        return f"the chain's history disagrees with balanceOf ({chain.problems[0]}): it settles nothing"
+    if abs(current - chain.cash) > chain.threshold:
+        return (f"the state's cash {fmt_money(current)} differs from the wallet's {fmt_money(chain.cash)} (block "
+                f"{chain.pinned_block}) by more than {fmt_money(chain.threshold)}: not the same money (a wrong wallet, "
+                "or a state not reconciled yet: statetui reconcile)")
+    if not chain.covers(moment):
+        start = f"block {chain.start_block} ({_when(chain.covers_from)})"
+        if moment is None:
+            return (f"the chain's history starts at {start} and the peak may have been set before it: scan from the "
+                    "wallet's first deposit (unset history_from_block and history_since)")
+        return f"the chain's history starts at {start}, after the peak was set ({_when(moment)})"
+    return None
+
+
+def _chain_verdict(v: PeakVerdict, chain: ChainWitness, peak: Decimal, current: Decimal) -> PeakVerdict:
+    v.chain = chain
+    v.highest = Point(chain.when or 0.0, chain.high_water_mark, f"chain block {chain.block}")
+    v.covered_from = ("the chain from the wallet's first deposit" if chain.all_time
+                      else f"the chain from block {chain.start_block} ({_when(chain.covers_from)})")
+    mark = fmt_money(chain.high_water_mark)
+    if peak > chain.high_water_mark + chain.threshold:
+        v.verdict, v.corrected = FALSE, max(chain.high_water_mark, current)
+        v.message = (f"the peak {fmt_money(peak)} is above the wallet's realized-cash high-water mark {mark} "
+                     f"(cash peaked at {chain.cite()}; policy {chain.policy}): it includes value that was never cash")
+        return v
+    v.verdict = GENUINE
+    v.message = (f"the peak {fmt_money(peak)} was really reached: the wallet's realized-cash high-water mark is {mark} "
+                 f"(cash peaked at {chain.cite()}; policy {chain.policy})")
     return v
 
 
@@ -170,7 +270,7 @@ def _origin(entries: list[dict[str, Any]], roles: RoleMap, peak: Decimal) -> tup
 
 
 def judge_store_peak(store: Any, roles: RoleMap, doc: dict[str, Any], *, backups: list[Any] | None = None,
-                     chain: ChainWitness | None = None) -> tuple[PeakVerdict, list[dict[str, Any]]]:
+                     chain: ChainWitness | ChainUnread | None = None) -> tuple[PeakVerdict, list[dict[str, Any]]]:
     """judge_peak() on what the store's journal and backups hold; also the landed entries."""
     entries = landed_entries(store)
     if backups is None:

@@ -2,8 +2,10 @@
 
 recompute-peak uses only evidence independent of the file being judged
 (statetui.core.evidence): it sets the peak back to the highest realized figure the
-evidence covers when the evidence covers the peak's origin, keeps a peak that was really
-reached (the halt it caused is genuine), and refuses when nothing covers the origin.
+evidence covers when the evidence covers the peak's origin (the journal, or the chain's
+realized-cash high-water mark, with the block and tx in the plan and the journal entry),
+keeps a peak that was really reached (the halt it caused is genuine), and refuses when
+nothing covers the origin (exit 4 when the chain is configured but cannot be read).
 set-peak takes the value from a human who knows better, with a reason, journaled as
 manual. Either clears a drawdown halt only when the corrected drawdown is below the
 threshold, each clearing change on its own line of the plan, the bot's own way."""
@@ -31,6 +33,16 @@ def _loaded(config: Config, p: Plan) -> tuple[Any, dict[str, Any], Any] | None:
     store = store_for(config)
     loaded = load_for_plan(p, store, config, "peak")
     return (store, *loaded) if loaded is not None else None
+
+
+def chain_evidence_for(config: Config, roles: Any) -> Any:
+    """The chain's witness for a cash peak when a chain is configured (read now: a cached,
+    resumable scan), ChainUnread when it cannot be read, None otherwise."""
+    if not config.chain_configured or roles.peak_basis != "cash":
+        return None
+    from statetui.core.chainhist.witness import obtain
+
+    return obtain(config, curve=False)
 
 
 def with_halt(p: Plan, config: Config, store: Any, doc: dict[str, Any], roles: Any, new_peak: Decimal,
@@ -69,7 +81,7 @@ def plan(config: Config) -> Plan:
     if loaded is None:
         return p
     store, doc, roles = loaded
-    verdict, entries = judge_store_peak(store, roles, doc)
+    verdict, entries = judge_store_peak(store, roles, doc, chain=chain_evidence_for(config, roles))
     p.evidence.update(verdict.to_evidence())
     if verdict.verdict == GENUINE:
         p.require(True, "evidence: " + verdict.message)
@@ -86,7 +98,10 @@ def plan(config: Config) -> Plan:
             p.notes.append("the halt is genuine: the peak was really reached; it is not cleared")
         return p
     if verdict.verdict != FALSE or verdict.corrected is None:
-        p.refuse(f"no independent evidence covers the peak's origin: {verdict.message}")
+        # The chain was the evidence that could have settled it and could not be read: that
+        # is a failed read (exit 4), not a missing piece of evidence.
+        p.refuse(f"no independent evidence covers the peak's origin: {verdict.message}",
+                 code=4 if verdict.chain_unreadable else 5)
         p.notes += [f"to settle it: {s}" for s in verdict.settle]
         return p
     p.require(True, "evidence covers the peak's origin: " + verdict.message)

@@ -10,7 +10,7 @@ USD stablecoins."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import copy
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +18,11 @@ from statetui.core.config import Config
 from statetui.core.errors import ChainError
 from statetui.core.figures import figures, position_token_ids
 from statetui.core.money import fmt_money
+from statetui.core.roles import set_path
 from statetui.repair.base import Outcome, Plan, Repair, register
 from statetui.repair.edits import apply_changes, load_for_plan, money_change
 from statetui.core.evidence import FALSE, judge_store_peak
-from statetui.repair.peak import _last_backup, with_halt
+from statetui.repair.peak import _last_backup, chain_evidence_for, with_halt
 from statetui.repair.restore import store_for
 
 VERIFY = ["chain-reconcile", "peak-drawdown", "state-file"]
@@ -55,7 +56,7 @@ def plan(config: Config) -> Plan:
     except ChainError as exc:
         p.refuse(f"the chain cannot be read: {exc}", code=4)
         return p
-    p.evidence = chain_evidence(reading)
+    p.evidence = reading.evidence()
     p.require(True, f"chain id {reading.chain_id} verified, read at block {reading.block_number}")
 
     chain_cash: Decimal = reading.cash
@@ -101,7 +102,11 @@ def _false_peak(p: Plan, config: Config, store: Any, doc: dict[str, Any], roles:
                 peak: Decimal) -> None:
     """Lower the peak in the same write only where independent evidence shows it false (what
     recompute-peak would do); otherwise keep it and say why."""
-    verdict, entries = judge_store_peak(store, roles, doc)
+    # Judged as the document will be after this write (cash = the chain's): the chain's history
+    # speaks about the peak only when the state and the wallet hold the same money.
+    after = copy.deepcopy(doc)
+    set_path(after, roles.path("cash"), p.changes[0][2])
+    verdict, entries = judge_store_peak(store, roles, after, chain=chain_evidence_for(config, roles))
     if verdict.verdict != FALSE or verdict.corrected is None:
         p.notes.append(f"the peak {fmt_money(peak)} is kept: {verdict.message or 'no evidence says it is false'}")
         return
@@ -111,25 +116,9 @@ def _false_peak(p: Plan, config: Config, store: Any, doc: dict[str, Any], roles:
         return
     p.changes.append(lowered)
     p.evidence["peak"] = verdict.message
+    if verdict.chain is not None:
+        p.evidence.update(verdict.chain.to_evidence())
     with_halt(p, config, store, doc, roles, target, entries, basis_after=chain_cash)
-
-
-def chain_evidence(reading: Any) -> dict[str, Any]:
-    """What the chain said, JSON-safe, for the plan and the journal entry."""
-    when = datetime.fromtimestamp(reading.block_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    ev: dict[str, Any] = {
-        "rpc_url": reading.rpc_url,  # already redacted by the reader
-        "chain_id": reading.chain_id,
-        "wallet": reading.wallet,
-        "block_number": reading.block_number,
-        "block_time": when,
-    }
-    for t in reading.tokens:
-        key = f"balance {t.symbol or t.address}"
-        ev[key if key not in ev else f"{key} {t.address}"] = f"{t.amount} ({t.address})"
-    for token_id, raw in reading.positions.items():
-        ev[f"position {token_id}"] = str(raw)
-    return ev
 
 
 def apply(p: Plan, config: Config) -> Outcome:

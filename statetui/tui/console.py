@@ -77,6 +77,8 @@ class StateTuiApp(App[int]):
         self.history_view: data.HistoryView | None = None
         self.chain_view: data.ChainView | None = None
         self.chain_busy = False
+        self.chain_progress: float | None = None  # the history scan's progress while it runs
+        self.chain_witness: Any = None  # passed to the peak check once the chain was read
         self.audit: dict[str, AuditEntry] = {}
         self.audit_ids: list[str] = []
         self.audit_running: set[str] = set()
@@ -283,7 +285,10 @@ class StateTuiApp(App[int]):
         from statetui.audit.base import AuditContext
         from statetui.audit.engine import run_audit
 
-        ctx = AuditContext(self.config, now=self.now())
+        # The console reads the chain only in its chain worker (c): checks get what it found.
+        ctx = AuditContext(self.config, now=self.now(), network=False)
+        if self.chain_witness is not None:
+            ctx.cache["chain_witness"] = self.chain_witness
         for cid in ids:
             try:
                 results = self._heavy(run_audit, ctx, [cid])
@@ -345,13 +350,28 @@ class StateTuiApp(App[int]):
 
     @work(thread=True, group="chain", exit_on_error=False)
     def _read_chain(self, cash, tokens) -> None:
-        view = data.gather_chain(self.config, cash, tokens, self.now())
+        shown = [0.0]
+
+        def progress(p: Any) -> None:  # a long history scan: a bar, redrawn at most 5 times a second
+            if time.monotonic() - shown[0] >= 0.2:
+                shown[0] = time.monotonic()
+                self.call_from_thread(self._chain_progressed, p.fraction)
+
+        view = data.gather_chain(self.config, cash, tokens, self.now(), progress=progress)
         self.call_from_thread(self._chain_done, view)
+
+    def _chain_progressed(self, fraction: float) -> None:
+        self.chain_progress = fraction
+        self.changed.publish("chain")
 
     def _chain_done(self, view: data.ChainView) -> None:
         self.chain_view = view
         self.chain_busy = False
+        self.chain_progress = None
         self.changed.publish("chain")
+        if view.witness is not None:
+            self.chain_witness = view.witness
+            self.run_checks([c for c in ("peak-drawdown",) if c in self.audit_ids])
 
     # --- errors from any worker --------------------------------------------------------
 

@@ -228,6 +228,8 @@ class ChainView:
     error: str | None = None
     state_cash: Decimal | None = None
     threshold: Decimal = Decimal("1.00")
+    witness: Any = None  # the realized-cash history (ChainWitness), or why it is unread (ChainUnread)
+    unredeemed: str | None = None  # "unredeemed: $X in N resolved markets", or why it could not be read
 
     @property
     def mismatch(self) -> Decimal | None:
@@ -241,8 +243,11 @@ class ChainView:
         return None if m is None else abs(m) <= self.threshold
 
 
-def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], now: float) -> ChainView:
-    """One on-chain reading at a pinned block. Imported here, never at console start."""
+def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], now: float,
+                 progress: Any = None) -> ChainView:
+    """One on-chain reading at a pinned block, then the wallet's realized-cash history (a
+    cached scan; `progress` gets its ScanProgress) and its unredeemed positions. Imported
+    here, never at console start."""
     from statetui.core.redact import redact_url
 
     view = ChainView(at=now, configured=config.chain_configured, state_cash=state_cash,
@@ -257,6 +262,15 @@ def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], 
         view.reading = read_chain(config, tokens)
     except StatetuiError as exc:
         view.error = str(exc)
+        return view
+    from statetui.core.chainhist import read_positions
+    from statetui.core.chainhist.witness import obtain
+
+    view.witness = obtain(config, progress=progress)
+    try:
+        view.unredeemed = read_positions(config, block=view.reading.block_number, progress=progress).summary()
+    except StatetuiError as exc:
+        view.unredeemed = f"positions unread: {exc}"
     return view
 
 

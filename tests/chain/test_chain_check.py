@@ -141,7 +141,8 @@ def test_positions_held_redeemed_and_gone(funded, tmp_path):
     for f in result.findings:
         messages[f.severity].append(f.message)
     assert result.status is Status.WARNING
-    assert messages["INFO"] == [f"position {BIG_ID} still held on chain: 12.50 shares (unredeemed, not counted as cash)"]
+    assert messages["INFO"] == [f"position {BIG_ID} still held on chain: 12.50 shares (unredeemed, not counted as cash)",
+                                "unredeemed: $0.00 in 0 resolved markets (on chain, at block 1)"]  # set without events
     assert messages["WARNING"] == [
         "position 555: the state marks it redeemed but the wallet still holds 3.00 shares "
         "(unredeemed: that cash is not in the wallet yet)",

@@ -265,6 +265,7 @@ def test_a_server_sending_garbage_logs_gets_one_line(world):
         out = []
         for c in calls:
             result = {"eth_chainId": "0x89", "eth_blockNumber": "0x10", "eth_getBlockByNumber": {"number": "0x8"},
+                      "eth_call": "0x" + "6".rjust(64, "0"),  # decimals()
                       "eth_getLogs": [{"blockNumber": "0x3", "logIndex": "0x0", "transactionHash": "0x1",
                                        "address": PUSD, "data": "0xnothex" + "0" * 60,
                                        "topics": [abi.TRANSFER, abi.topic(OWNER), abi.topic(GENUINE)]}]}[c["method"]]
@@ -284,3 +285,36 @@ def test_a_node_without_historic_state_skips_the_cross_check_and_says_so(world):
     assert pruned.points == direct.points and pruned.consistent
     assert pruned.checked_blocks == [] and direct.checked_blocks
     assert any("not an archive node" in n for n in pruned.notes)
+
+
+def test_a_warm_scan_resumes_from_its_checkpoint(world, tmp_path):
+    cold = scan_cash_history(cfg(world, FLOWS), cache_dir=tmp_path)
+    assert cold.scan["resumed_from"] is None and list(tmp_path.rglob("walk-*.json"))
+    warm = scan_cash_history(cfg(world, FLOWS), cache_dir=tmp_path)
+    assert warm.scan["resumed_from"] is not None and warm.scan["calls"] <= 2  # only the unfinal tail was read
+    assert warm.high_water_mark() == cold.high_water_mark() and warm.cash == cold.cash
+    assert warm.points == cold.points == scan_cash_history(cfg(world, FLOWS), use_cache=False).points
+    assert warm.sparkline_values() == [p.cash for p in cold.points]  # drawn from the checkpoint's samples
+    assert [t.amount for t in warm.flows] == [t.amount for t in cold.flows] and warm.transfers == cold.transfers
+    assert warm.checked_blocks == cold.checked_blocks and warm.covers_all_time
+
+
+def test_a_checkpoint_of_another_chain_is_dropped(world, tmp_path):
+    """A reorg deeper than finality, or another node behind the same URL: the block the
+    checkpoint ends at has another hash now, so the cache is read again from the chain."""
+    node = world["node"]
+    snapshot = node.rpc("evm_snapshot")
+    try:
+        History(node.url, FLOWS).deposit(5 * USDC)
+        anvil.mine(node.url, 70)
+        scan_cash_history(cfg(world, FLOWS), cache_dir=tmp_path)
+        node.rpc("evm_revert", [snapshot])
+        snapshot = node.rpc("evm_snapshot")  # a snapshot is used up by its revert
+        History(node.url, FLOWS).deposit(9 * USDC)  # another history over the same block numbers
+        anvil.mine(node.url, 71)
+        again = scan_cash_history(cfg(world, FLOWS), cache_dir=tmp_path)
+        assert any("another chain or before a reorg" in n for n in again.notes)
+        fresh = scan_cash_history(cfg(world, FLOWS), use_cache=False)
+        assert again.points == fresh.points and again.cash == fresh.cash and again.consistent
+    finally:
+        node.rpc("evm_revert", [snapshot])

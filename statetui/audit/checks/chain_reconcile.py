@@ -8,6 +8,7 @@ held are cash not yet redeemed, the root cause of that incident."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -59,6 +60,7 @@ def check(ctx: AuditContext, report: Report) -> None:
     else:
         report.info(f"on-chain cash is ${fmt_money(reading.cash)} {evidence}")
     _report_positions(tracked, reading.positions, report)
+    _unredeemed(ctx, roles.positions(doc) if roles is not None else None, reading.block_number, report)
 
 
 def _evidence(reading: Any) -> str:
@@ -154,3 +156,41 @@ def _report_positions(tracked: list[tuple[int, dict[str, Any]]], held: dict[int,
                         "(sold or redeemed since: the state is stale)")
     if rows:
         report.data["positions"] = rows
+
+
+def _unredeemed(ctx: AuditContext, positions: Any, block: int, report: Report) -> None:
+    """The wallet's positions in resolved markets not yet redeemed, from the chain alone
+    (Conditional Tokens events, cached): the value that inflated the Jan 16 peak."""
+    from statetui.core.chainhist import read_positions
+    from statetui.core.errors import StatetuiError
+
+    try:
+        found = read_positions(ctx.config, condition_ids=_condition_ids(positions), block=block,
+                               progress=ctx.cache.get("chain_progress"))
+    except StatetuiError as exc:
+        report.warn(f"positions and redemptions could not be read from the chain: {exc}")
+        return
+    ctx.cache["chain_positions"] = found
+    report.data["unredeemed"] = {"summary": found.summary(), "total": str(found.unredeemed_total),
+                                 "markets": found.unredeemed_markets, "unknown": len(found.unknown)}
+    report.info(f"{found.summary()} (on chain, at block {found.pinned_block})")
+    oks = [f.message for f in report.findings if f.severity == "OK"]
+    if report.worst().rank == 0 and oks and report.summary is None:
+        report.summary = f"{oks[0]}; {found.summary()}"
+    if found.unredeemed_total > 0:
+        report.recommend("Redeem resolved positions; until then their value is not cash: never count it in cash or the peak")
+
+
+def _condition_ids(positions: Any) -> list[str]:
+    """Market (condition) ids the state names, to name the wallet's positions by."""
+    items = positions.values() if isinstance(positions, dict) else (positions or [])
+    out = []
+    for pos in items:
+        if isinstance(pos, dict):
+            for key, value in pos.items():
+                if "condition" in str(key).lower() and isinstance(value, str) and _CONDITION.fullmatch(value):
+                    out.append(value.lower())
+    return out
+
+
+_CONDITION = re.compile(r"0x[0-9a-fA-F]{64}")

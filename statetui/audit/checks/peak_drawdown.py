@@ -3,7 +3,8 @@ makes a false drawdown and a false halt.
 
 The verdict comes only from evidence independent of the file being judged
 (statetui.core.evidence): the journal covering the moment the peak was raised, or the
-chain. A snapshot of this same file proves nothing. With no covering evidence the answer
+chain's history of the wallet's realized cash (read when the chain is configured and the
+audit is not --local). A snapshot of this same file proves nothing. With no covering evidence the answer
 is "cannot tell", with what would settle it; a peak that was really reached makes the
 halt genuine, and the check says so."""
 
@@ -14,9 +15,10 @@ from decimal import Decimal
 from statetui.audit.base import AuditContext, Report, register
 from statetui.audit.checks.state_file import store_for, verified_backups
 from statetui.core.errors import StateLoadError
-from statetui.core.evidence import CANNOT_TELL, FALSE, GENUINE, TOLERANCE, judge_peak, landed_entries
+from statetui.core.evidence import CANNOT_TELL, FALSE, GENUINE, TOLERANCE, ChainWitness, judge_peak, landed_entries
 from statetui.core.figures import drawdown_with_peak, figures, label
 from statetui.core.history import _ts, entry_value
+from statetui.core.money import fmt_money
 from statetui.core.roles import roles_for, top_field
 
 
@@ -63,8 +65,15 @@ def check(ctx: AuditContext, report: Report) -> None:
             report.ok(f"drawdown {dd} (halt at {threshold * 100:.0f}%)")
 
     entries = landed_entries(store)
-    verdict = judge_peak(doc, roles, entries, verified_backups(ctx, store), ctx.cache.get("chain_witness"))
+    witness = chain_witness(ctx, roles)
+    verdict = judge_peak(doc, roles, entries, verified_backups(ctx, store), witness)
     report.data["peak_verdict"] = verdict.to_evidence()
+    if isinstance(witness, ChainWitness):
+        report.data["chain_curve"] = {"values": [str(v) for v in witness.curve], "cash": str(witness.cash),
+                                      "high_water_mark": str(witness.high_water_mark), "block": witness.block,
+                                      "tx": witness.tx, "policy": witness.policy, "state_peak": str(f.peak)}
+    if verdict.chain_note:
+        report.info(f"chain evidence not used: {verdict.chain_note}")
     if verdict.verdict == GENUINE:
         report.ok(verdict.message)
         if halted and f.at_or_past_halt:
@@ -74,7 +83,9 @@ def check(ctx: AuditContext, report: Report) -> None:
         report.repair("recompute-peak")
         after = drawdown_with_peak(verdict.corrected, f.basis_value) if verdict.corrected is not None else None
         if halted and f.at_or_past_halt and after is not None and after < threshold:
-            report.fail(f"FALSE DRAWDOWN HALT: with the peak at {verdict.corrected} (what the evidence covers), "
+            source = (f"the wallet's realized-cash high-water mark, cash peaked at {verdict.chain.cite()}"
+                      if verdict.chain is not None else "what the evidence covers")
+            report.fail(f"FALSE DRAWDOWN HALT: with the peak at {fmt_money(verdict.corrected)} ({source}), "
                         f"drawdown is {after * 100:.1f}%, not {f.drawdown * 100:.1f}%")
     elif verdict.verdict == CANNOT_TELL:
         report.warn(verdict.message)
@@ -101,6 +112,21 @@ def check(ctx: AuditContext, report: Report) -> None:
     if "recompute-peak" in report.repairs:
         report.recommend(f"The peak should ONLY track realized {basis} (not positions): statetui repair recompute-peak")
         report.recommend("Daily reconciliation: compare state vs on-chain balance (statetui audit --check chain-reconcile)")
+
+
+def chain_witness(ctx: AuditContext, roles) -> object:
+    """The chain's witness: the one a face passed in ctx.cache, else read now when the chain
+    is configured, the audit may use the network and the peak tracks cash (a history scan,
+    cached: see statetui.core.chainhist.witness); None otherwise."""
+    if "chain_witness" in ctx.cache:
+        return ctx.cache["chain_witness"]
+    if not (ctx.network and ctx.config.chain_configured and roles.peak_basis == "cash"):
+        return None
+    from statetui.core.chainhist.witness import obtain
+
+    witness = obtain(ctx.config, progress=ctx.cache.get("chain_progress"))
+    ctx.cache["chain_witness"] = witness
+    return witness
 
 
 def _peak_changed(before: dict | None, entry: dict, roles) -> bool:

@@ -1,7 +1,9 @@
 """The local cache of a wallet's decoded on-chain history: append-only, hash-chained.
 
-One file per (chain id, wallet, stream, contract): `<dir>/<chain id>/<wallet>/<stream>-<contract>.jsonl`
-under the user's cache folder (platformdirs) unless a folder is given. Line 1 is a
+One file per (chain, wallet, stream, contract):
+`<dir>/<chain id>-<genesis hash>/<wallet>/<stream>-<contract>.jsonl` (the genesis block's
+hash tells chains with one id apart: Polygon, a local anvil) under the user's cache
+folder (platformdirs) unless a folder is given. Line 1 is a
 header naming the file's key; each further line is one scanned chunk,
 `<hash> {"a": first block, "b": last block, "r": [records]}`, meaning "blocks a..b were
 read in full and these are their records". The hash is sha256 of the previous line's hash
@@ -18,11 +20,14 @@ import fcntl
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 VERSION = 1
+FLUSH_EVERY = 64  # chunks buffered before a write
+FLUSH_SECONDS = 1.0
 
 
 def default_cache_dir() -> Path:
@@ -52,12 +57,16 @@ class CacheState:
 class StreamCache:
     """One stream's cache file. `load()` then `append()`s; appends lock the file."""
 
-    def __init__(self, directory: Path, chain_id: int, wallet: str, stream: str, contract: str):
+    def __init__(self, directory: Path, chain_id: int, wallet: str, stream: str, contract: str,
+                 label: str | None = None):
+        """`label`: the chain's folder name (cash.open_rpc: chain id and genesis hash)."""
         self.key = {"v": VERSION, "chain_id": chain_id, "wallet": wallet.lower(), "stream": stream,
                     "contract": contract.lower()}
-        self.path = Path(directory) / str(chain_id) / wallet.lower() / f"{stream}-{contract.lower()}.jsonl"
+        self.path = Path(directory) / (label or str(chain_id)) / wallet.lower() / f"{stream}-{contract.lower()}.jsonl"
         self._last_hash: str | None = None
         self._good_bytes = 0  # length of the verified prefix
+        self._pending: list[bytes] = []  # encoded chunk lines not written yet
+        self._pending_since = time.monotonic()
         self._dir_ready = False
 
     def load(self) -> CacheState:
@@ -69,29 +78,66 @@ class StreamCache:
         except OSError as exc:
             state.problem = f"cache {self.path} unreadable ({exc.strerror}): reading from the chain"
             return state
-        offset = 0
+        self._last_hash, self._good_bytes = None, 0
+        self._read_lines(raw, 0, "", state)
+        state.covered = merge(state.covered)
+        return state
+
+    @property
+    def mark(self) -> tuple[int, str] | None:
+        """Where the verified file ends now: (bytes, the last line's hash); a checkpoint
+        keeps it, so a later scan decodes only what came after."""
+        return (self._good_bytes, self._last_hash) if self._last_hash else None
+
+    def load_after(self, mark: list[Any] | tuple[int, str]) -> CacheState | None:
+        """The records of the lines appended after `mark` (the lines before it are verified,
+        hash by hash, but not decoded: a checkpoint summarises them). None when the file no
+        longer holds, intact, what the mark says: the caller then reads it with load()."""
+        good, last_hash = mark
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return None
+        if len(raw) < good or raw[good - 1:good] != b"\n":
+            return None
         previous = ""
+        for line in raw[:good].split(b"\n")[:-1]:
+            if len(line) < 66 or _digest(previous, line[65:]).encode("ascii") != line[:64]:
+                return None
+            if previous == "" and self._verify(line, "", first=True)[1] is not None:
+                return None
+            previous = line[:64].decode("ascii")
+        if previous != last_hash:
+            return None
+        state = CacheState()
+        self._last_hash, self._good_bytes = previous, good
+        self._read_lines(raw[good:], good, previous, state)
+        state.covered = merge(state.covered)
+        return state
+
+    def _read_lines(self, raw: bytes, offset: int, previous: str, state: CacheState) -> None:
+        """Verify and read `raw` (the file from byte `offset`, whose previous line hash is
+        `previous`; "" at the start of the file: a header comes first)."""
         lines = raw.split(b"\n")
         torn = lines.pop()  # b"" when the file ends with a newline, else a line cut short
         for i, line in enumerate(lines):
-            doc, reason = self._verify(line, previous, first=(i == 0))
+            header = previous == ""
+            doc, reason = self._verify(line, previous, first=header)
             if reason is not None:
                 state.dropped_lines = sum(1 for rest in lines[i:] if rest) + (1 if torn else 0)
-                state.problem = f"cache {self.path} line {i + 1}: {reason}; {state.dropped_lines} line(s) re-read from the chain"
-                break
+                state.problem = (f"cache {self.path} at byte {offset}: {reason}; {state.dropped_lines} line(s) "
+                                 "re-read from the chain")
+                return
             previous = line[:64].decode("ascii")
-            if i > 0:
+            if not header:
                 state.covered.append((doc["a"], doc["b"]))
                 state.records.extend(doc["r"])
+            self._last_hash = previous
             offset += len(line) + 1
-        else:
-            if torn:
-                state.dropped_lines = 1
-                state.problem = f"cache {self.path}: its last line was cut short (interrupted write); re-read from the chain"
-        self._last_hash = previous or None
-        self._good_bytes = offset if previous else 0
-        state.covered = merge(state.covered)
-        return state
+            self._good_bytes = offset
+        if torn:
+            state.dropped_lines = 1
+            state.problem = f"cache {self.path}: its last line was cut short (interrupted write); re-read from the chain"
 
     def _verify(self, line: bytes, previous: str, *, first: bool) -> tuple[Any, str | None]:
         """(the line's JSON, None) when it is intact and chained to `previous`, else (None, why)."""
@@ -113,8 +159,23 @@ class StreamCache:
             return None, "malformed chunk"
         return doc, None
 
-    def append(self, a: int, b: int, records: list[list[Any]]) -> None:
-        """Record that blocks a..b were read in full, with these records."""
+    def append(self, a: int, b: int, records: list[list[Any]], encoded: bytes | None = None) -> None:
+        """Record that blocks a..b were read in full, with these records (`encoded`: the line's
+        JSON, when the caller encodes its records faster than json.dumps does). Lines are
+        buffered and written together (every FLUSH_EVERY chunks or FLUSH_SECONDS, and by
+        flush()): a scan interrupted in between reads at most that much again."""
+        # Encoded now (a scan appends from its chunk thread, while the next chunk is read);
+        # chained to the file's last line when written.
+        self._pending.append(encoded if encoded is not None else
+                             json.dumps({"a": a, "b": b, "r": records}, separators=(",", ":")).encode("utf-8"))
+        if len(self._pending) >= FLUSH_EVERY or time.monotonic() - self._pending_since >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        self._pending_since = time.monotonic()
         if not self._dir_ready:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._dir_ready = True
@@ -127,19 +188,31 @@ class StreamCache:
                 self.load()
                 if self._good_bytes < os.fstat(fd).st_size:
                     os.ftruncate(fd, self._good_bytes)  # cut the part that failed its checksum
-            out = b""
+            out = []
             previous = self._last_hash
             if previous is None:
                 previous, header = _line("", self.key)
-                out += header
-            digest, line = _line(previous, {"a": a, "b": b, "r": records})
-            out += line
+                out.append(header)
+            for body in pending:
+                previous = _digest(previous, body)
+                out.append(previous.encode("ascii") + b" " + body + b"\n")
+            data = memoryview(b"".join(out))
             os.lseek(fd, self._good_bytes, os.SEEK_SET)
-            os.write(fd, out)
-            self._good_bytes += len(out)
-            self._last_hash = digest
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+            self._good_bytes += len(data)
+            self._last_hash = previous
         finally:
             os.close(fd)  # closing releases the lock
+
+    def discard(self) -> None:
+        """Remove the file (it describes another chain): the next scan reads from the chain."""
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+        self._last_hash, self._good_bytes = None, 0
 
 
 def merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -1,12 +1,12 @@
 """The wallet's realized-cash history as data: transfers, the cash curve, flows, the
-high-water mark and the mismatches found. Built by cash.py; read by checks, repairs
-and faces. All money is Decimal; `to_dict()` gives JSON-safe values (strings)."""
+high-water mark and the mismatches found. Built by cash.py (from forward.Walk); read by
+checks, repairs and faces. All money is Decimal; `to_dict()` gives JSON-safe values."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Context, Decimal
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 _EXACT = Context(prec=100)
 
@@ -87,49 +87,127 @@ class Mismatch:
                 "on_chain": None if self.on_chain is None else str(self.on_chain), "what": self.what}
 
 
-@dataclass
 class CashHistory:
-    chain_id: int
-    wallet: str
-    tokens: list[str]
-    start_block: int  # first block of the history
-    start_time: int | None
-    start_reason: str  # "from-block", "since" or "first-transfer-in"
-    pinned_block: int
-    pinned_time: int
-    opening_cash: Decimal  # cash just before start_block
-    points: list[CashPoint] = field(default_factory=list)  # opening point first
-    transfers: list[Transfer] = field(default_factory=list)
-    mismatches: list[Mismatch] = field(default_factory=list)
-    checked_blocks: list[int] = field(default_factory=list)  # where balanceOf confirmed the rebuild
-    notes: list[str] = field(default_factory=list)  # cache repairs, skipped cross-checks, ...
-    scan: dict[str, Any] = field(default_factory=dict)  # RPC cost: calls, splits, waits, cached blocks
-    _peaks: dict[str, tuple[int, Decimal, Decimal]] = field(default_factory=dict, repr=False, compare=False)
+    """The wallet's realized-cash history from the start point to the pinned block.
+
+    Built by cash.py from a forward walk (forward.Walk). What a verdict needs (cash, the
+    high-water mark with its block and tx, coverage, mismatches) is ready at once; the
+    curve (`points`) and the transfers are materialised on first use, from the scan's
+    memory and the local cache, so a warm scan that only needs the mark stays cheap."""
+
+    def __init__(self, *, chain_id: int, wallet: str, tokens: list[str], start_block: int, start_time: int | None,
+                 start_reason: str, pinned_block: int, pinned_time: int, walk: Any, opening: int,
+                 times: dict[int, int], rewalk: Callable[[], Any] | None = None,
+                 all_records: Callable[[], list[list[Any]]] | None = None):
+        self.chain_id, self.wallet, self.tokens = chain_id, wallet, tokens
+        self.start_block, self.start_time, self.start_reason = start_block, start_time, start_reason
+        self.pinned_block, self.pinned_time = pinned_block, pinned_time
+        self.mismatches: list[Mismatch] = []
+        self.checked_blocks: list[int] = []  # where balanceOf confirmed the rebuild
+        self.notes: list[str] = []  # cache repairs, skipped cross-checks, ...
+        self.scan: dict[str, Any] = {}  # RPC cost: calls, splits, waits, cached blocks
+        self.read_ranges: list[tuple[int, int]] = []  # the eth_getLogs ranges this scan read (for the benchmark)
+        self._walk = walk
+        self._opening = opening  # cash just before start_block, in integers at the walk's scale
+        self._times = times  # block -> unix time, for the blocks a report names
+        self._rewalk = rewalk  # the whole walk again (from the cache), when this one resumed a checkpoint
+        self._all_records = all_records
+        self._full: Any = None
+        self._points: list[CashPoint] | None = None
+        self._transfers: list[Transfer] | None = None
+
+    def _money(self, raw: int) -> Decimal:
+        return Decimal(raw).scaleb(-self._walk.scale, _EXACT)
+
+    @property
+    def opening_block(self) -> int:
+        return max(0, self.start_block - 1)
+
+    @property
+    def opening_cash(self) -> Decimal:
+        return self._money(self._opening)
 
     @property
     def cash(self) -> Decimal:
-        return self.points[-1].cash if self.points else self.opening_cash
-
-    @property
-    def flows(self) -> list[Transfer]:
-        return [t for t in self.transfers if t.kind in (DEPOSIT, WITHDRAWAL)]
+        return self._money(self._opening + self._walk.cash)
 
     @property
     def net_flows(self) -> Decimal:
-        return sum((t.amount for t in self.flows), Decimal(0))
+        return self._money(self._walk.flows)
+
+    @property
+    def transfer_count(self) -> int:
+        return self._walk.count
 
     @property
     def consistent(self) -> bool:
         return not self.mismatches
 
+    def time_of(self, block: int) -> int | None:
+        return self._times.get(block)
+
+    # --- materialised on first use ------------------------------------------------------------
+
+    def _whole(self) -> Any:
+        """A walk holding every point and notable transfer (this one, unless it resumed)."""
+        if (self._walk.base == 0 and self._walk.keep_points) or self._rewalk is None:
+            return self._walk
+        if self._full is None:
+            self._full = self._rewalk()
+        return self._full
+
+    @property
+    def points(self) -> list[CashPoint]:
+        """The cash curve: the opening first, then one point per block that moved cash."""
+        if self._points is None:
+            money, base, times = self._money, self._opening, self._times
+            ob = self.opening_block
+            out = [CashPoint(ob, money(base), Decimal(0), None, times.get(ob))]
+            for block, cash, flow, tx, stamp in self._whole().points:
+                out.append(CashPoint(block, money(base + cash), money(flow), tx, stamp if stamp is not None else times.get(block)))
+            self._points = out
+        return self._points
+
+    def _notable(self) -> list[list[Any]]:
+        """Flows and migrations, [kind, record]: the walk keeps them unless it resumed."""
+        return self._walk.notable if self._walk.base == 0 else self._whole().notable
+
+    def _transfer(self, r: list[Any], kind: str) -> Transfer:
+        t = r[5] if r[5] is not None else self._times.get(r[0])
+        return Transfer(r[0], r[1], r[2], self.tokens[r[6]], r[3], r[4], self._walk.decimals[r[6]], kind, t)
+
+    @property
+    def flows(self) -> list[Transfer]:
+        """Deposits and withdrawals, in chain order."""
+        return [self._transfer(r, kind) for kind, r in self._notable() if kind in (DEPOSIT, WITHDRAWAL)]
+
+    @property
+    def migrations(self) -> list[Transfer]:
+        return [self._transfer(r, kind) for kind, r in self._notable() if kind == MIGRATION]
+
+    @property
+    def transfers(self) -> list[Transfer]:
+        """Every collateral transfer of the history (read back from the cache when needed)."""
+        if self._transfers is None:
+            kinds = {(r[0], r[1]): kind for kind, r in self._notable()}
+            records = self._all_records() if self._all_records is not None else []
+            self._transfers = [self._transfer(r, kinds.get((r[0], r[1]), TRADE)) for r in records
+                               if r[0] >= self.start_block]
+        return self._transfers
+
+    # --- verdict material --------------------------------------------------------------------
+
     def covers(self, start_time: float) -> bool:
         """Whether the history reaches back to `start_time` (unix seconds): a peak set
         after that moment can be judged against it. A history that starts at the wallet's
         first transfer in covers all time, unless its opening (nothing held) is contradicted."""
-        if self.start_reason == "first-transfer-in" and self.points and \
-                not any(m.block == self.points[0].block for m in self.mismatches):
+        if self.covers_all_time:
             return True
         return self.start_time is not None and self.start_time <= start_time
+
+    @property
+    def covers_all_time(self) -> bool:
+        return self.start_reason == "first-transfer-in" and not any(m.block == self.opening_block for m in self.mismatches)
 
     def high_water_mark(self, policy: str = ADJUST_FLOWS) -> HighWaterMark:
         """The realized-cash high-water mark over the history and where cash peaked.
@@ -139,46 +217,35 @@ class CashHistory:
         plus all flows since: a deposit raises it, a withdrawal lowers it."""
         if policy not in POLICIES:
             raise ValueError(f"unknown high-water mark policy {policy!r}: use one of {', '.join(POLICIES)}")
-        if not self.points:
-            self.points = [CashPoint(self.start_block, self.opening_cash, Decimal(0), None, self.start_time)]
-        if policy not in self._peaks:  # the points' values never change once built (only their times are filled in)
-            flows_so_far = Decimal(0)
-            best = (0, None, None)  # (index, score, flows so far at the peak)
-            for i, p in enumerate(self.points):
-                if p.flow:
-                    flows_so_far += p.flow
-                score = p.cash if policy == RAW else p.cash - flows_so_far
-                # On a tie the point with more cash is where cash peaked (a deposit ties the
-                # opening under adjust-flows); after that, the earliest.
-                if best[1] is None or score > best[1] or (score == best[1] and p.cash > self.points[best[0]].cash):
-                    best = (i, score, flows_so_far)
-            self._peaks[policy] = (best[0], best[1], flows_so_far - best[2])
-        index, score, since = self._peaks[policy]
-        peak = self.points[index]
-        value = score if policy == RAW else peak.cash + since
-        return HighWaterMark(value=value, policy=policy, block=peak.block, tx=peak.tx, time=peak.time,
-                             cash_at_peak=peak.cash, flows_since=since)
+        score, index, flows_at, cash, block, tx, stamp = self._walk.best[policy]
+        if index < 0:
+            block, tx, stamp = self.opening_block, None, self._times.get(self.opening_block)
+        elif stamp is None:
+            stamp = self._times.get(block)
+        at_peak = self._money(self._opening + cash)
+        since = self._money(self._walk.flows - flows_at)
+        value = at_peak if policy == RAW else at_peak + since
+        return HighWaterMark(value=value, policy=policy, block=block, tx=tx, time=stamp, cash_at_peak=at_peak,
+                             flows_since=since)
 
     def sparkline_values(self, width: int = 60) -> list[Decimal]:
-        """Cash at up to `width` evenly spaced points of the curve (for a sparkline)."""
-        pts = self.points
-        if len(pts) <= width:
-            return [p.cash for p in pts]
-        step = (len(pts) - 1) / (width - 1)
-        return [pts[round(i * step)].cash for i in range(width)]
+        """Cash at up to `width` evenly spaced points of the curve (for a sparkline; a resumed
+        history draws it from the walk's samples, without reading the curve again)."""
+        return [self._money(self._opening + v) for v in self._walk.sample_curve(width)]
 
     def to_dict(self, *, policy: str = ADJUST_FLOWS, full: bool = False) -> dict[str, Any]:
         hwm = self.high_water_mark(policy)
+        flows = self.flows
         doc: dict[str, Any] = {
             "chain_id": self.chain_id, "wallet": self.wallet, "tokens": self.tokens,
             "start": {"block": self.start_block, "time": self.start_time, "reason": self.start_reason},
             "pinned": {"block": self.pinned_block, "time": self.pinned_time},
             "opening_cash": str(self.opening_cash), "cash": str(self.cash),
             "high_water_mark": hwm.to_dict(),
-            "flows": {"deposits": str(sum((t.amount for t in self.flows if t.amount > 0), Decimal(0))),
-                      "withdrawals": str(-sum((t.amount for t in self.flows if t.amount < 0), Decimal(0))),
-                      "count": len(self.flows), "items": [t.to_dict() for t in self.flows]},
-            "transfers": len(self.transfers), "points": len(self.points),
+            "flows": {"deposits": str(sum((t.amount for t in flows if t.amount > 0), Decimal(0))),
+                      "withdrawals": str(-sum((t.amount for t in flows if t.amount < 0), Decimal(0))),
+                      "count": len(flows), "items": [t.to_dict() for t in flows]},
+            "transfers": self.transfer_count, "points": self._walk.total_points + 1,
             "consistent": self.consistent, "mismatches": [m.to_dict() for m in self.mismatches],
             "checked_blocks": self.checked_blocks, "notes": self.notes, "scan": self.scan,
         }

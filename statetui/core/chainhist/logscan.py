@@ -19,13 +19,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from statetui.core.chain import RpcCallError, RpcTimeoutError, _CallFailed, _Rpc
+from statetui.core.chain import Deferred, RpcCallError, RpcTimeoutError, _CallFailed, _Rpc
 from statetui.core.chainhist import limits
 from statetui.core.errors import ChainError
 
 Log = dict[str, Any]
 # (first block, last block, logs in chain order) of one finished chunk.
 ChunkHandler = Callable[[int, int, list[Log]], None]
+# With raw=True the handler gets each filter's answer as the RPC sent it (per filter, in
+# filter order), unchecked, a long one not even parsed (a chain.Deferred: .result() gives
+# the list of logs): for a reader that decodes and checks them itself, in another thread
+# while the next chunk is read.
+DEFER_OVER = 16384  # bytes: an answer this long is logs (errors are short)
 
 
 @dataclass
@@ -74,9 +79,10 @@ BASE_WAIT = 0.25  # the first backoff when the provider names no wait; doubles p
 
 def scan_logs(rpc: _Rpc, filters: list[dict[str, Any]], start: int, end: int, on_chunk: ChunkHandler, *,
               progress: Progress | None = None, stats: ScanStats | None = None, span: int | None = None,
-              sleep: Callable[[float], None] = time.sleep) -> ScanStats:
+              sleep: Callable[[float], None] = time.sleep, raw: bool = False) -> ScanStats:
     """Read the logs of every filter (an eth_getLogs filter without fromBlock/toBlock)
-    over [start, end]. `span`: a known provider cap on the range width (never exceeded)."""
+    over [start, end]. `span`: a known provider cap on the range width (never exceeded).
+    `raw`: see ChunkHandler."""
     stats = stats if stats is not None else ScanStats()
     total = max(0, end - start + 1)
     if total == 0:
@@ -91,7 +97,7 @@ def scan_logs(rpc: _Rpc, filters: list[dict[str, Any]], start: int, end: int, on
     while a <= end:
         b = min(end, a + width - 1)
         try:
-            logs = _read_chunk(rpc, filters, a, b, stats)
+            logs = _read_chunk(rpc, filters, a, b, stats, raw)
         except _Refused as refused:
             verdict = refused.verdict
             if verdict.kind in (limits.SPLIT_RANGE, limits.SPLIT_RESULTS):
@@ -133,7 +139,7 @@ def scan_logs(rpc: _Rpc, filters: list[dict[str, Any]], start: int, end: int, on
         rate_tries = 0
         on_chunk(a, b, logs)
         stats.ranges.append((a, b))
-        found += len(logs)
+        found += sum(len(x) for x in logs if isinstance(x, list)) if raw else len(logs)
         a = b + 1
         streak += 1
         if streak >= 4 and width < total:
@@ -183,43 +189,48 @@ class _Refused(Exception):
         self.message = message
 
 
-def _read_chunk(rpc: _Rpc, filters: list[dict[str, Any]], a: int, b: int, stats: ScanStats) -> list[Log]:
-    merged: dict[tuple[int, int], Log] = {}
+def _read_chunk(rpc: _Rpc, filters: list[dict[str, Any]], a: int, b: int, stats: ScanStats,
+                raw: bool = False) -> list[Any]:
+    merged: dict[int, Log] = {}
+    answers: list[list[Any]] = []
     span = b - a + 1
     for flt in filters:
         stats.calls += 1
         query = {**flt, "fromBlock": hex(a), "toBlock": hex(b)}
         try:
-            answer = rpc.batch([("eth_getLogs", [query])])[0]
+            answer = (rpc.call_deferred("eth_getLogs", [query], over=DEFER_OVER) if raw
+                      else rpc.batch([("eth_getLogs", [query])])[0])
         except RpcCallError as exc:
             verdict = limits.classify(exc.detail or str(exc), code=exc.code, status=exc.status,
                                       retry_after=exc.retry_after, span=span)
             raise _Refused(verdict, str(exc)) from None
         if isinstance(answer, _CallFailed):
             raise _Refused(limits.classify(answer.detail, code=answer.code, span=span), answer.message)
+        if isinstance(answer, Deferred):
+            answers.append(answer)
+            continue
         if not isinstance(answer, list):
             raise rpc.malformed("eth_getLogs", f"expected a list of logs, got {type(answer).__name__}")
-        for log in answer:
-            key = _check(rpc, log, a, b)
-            if key is not None:
-                merged[key] = log
+        if raw:
+            answers.append(answer)
+        else:
+            _check(rpc, answer, a, b, merged)
+    if raw:
+        return answers
     return [merged[k] for k in sorted(merged)]
 
 
-def _check(rpc: _Rpc, log: object, a: int, b: int) -> tuple[int, int] | None:
-    """(block, log index) of a well-formed log inside [a, b]; None for a removed one."""
+def _check(rpc: _Rpc, logs: list[Any], a: int, b: int, merged: dict[int, Log]) -> None:
+    """Put each well-formed log inside [a, b] into `merged` by (block, log index), skipping
+    removed ones. (The fields each reader decodes are checked by its decoder: a log that
+    is not what it must be there is a one-line RpcResponseError too.)"""
     try:
-        if log.get("removed") is True:  # type: ignore[union-attr]  # reorged out while we asked
-            return None
-        block = int(log["blockNumber"], 16)  # type: ignore[index]
-        index = int(log["logIndex"], 16)  # type: ignore[index]
-        topics = log["topics"]  # type: ignore[index]
-        if not (isinstance(topics, list) and topics and all(isinstance(t, str) for t in topics)
-                and isinstance(log["data"], str) and isinstance(log["transactionHash"], str)  # type: ignore[index]
-                and isinstance(log["address"], str)):  # type: ignore[index]
-            raise TypeError
+        for log in logs:
+            block = int(log["blockNumber"], 16)
+            if not a <= block <= b:
+                raise rpc.malformed("eth_getLogs", f"a log of block {block} came back for blocks {a}-{b}")
+            if log.get("removed") is True:  # reorged out while we asked
+                continue
+            merged[block << 32 | int(log["logIndex"], 16)] = log
     except (AttributeError, KeyError, TypeError, ValueError, IndexError):
         raise rpc.malformed("eth_getLogs", "a log lacks blockNumber, logIndex, topics, data or transactionHash") from None
-    if not a <= block <= b:
-        raise rpc.malformed("eth_getLogs", f"a log of block {block} came back for blocks {a}-{b}")
-    return block, index

@@ -109,7 +109,7 @@ def read_positions(config: Config, *, condition_ids: Iterable[str] = (), from_bl
     / `since` / config.history_from_block / config.history_since, else from block 0.
     `condition_ids`: markets the caller knows (the state's), to name positions by."""
     ctf = require_checksummed(config.ctf_address, "conditional tokens (ctf_address)")
-    rpc, wallet, head, finalized = open_rpc(config)
+    rpc, wallet, head, finalized, label = open_rpc(config)
     pinned = head if block is None else min(block, head)
     final = min(pinned, finalized if finalized is not None else head - REORG_DEPTH)
     from_block = from_block if from_block is not None else getattr(config, "history_from_block", None)
@@ -119,7 +119,8 @@ def read_positions(config: Config, *, condition_ids: Iterable[str] = (), from_bl
     start = min(from_block or 0, pinned)
     report = PositionsReport(wallet, pinned, start)
 
-    cache = StreamCache(Path(cache_dir) if cache_dir else _configured_cache_dir(config), config.chain_id, wallet, "ctf", ctf)
+    cache = StreamCache(Path(cache_dir) if cache_dir else _configured_cache_dir(config), config.chain_id, wallet, "ctf", ctf,
+                        label=label)
     state = cache.load() if use_cache else None
     records: list[list[Any]] = list(state.records) if state else []
     if state and state.problem:
@@ -129,17 +130,20 @@ def read_positions(config: Config, *, condition_ids: Iterable[str] = (), from_bl
     filters = [{"address": ctf, "topics": [moves, None, me]}, {"address": ctf, "topics": [moves, None, None, me]},
                {"address": [ctf, abi.NEG_RISK_ADAPTER], "topics": [[abi.PAYOUT_REDEMPTION, abi.ADAPTER_PAYOUT_REDEMPTION], me]}]
     stats = ScanStats()
-    for a, b in missing(state.covered if state else [], start, pinned):
-        for x, y in ([(a, final), (final + 1, b)] if a <= final < b else [(a, b)]):
-            def on_chunk(p: int, q: int, logs: list[dict[str, Any]]) -> None:
-                try:
-                    fresh = _decode(logs, wallet.lower())
-                except (ValueError, TypeError, AttributeError, IndexError):
-                    raise rpc.malformed("eth_getLogs", f"a Conditional Tokens log in blocks {p}-{q} is malformed") from None
-                records.extend(fresh)
-                if use_cache and q <= final:
-                    cache.append(p, q, fresh)
-            scan_logs(rpc, filters, x, y, on_chunk, progress=progress, stats=stats)
+    try:
+        for a, b in missing(state.covered if state else [], start, pinned):
+            for x, y in ([(a, final), (final + 1, b)] if a <= final < b else [(a, b)]):
+                def on_chunk(p: int, q: int, logs: list[dict[str, Any]]) -> None:
+                    try:
+                        fresh = _decode(logs, wallet.lower())
+                    except (ValueError, TypeError, AttributeError, IndexError):
+                        raise rpc.malformed("eth_getLogs", f"a Conditional Tokens log in blocks {p}-{q} is malformed") from None
+                    records.extend(fresh)
+                    if use_cache and q <= final:
+                        cache.append(p, q, fresh)
+                scan_logs(rpc, filters, x, y, on_chunk, progress=progress, stats=stats)
+    finally:
+        cache.flush()  # what was read stays read, even when the scan stops half way
 
     seen: dict[tuple[int, int], list[Any]] = {(r[1], r[2]): r for r in records if start <= r[1] <= pinned}
     held: dict[int, int] = {}

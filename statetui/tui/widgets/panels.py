@@ -225,7 +225,9 @@ class ChainPanel(Panel):
         w = self.inner_width
         out: list[Content | str] = []
         if app.chain_busy:
-            out.append(Content.styled("reading the chain…", "$accent"))
+            done = app.chain_progress
+            out.append(Content.styled("reading the chain…" if done is None else
+                                      f"history {fmt.bar(done, max(4, w - 14))} {done:4.0%}", "$accent"))
         if cv is None:
             if not app.config.chain_configured:
                 out.append(label("not configured (rpc_url, wallet)"))
@@ -247,11 +249,27 @@ class ChainPanel(Panel):
                 out.append(row(label("state "), fmt.money(cv.state_cash), label(" · mismatch "),
                                Content.styled(fmt.money(m), "$success" if ok else "$error bold"),
                                Content.styled(" ok" if ok else f" > {fmt.money(cv.threshold)}", "$success" if ok else "$error bold")))
+            out += _history_lines(cv, app, w)
         last = app.history_view.last_reconcile if app.history_view else None
         if last is not None and (self.wide or cv is None):
             ts = fmt.iso_ts(last.get("ts"))
             out.append(row(label("last reconcile "), fmt.age(app.now() - ts) if ts else "?", label(f" ago (#{last.get('generation')})")))
         return lines(*out) if out else label("—")
+
+
+def _history_lines(cv, app, w: int) -> list[Content]:
+    """The chain's cash curve beside the state's peak, and what is unredeemed on chain."""
+    out: list[Content] = []
+    wit = cv.witness
+    if hasattr(wit, "curve"):
+        peak = app.last_good.derived.peak if app.last_good is not None and app.last_good.derived else None
+        out.append(row(label("cash "), Content.styled(fmt.sparkline(wit.curve, max(4, w - 34)), "$success"),
+                       label(" mark "), fmt.money(wit.high_water_mark), label(" · peak "), fmt.money(peak)))
+    elif wit is not None:
+        out.append(Content.styled(fmt.clip(f"history: {wit.reason}", w * 2), "$error"))
+    if cv.unredeemed:
+        out.append(label(fmt.clip(cv.unredeemed, w * 2)))
+    return out
 
 
 class HistoryPanel(Panel):
