@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from statetui.testing.states import left_by_a_stopped_bot
+
 from statetui.audit.base import AuditContext, Status
 from statetui.audit.engine import run_audit
 from statetui.core.chainhist.witness import read_witness
@@ -68,6 +70,7 @@ def jan16(tmp_path: Path, world, wallet: str, url: str | None = None, **extra) -
     state = tmp_path / "state" / "trading_state.json"
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text(json.dumps(JAN16, indent=2))
+    left_by_a_stopped_bot(state)  # written by hand minutes ago is a running bot's write
     return Config(state=state, pid_file=tmp_path / "bot.pid", rpc_url=url or world["node"].url, wallet=wallet,
                   rpc_timeout=5.0, chain_cache_dir=tmp_path / "cache", **extra)
 
