@@ -95,3 +95,23 @@ def test_restoring_over_a_damaged_file_keeps_it_as_quarantine_and_the_undo_works
     res = cli(cfg, *undo.split()[1:], "--yes")
     assert res.returncode == 0, res.stdout + res.stderr
     assert cfg.state.read_bytes() == damaged  # the undo puts back exactly what was there
+
+
+def test_a_verify_check_that_could_not_run_is_not_a_pass(tmp_path):
+    """Defect 9: a verify step reported PASS for a check that had nothing to check. A bot that
+    keeps no peak: after a restore, peak-drawdown cannot run, so the restore is NOT verified
+    (exit 1), while the state-file check that did run passes."""
+    state = tmp_path / "state" / "trading_state.json"
+    state.parent.mkdir(parents=True)
+    store = StateStore(state, auto_backup_interval=None)
+    store.init({"kill_switch": True, "kill_switch_reason": "manual", "symbols": ["BTC"]})
+    good = store.backup(reason="daily")
+    store.save({"kill_switch": False, "kill_switch_reason": None, "symbols": ["BTC"]}, reason="trade")
+    left_by_a_stopped_bot(state)
+    cfg = Config(state=state, pid_file=tmp_path / "bot.pid")
+    res = cli(cfg, "restore", good.name, "--yes")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "verify state-file: PASS" in res.stdout
+    line = next(l for l in res.stdout.splitlines() if "verify peak-drawdown" in l)
+    assert "SKIPPED" in line and "NOT verified" in line and "PASS" not in line
+    assert json.loads(state.read_text())["kill_switch"] is True
