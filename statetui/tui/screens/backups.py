@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
+from statetui.tui.plain import plain
 from statetui.tui import fmt
 from statetui.tui.screens.base import BaseScreen
 from statetui.tui.screens.repair import diff_table
@@ -110,7 +111,7 @@ verified first."""
                 Content.styled(check, "bold red" if bad else ("green" if check == "ok" else "")),
                 fmt.money(b.cash) if b.cash is not None else "—",
                 fmt.money(b.peak) if b.peak is not None else "—",
-                b.name,
+                plain(b.name),
                 key=b.name,
             )
         if keep is not None and keep in table.rows:
@@ -143,7 +144,7 @@ verified first."""
     def _preview(self) -> None:
         b = self.info(self.selected())
         if b is not None:
-            self.query_one("#backup-detail").border_title = f"Preview · {b.name}"
+            self.query_one("#backup-detail").border_title = plain(f"Preview · {b.name}")
             self._load_diff(b, None)
 
     @work(thread=True, exclusive=True, group="backup-preview", exit_on_error=False)

@@ -297,8 +297,9 @@ class HistoryPanel(Panel):
         n = max(6, min(20, self.screen.size.height - 28)) if self.wide else 2
         for e in reversed(hv.entries[-n:]):
             out.append(_entry_line(e, w))
-        if hv.bad_lines:
-            out.append(Content.styled(f"{hv.bad_lines} unreadable journal line(s)", "$warning"))
+        if hv.bad_lines:  # named, skipped, and the watch goes on
+            first = f" (first: {hv.first_bad})" if hv.first_bad else ""
+            out.append(Content.styled(f"journal has {hv.bad_lines} bad line(s), skipped{first}", "$warning"))
         return lines(*out)
 
 
