@@ -40,6 +40,9 @@ def error_classes() -> tuple[tuple[type, int], ...]:
 
 
 def exit_code_of(exc: BaseException) -> int:
+    chosen = getattr(exc, "_exit_code", None)  # set by the error from its gate's code (repair preconditions)
+    if chosen in {code for code, _ in TABLE}:
+        return chosen
     for cls, code in error_classes():
         if isinstance(exc, cls):
             return code

@@ -124,9 +124,8 @@ def configure_fields(p: argparse.ArgumentParser) -> None:
 def run_fields(args, config) -> int:
     """The role mapping, where each role came from, and the numeric fields left unmapped."""
     from statetui.core.roles import ROLES, roles_for
-    from statetui.core.store import StateStore
 
-    store = StateStore(config.state, backup_dir=config.backup_dir)
+    store = store_for(config)
     doc = store.load()._document()
     roles = roles_for(config, doc)
     if args.json:

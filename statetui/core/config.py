@@ -254,7 +254,8 @@ def _fields(value: Any) -> dict[str, Any]:
         for item in value:
             role, sep, path = str(item).partition("=")
             if not sep or not role.strip():
-                raise _bad(f"ROLE=PATH (e.g. cash=account.cash), got {item!r}")
+                raise PydanticCustomError("statetui_plain", "{message}",
+                                          {"message": f"expected ROLE=PATH (e.g. cash=account.cash), got {one_line(repr(item))}"})
             table[role.strip()] = path.strip()
         value = table
     if not isinstance(value, dict):

@@ -22,10 +22,16 @@ class StatetuiError(Exception):
 
     @property
     def exit_code(self) -> int:
-        """The CLI's exit code for this error (statetui.cli.exits is the one table)."""
+        """The CLI's exit code for this error (statetui.cli.exits is the one table). An error
+        that carries the code of the gate it comes from (a repair's refused precondition) may
+        set it; it must be one of the table's codes."""
         from statetui.cli.exits import exit_code_of
 
         return exit_code_of(self)
+
+    @exit_code.setter
+    def exit_code(self, code: int) -> None:
+        self._exit_code = code
 
 
 class UsageError(StatetuiError):

@@ -44,6 +44,8 @@ def fmt_money(value: int | float | Decimal | None, places: int = 2) -> str:
     """Money with 2 decimals for display, e.g. 200.97; '—' when absent."""
     if value is None:
         return "—"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # shown as what it is, never an error in a display
     amount = to_money(value)
     if not amount.is_finite():
         return str(amount)

@@ -116,8 +116,9 @@ def test_the_journal_and_every_reconcile_output_hold_the_redacted_url_only(anvil
                          ["audit", "--check", "chain-reconcile", *base], ["audit", "--check", "chain-reconcile", "--format", "md", *base],
                          ["audit", "--check", "chain-reconcile", "--json", *base], ["reconcile", "--apply", "--yes", *base]):
                 res = cli(argv, tmp_path, env)
-                assert res.code in (0, 2), res
-                assert judge(res, res.code, error_line=False, secrets=secrets) == [], res
+                # (the apply may end 4: the lead's reconcile leaves the peak, and its verify flags it)
+                assert res.code in (0, 2, 4), res
+                assert judge(res, res.code, error_line=None, secrets=secrets) == [], res
             assert fwd.paths and all("abc123XYZ" in p for p in fwd.paths)  # the key did reach the provider
         journal = state.with_name("trading_state.journal.jsonl").read_text()
         assert "reconcile" in journal and "127.0.0.1" in journal
@@ -152,6 +153,13 @@ def test_huge_amounts_are_shown_not_a_traceback(tmp_path, amount):
         assert "Traceback" not in res.err and "internal error" not in res.err and res.code in (0, 1, 2, 3), res
     res = cli(["show", "--state", str(state)], tmp_path)
     assert "E+" in res.out and "P&L 0.00" in res.out  # huge in scientific notation; never "-0.00"
+    from statetui.core.store import StateStore  # and such a state still saves (its journal entry holds JSON)
+
+    if amount.startswith("-"):
+        return  # (a negative balance is refused at save, typed: tested by the store's own suite)
+    with StateStore(state).transaction(reason="huge") as s:
+        s.total_trades = 1
+    assert "huge" in state.with_name("trading_state.journal.jsonl").read_text()
 
 
 def test_huge_cash_from_the_chain_is_a_plan_not_a_traceback(tmp_path, hostile_rpc):

@@ -41,6 +41,8 @@ VERBS = {
     "config": ["config"],
     "repair": ["repair", "recompute-peak", "--apply", "--yes"],
     "reconcile": ["reconcile", "--apply", "--yes"],
+    "fields": ["fields"],
+    "chain-history": ["chain-history", "--no-positions", "--no-cache"],
     "demo": ["demo", "--headless", "0.1"],
     "console": [],
 }
@@ -48,28 +50,30 @@ VERBS = {
 # Error class -> verb -> expected exit code. A verb missing from a row is not concerned by that
 # class: it must exit with its ordinary code (ORDINARY). The codes are the table's constants.
 ORDINARY = {"init": FAILED, "show": OK, "backup": OK, "backups": OK, "verify": OK, "restore": OK, "prune": OK,
-            "journal": OK, "audit": 2, "config": OK, "repair": OK, "reconcile": OK}
+            "journal": OK, "audit": 2, "config": OK, "repair": OK, "reconcile": OK, "fields": OK,
+            "chain-history": USAGE}  # (chain-history without a chain configured: a usage error)
 # (init on an existing state fails; the audit of the jan16 sandbox finds its FAIL: exit 2 without an error line)
 EVERY = {v: USAGE for v in VERBS}
 MATRIX: dict[str, dict[str, int]] = {
     "usage: unknown option": EVERY,
     "config: bad setting": EVERY,
     "usage: unknown repair or check": {"repair": USAGE, "audit": USAGE},
-    "chain not configured": {"reconcile": USAGE},
-    "chain: malformed wallet": {"reconcile": USAGE},
+    "chain not configured": {"reconcile": USAGE, "chain-history": USAGE},
+    "chain: malformed wallet": {"reconcile": USAGE, "chain-history": USAGE},
     "state missing": {"init": OK, "show": FAILED, "backup": FAILED, "verify": FAILED, "audit": CRIT, "repair": FAILED,
-                      "reconcile": FAILED},
-    "state corrupt": {"show": FAILED, "verify": FAILED, "audit": CRIT, "repair": FAILED, "reconcile": FAILED},
+                      "reconcile": FAILED, "fields": FAILED},
+    "state corrupt": {"show": FAILED, "verify": FAILED, "audit": CRIT, "repair": FAILED, "reconcile": FAILED,
+                      "fields": FAILED},
     "state is a FIFO": {"show": FAILED, "backup": FAILED, "verify": FAILED, "restore": FAILED, "audit": CRIT,
-                        "repair": FAILED, "reconcile": FAILED},
+                        "repair": FAILED, "reconcile": FAILED, "fields": FAILED},
     "state over the size cap": {"show": FAILED, "backup": FAILED, "verify": FAILED, "restore": FAILED, "audit": 2,
-                                "repair": FAILED, "reconcile": FAILED},
+                                "repair": FAILED, "reconcile": FAILED, "fields": FAILED},
     "read-only": {"init": REFUSED, "backup": REFUSED, "restore": REFUSED, "prune": REFUSED, "repair": REFUSED,
                   "reconcile": REFUSED, "demo": REFUSED},
     "bot running": {"restore": REFUSED, "repair": REFUSED, "reconcile": REFUSED},
     "not confirmed": {"restore": REFUSED, "repair": REFUSED, "reconcile": REFUSED},
-    "chain unreachable": {"reconcile": FAILED},
-    "chain answers garbage": {"reconcile": FAILED},
+    "chain unreachable": {"reconcile": FAILED, "chain-history": FAILED},
+    "chain answers garbage": {"reconcile": FAILED, "chain-history": FAILED},
     "interrupted": {v: INTERRUPTED for v in VERBS},
 }
 # The console and the demo start a UI or a simulated bot: only the classes decided before that.
@@ -97,8 +101,11 @@ def _case(cls: str, verb: str, root: Path, rpc, lock_holder) -> tuple[list[str],
     names = [str(state)]
     # reconcile reads a chain: an honest one (its cash differs from the state's) unless the class says otherwise
     rpc.set("honest-with", {"cash_raw": 250_000_000})
-    if verb == "reconcile":
+    chain_classes = ("chain: malformed wallet", "chain unreachable", "chain answers garbage")
+    if verb == "reconcile" or (verb == "chain-history" and cls in chain_classes):
         env.update({"STATETUI_RPC_URL": rpc.url, "STATETUI_WALLET": WALLET, "STATETUI_TOKENS": PUSD})
+    if verb == "chain-history" and cls not in chain_classes:
+        names = ["chain not configured"]
     if cls == "interrupted":
         names = ["interrupted"]
     elif cls == "usage: unknown option":
@@ -118,7 +125,7 @@ def _case(cls: str, verb: str, root: Path, rpc, lock_holder) -> tuple[list[str],
             env.pop(k, None)
         names = ["chain not configured"]
     elif cls == "chain: malformed wallet":
-        if verb == "reconcile":
+        if verb in ("reconcile", "chain-history"):
             env["STATETUI_WALLET"] = WALLET.lower().replace("0x5a", "0x5A")  # fails its EIP-55 checksum
         names = ["wallet"]
     elif cls == "state missing":
@@ -136,12 +143,12 @@ def _case(cls: str, verb: str, root: Path, rpc, lock_holder) -> tuple[list[str],
         names = ["read-only"]
     elif cls == "bot running":
         lock_holder(root / "bot.pid")
-        names = ["holds its lock"]
+        names = ["holds its lock", "bot is running"]
     elif cls == "not confirmed":
         argv = [a for a in argv if a != "--yes"]
         names = ["not confirmed"]
     elif cls == "chain unreachable":
-        if verb == "reconcile":
+        if verb in ("reconcile", "chain-history"):
             env["STATETUI_RPC_URL"] = "http://127.0.0.1:9/v2/key"
         names = ["127.0.0.1:9"]
     elif cls == "chain answers garbage":
@@ -188,7 +195,7 @@ def _interrupt_the_verb(monkeypatch, verb: str) -> None:
         monkeypatch.setattr(importlib.import_module("statetui.cli.console_verb"), "run_console", interrupted)
     else:
         module = importlib.import_module(cli_module.VERBS[verb][0])
-        monkeypatch.setattr(module, f"run_{verb}", interrupted)
+        monkeypatch.setattr(module, f"run_{verb.replace('-', '_')}", interrupted)
 
 
 def test_the_readme_table_is_the_code_table():
@@ -241,7 +248,7 @@ def test_the_real_command_exits_with_the_table_code_on_sigint(template, tmp_path
     os.close(slave)
     try:
         seen = b""
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a bound for a loaded machine
         while b"apply this plan?" not in seen and time.monotonic() < deadline:
             import select
 

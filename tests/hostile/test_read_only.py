@@ -37,7 +37,7 @@ READ_ONLY_RUNS = [  # (argv, exit codes)
     (["repair", "recompute-peak", "--apply", "--yes"], {5}), (["repair", "backup-now", "--apply", "--yes"], {5}),
     (["repair", "prune-backups", "--apply", "--yes"], {5}), (["repair", "clear-stale-lock", "--apply", "--yes"], {0, 5}),
     (["audit", "--output", "REPORT"], {5}), (["audit", "--format", "json", "--output", "REPORT"], {5}),
-    (["demo"], {5}),
+    (["demo"], {5}), (["fields"], {0}), (["fields", "--json"], {0}), (["chain-history"], {2}),
 ]
 
 
