@@ -230,6 +230,13 @@ def test_the_help_epilog_is_the_table():
     assert res.code == 0 and " ".join(exits.epilog().split()) in " ".join(res.out.split())
 
 
+def _interactive_sigint() -> None:
+    """In the child: SIGINT delivered as in an interactive shell (a background job ignores it,
+    and a test run may have left it blocked in the inherited signal mask)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_the_real_command_exits_with_the_table_code_on_sigint(template, tmp_path):
     """A real process interrupted by SIGINT (a blocking confirmation prompt on a pty)."""
     import pty
@@ -244,7 +251,7 @@ def test_the_real_command_exits_with_the_table_code_on_sigint(template, tmp_path
                              str(root / "state" / "trading_state.json"), "--pid-file", str(root / "bot.pid")],
                             stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)},
                             # ctrl+c reaches it as from an interactive shell (a background job ignores SIGINT)
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=_interactive_sigint)
     os.close(slave)
     try:
         seen = b""
