@@ -362,6 +362,7 @@ async def test_state_strings_are_never_console_markup(healthy, tmp_path):
     s.total_trades += 1
     store.save(s, reason="[bold red]boom[/] [/]")
     (healthy.backups / "trading_state.[bold]x[reverse].json").write_text("{}")
+    (healthy.backups / "trading_state.\u001b[2J.json").write_text('{"current_balance": 1.0}')
     cfg = Config(state=healthy.state, backup_dir=healthy.backups, pid_file=tmp_path / "p")
     app = StateTuiApp(cfg, audit_on_start=False)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -371,6 +372,11 @@ async def test_state_strings_are_never_console_markup(healthy, tmp_path):
         await pilot.press("escape")
         await pilot.press("b")
         await wait_for(pilot, lambda: "trading_state.[bold]x[reverse].json" in screen_text(app), "the backup name, literally")
+        await wait_for(pilot, lambda: "\\x1b[2J" in screen_text(app), "the ESC in a backup name, escaped")
+        for key in ("down", "up", "down"):  # the preview of each, too
+            await pilot.press(key)
+            await pilot.pause(0.2)
+            assert "\x1b" not in screen_text(app)
 
 
 def test_read_only_refuses_report_exports_and_creates_no_sandbox(healthy, tmp_path):

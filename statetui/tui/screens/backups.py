@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from statetui.tui.plain import plain
+from statetui.tui.plain import plain, safe
 from statetui.tui import fmt
 from statetui.tui.screens.base import BaseScreen
 from statetui.tui.screens.repair import diff_table
@@ -118,7 +118,7 @@ verified first."""
             table.move_cursor(row=table.get_row_index(keep))
         if not bv.infos:
             self.query_one("#backup-preview", Static).update(
-                lines(Content.styled(bv.error or f"no backups in {bv.dir}", "$warning"), label("b takes one now")))
+                lines(Content.styled(safe(bv.error or f"no backups in {bv.dir}"), "$warning"), label("b takes one now")))
         else:
             self._preview()
 
@@ -186,13 +186,13 @@ verified first."""
         out: list[Content | str] = [row(strong(b.name))]
         out.append(row(label("checksum "), b.checksum, label(" · valid "), str(b.valid), label(" · "), fmt.size(b.size)))
         if b.error:
-            out.append(Content.styled(b.error, "$error"))
+            out.append(Content.styled(safe(b.error), "$error"))
         if preview:
             out.append(row(*[c for k, v in preview.items() for c in (label(f"{k} "), fmt.show_value(v, 24), "  ")]))
         against = f"the marked backup {other.name}" if other is not None else "the current state"
         out.append("")
         if why:
-            out.append(row(label(f"diff against {against}: "), Content.styled(why, "$warning")))
+            out.append(row(label(f"diff against {against}: "), Content.styled(safe(why), "$warning")))
         elif changes is not None:
             out.append(strong(f"Diff: {against} → this backup" if other is None else f"Diff: {other.name} → {b.name}"))
             out.extend(diff_table(changes, width) or [label("identical")])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widget import Widget
 
+from statetui.tui.plain import safe
 from statetui.tui import fmt
 from statetui.tui.widgets.style import label, lines, row, status, strong
 
@@ -281,7 +282,7 @@ class HistoryPanel(Panel):
         if hv is None:
             return label("reading the journal…")
         if hv.error:
-            return Content.styled(hv.error, "$error")
+            return Content.styled(safe(hv.error), "$error")
         w = self.inner_width
         spark_w = max(4, w - 16)
         out: list[Content | str] = []

@@ -25,11 +25,11 @@ def status(value: str | None) -> Content:
 
 
 def label(text: str) -> Content:
-    return Content.styled(text, "$text-muted")
+    return Content.styled(safe(text), "$text-muted")
 
 
 def strong(text: str, style: str = "bold") -> Content:
-    return Content.styled(text, style)
+    return Content.styled(safe(text), style)
 
 
 def lines(*rows: Content | str) -> Content:
