@@ -30,6 +30,7 @@ class JsonFormat:
     newline: str = "\n"  # "\r\n" for a file written with CRLF line ends: kept as the bot wrote it
 
     def dumps(self, obj: Any) -> str:
+        _refuse_too_deep(obj)
         text = json.dumps(
             obj,
             indent=self.indent,
@@ -74,6 +75,7 @@ class JsonFormat:
             return "true"
         if value is False:
             return "false"
+        _refuse_too_deep(value)
         text = self._encoder.encode(value)
         # Shift the value's own lines one level in. Safe: JSON strings never hold a raw newline.
         return text.replace("\n", self._newline) if self.indent is not None and "\n" in text else text
@@ -255,6 +257,22 @@ def _refused_value_path(text: str, raw: bytes, path: str) -> str | None:
 # Python's recursion limit on them later, as a raw RecursionError.
 MAX_DEPTH = 100
 _BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _refuse_too_deep(obj: Any) -> None:
+    """RecursionError for a value nested past MAX_DEPTH, found without recursing: json's
+    encoders recurse as deep as the value, and a library that raised the recursion limit
+    (py-evm sets it to 10,000+) turns a very deep value into a crash of the C stack."""
+    if not isinstance(obj, (dict, list)):
+        return
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RecursionError(f"nested more than {MAX_DEPTH} levels deep")
+        for child in (value.values() if isinstance(value, dict) else value):
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
 
 
 def _too_deep(raw: bytes, obj: Any) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from statetui.core.config import Config
+from statetui.testing.states import left_by_a_stopped_bot
 from tests.hostile.harness import changes, cli, cli_proc, judge, snapshot
 
 IS_ROOT = os.geteuid() == 0
@@ -26,6 +27,7 @@ def _state(tmp_path: Path, doc: dict | None = None, raw: bytes | None = None) ->
     path = tmp_path / "s" / "trading_state.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(raw if raw is not None else json.dumps(doc or {"current_balance": 10.0, "peak_balance": 10.0}, indent=2).encode())
+    left_by_a_stopped_bot(path)  # written by hand: a fresh outside write is a running bot's sign
     return path
 
 
@@ -220,6 +222,7 @@ def test_a_lone_surrogate_in_the_state_or_a_backup_is_shown_and_restored(tmp_pat
     doc = json.loads(cli(["show", "--json", "--state", str(state)], tmp_path).out)
     assert doc["state"]["mode"] == "\ud800"
     state.write_bytes(b'{"current_balance": 11.0}')
+    left_by_a_stopped_bot(state)
     res = cli(["restore", "latest", "--yes", "--state", str(state), "--pid-file", str(tmp_path / "p")], tmp_path)
     assert res.code == 0, res
     assert state.read_bytes() == raw
@@ -472,6 +475,13 @@ def test_the_library_raises_only_typed_errors(tmp_path):
     s.positions = deep  # nested past the recursion limit
     with pytest.raises(StatetuiError):
         store.save(s, reason="deep")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200_000)  # as py-evm does on import: json's encoder then overflowed the C stack
+    try:
+        with pytest.raises(StatetuiError):
+            store.save(s, reason="deep")
+    finally:
+        sys.setrecursionlimit(limit)
     with pytest.raises(ConfigError):
         Config(halt_threshold="1e999999999")
     with pytest.raises(ConfigError):

@@ -21,6 +21,7 @@ from statetui.cli.exits import EXIT_OK as OK
 from statetui.cli.exits import EXIT_REFUSED as REFUSED
 from statetui.cli.exits import EXIT_USAGE as USAGE
 from statetui.testing import scenarios
+from statetui.testing.states import left_by_a_stopped_bot
 from tests.hostile.harness import cli, judge
 from tests.hostile.rpc import WALLET
 
@@ -132,18 +133,20 @@ def _case(cls: str, verb: str, root: Path, rpc, lock_holder) -> tuple[list[str],
         state.unlink()
     elif cls == "state corrupt":
         state.write_bytes(b'{"current_balance": 12,, oops')
+        left_by_a_stopped_bot(state)  # a fresh outside write is a running bot's sign: another class
     elif cls == "state is a FIFO":
         state.unlink()
         os.mkfifo(state)
     elif cls == "state over the size cap":
         with open(state, "r+b") as f:
             f.truncate(65 * 1024 * 1024)  # sparse: costs nothing, over the 64 MiB default cap
+        left_by_a_stopped_bot(state)
     elif cls == "read-only":
         env["STATETUI_READ_ONLY"] = "1"
         names = ["read-only"]
     elif cls == "bot running":
         lock_holder(root / "bot.pid")
-        names = ["holds its lock", "bot is running"]
+        names = ["holds its lock", "bot is running", "bot may be running: pid lock"]
     elif cls == "not confirmed":
         argv = [a for a in argv if a != "--yes"]
         names = ["not confirmed"]

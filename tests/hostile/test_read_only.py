@@ -13,6 +13,7 @@ import pytest
 
 from statetui.core.config import Config
 from statetui.testing import scenarios
+from statetui.testing.states import left_by_a_stopped_bot
 from tests.hostile.harness import changes, cli, judge, snapshot
 
 pytestmark = pytest.mark.anyio
@@ -135,6 +136,7 @@ def test_a_verb_that_fails_its_input_checks_creates_nothing(tmp_path, case):
         else:
             with open(state, "r+b") as f:
                 f.truncate(65 * 1024 * 1024)
+            left_by_a_stopped_bot(state)  # a fresh outside write is a running bot's sign
     lock = state.with_name(state.name + ".lock")
     if os.path.lexists(lock):
         os.unlink(lock)  # the scenario's own writes made it: start without one
