@@ -39,7 +39,7 @@ def run_suite(tier: str, seed: str | None, extra: list[str]) -> dict:
         env["STATETUI_LONG"] = "1"
     if seed is not None:
         env["STATETUI_SEED"] = seed
-    cmd = [sys.executable, "-m", "pytest", "tests/reliability", "-q", "-rs", "-p", "no:cacheprovider", *extra]
+    cmd = [sys.executable, "-m", "pytest", "tests/reliability", "tests/hostile", "-q", "-rs", "-p", "no:cacheprovider", *extra]
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
@@ -127,6 +127,14 @@ def headline(run: dict) -> list[tuple[str, str]]:
         h = f["hostile"]
         rows.append(("Hostile files and permissions (as nobody)",
                      f"{h['cases']} cases, {h['operations']} operations, {h['refused']} refused, {h['problems']} problems"))
+    hostile_input = {k.split("-", 1)[1]: v for k, v in f.items() if k.startswith("hostile_input-")}
+    if hostile_input:
+        total = sum(v["cases"] for v in hostile_input.values())
+        real = sum(v.get("subprocess", 0) for v in hostile_input.values())
+        problems = sum(v.get("problems", 0) for v in hostile_input.values())
+        parts = ", ".join(f"{k.replace('_', ' ')} {_n(v['cases'])}" for k, v in sorted(hostile_input.items()))
+        rows.append(("Hostile input, generated cases / problems (tests/hostile)",
+                     f"{_n(total)} / {problems} ({parts}; {_n(real)} of them as real `statetui` processes)"))
     if "mutations" in f:
         m = f["mutations"]
         rows.append(("Mutants killed", f"{m['killed']} of {m['mutants']}"))
@@ -183,16 +191,18 @@ tests themselves recorded; none is typed by hand.**
 | kill -9 (`test_kill_points.py`) | A fork server starts a writer per kill point doing save, backup, restore or reconcile (the real repair against a real anvil node) in a loop, and SIGKILLs it at a random moment. | The file loads without recovery and holds the last acknowledged state or the one in flight; the journal never goes back; every new backup verifies; only reported temp files are left. |
 | Writers and readers (`test_concurrency_readers.py`) | W processes x N `transaction()` increments while 2 readers poll `status()`. | Exact final count and Decimal balance, every counter value written once, gapless journal; no reader ever sees a parse error or a counter or generation going backwards. |
 | Generated bad inputs (`test_generated_inputs.py`) | Seeded mutations of real states in every writing style (truncations, bit flips, inserted and deleted bytes, encodings, hostile values in known fields, deep nesting), checked against an independent oracle (`statetui/testing/corpus.py`). | The exact typed error (one line, naming the file and the field) or a state that saves back unchanged; recovery brings back the good backup and keeps the broken bytes; through the CLI, one line and no traceback. |
+| Hostile input (`tests/hostile/`, issue 11) | Generated cases through the real CLI (in-process through `statetui.cli.main`, a seeded share as real `statetui` processes) and the console (Pilot): every configuration key with values of every kind in a config file, an environment variable or a flag; broken TOML and config paths that are FIFOs, folders, sockets, links; hostile option values, verbs, ids and backup names; states with escape codes, markup, bidi overrides, lone surrogates, numbers JSON can spell and Python cannot hold, CRLF, duplicate keys; journal lines of every wrong shape and over the line cap; backups with hostile names, kinds (FIFO, socket, link, 65 MiB sparse) and contents; a loopback JSON-RPC server answering garbage, huge numbers, HTTP errors, error objects, a dripped or no answer, a 40 MiB body. Plus one test per defect issue 11 lists, every verb through every error class, secrets in every RPC-URL position grepped on every surface, and read-only runs of every verb. | The exit code from the one table (`statetui/cli/exits.py`); errors as one line on stderr naming the file or the key and its source; no traceback; no control character on the terminal; no credential anywhere; nothing on disk changed (read-only: nothing anywhere). |
 | Checksums bite (`test_bitrot.py`) | A backup whose bytes changed but that is still a valid state. | Listed bad, refused by restore, skipped by recovery and `restore latest`. |
 | The console under fire (`test_console_under_fire.py`) | The dashboard open (Textual `run_test`, real watcher) while another process saves 1,000 times in bursts. | No parse error shown for a complete file, never an older state after a newer one, keys answered throughout, the final generation on screen. |
 
 ## How to run
 
-- CI tier (part of `bash .ci/run`, about two minutes on 2 cores): `python -m pytest tests/reliability`,
+- CI tier (part of `bash .ci/run`, about two minutes on 2 cores): `python -m pytest tests/reliability tests/hostile`,
   or `python scripts/reliability.py` to also refresh the CI figures below.
 - Long tier (opt-in, not in CI): `python scripts/reliability.py --tier long`
   (or `STATETUI_LONG=1 python -m pytest tests/reliability`): 100 power-loss sequences,
-  10,000 kill points, 8 x 1,000 transactions with 2 readers, 10,000 generated inputs.
+  10,000 kill points, 8 x 1,000 transactions with 2 readers, 10,000 generated inputs, and about
+  five times the CI tier's hostile-input cases (`STATETUI_LONG=1 python -m pytest tests/hostile` alone).
 - Replay a failure: every randomised test prints its seed; `STATETUI_SEED=<seed>` (or
   `--seed`) replays it.
 """

@@ -45,7 +45,7 @@ def test_audit_exit_codes_follow_the_worst_status(tmp_path):
     assert run_cli("audit", "--check", "state-file", env=env).returncode == 0
     res = run_cli("audit", "--check", "peak-drawdown", "--check", "state-file", "--json", env=env)
     assert [c["id"] for c in json.loads(res.stdout)["checks"]] == ["peak-drawdown", "state-file"]
-    assert run_cli("audit", "--check", "nope", env=env).returncode == 4
+    assert run_cli("audit", "--check", "nope", env=env).returncode == 2  # a usage error (issue 11)
 
 
 def test_state_flag_before_or_after_the_verb_and_env(tmp_path):
@@ -90,7 +90,9 @@ def test_verify_fails_on_a_tampered_backup(tmp_path):
     b = sc.store.backups.list()[0]
     b.path.write_bytes(b.path.read_bytes().replace(b"150.0", b"150.5"))
     res = run_cli("verify", "--state", str(sc.state), env=env_for(tmp_path))
-    assert res.returncode == 4 and "checksum mismatch" in res.stdout
+    assert res.returncode == 4 and "1 bad" in res.stdout
+    # the error itself goes to stderr, one line naming the backup (issue 11: not on stdout)
+    assert res.stderr.count("\n") == 1 and "checksum mismatch" in res.stderr and b.name in res.stderr
 
 
 @pytest.mark.parametrize("content,needle", [

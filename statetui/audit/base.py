@@ -24,7 +24,9 @@ class Status(str, Enum):
 
     @property
     def exit_code(self) -> int:
-        return {Status.PASS: 0, Status.SKIPPED: 0, Status.WARNING: 1, Status.FAIL: 2, Status.CRITICAL: 3}[self]
+        from statetui.cli.exits import AUDIT_STATUS  # the one exit-code table
+
+        return AUDIT_STATUS[self.value]
 
     @property
     def icon(self) -> str:

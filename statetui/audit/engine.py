@@ -6,7 +6,7 @@ import json
 import os
 
 from statetui.audit.base import REGISTRY, AuditContext, CheckResult, Finding, Status, run_check
-from statetui.core.errors import StatetuiError
+from statetui.core.errors import UsageError
 
 
 def all_check_ids(local_only: bool = False) -> list[str]:
@@ -29,7 +29,7 @@ def run_audit(ctx: AuditContext, ids: list[str] | None = None, *, fork: bool = F
     wanted = ids or list(MODULES)
     unknown = [i for i in wanted if i not in MODULES]
     if unknown:
-        raise StatetuiError(f"unknown check {unknown[0]!r} (known: {', '.join(MODULES)})")
+        raise UsageError(f"unknown check {unknown[0]!r} (known: {', '.join(MODULES)})")
     children = {}
     if fork and hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and len(wanted) > 1:
         # Fork the CPU-heavy checks first, before the parent imports pydantic and the store

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Callable, Sequence
 
-from statetui.cli.exits import EXIT_ERROR, EXIT_USAGE, error
+from statetui.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, epilog, error, exit_code_of
 
 # verb -> (module, help). Each module defines configure_<verb>(parser) and run_<verb>(args, config) -> int.
 VERBS: dict[str, tuple[str, str]] = {
@@ -31,6 +31,22 @@ VERBS: dict[str, tuple[str, str]] = {
     "demo": ("statetui.cli.demo_verbs", "open the console on a built-in demo incident"),
     "chain-history": ("statetui.cli.chain_verbs", "the wallet's cash history, true peak, flows and unredeemed positions from the chain"),
 }
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line (`statetui: error: ...`, exit 2): a cron
+    mail or a journald line shows the cause, not a usage block."""
+
+    def error(self, message: str):  # type: ignore[override]
+        error(f"{message} (see: {self.prog} --help)", EXIT_USAGE)
+        raise SystemExit(EXIT_USAGE)
+
+    def _get_values(self, action, arg_strings):  # type: ignore[override]
+        # `--balance=--`: argparse drops the "--" and hands the option an empty list, past its
+        # type check. A one-value option's value is the string it was given, "--" included.
+        if action.nargs is None and action.option_strings and arg_strings == ["--"]:
+            return self._get_value(action, "--")
+        return super()._get_values(action, arg_strings)
 
 
 def add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -76,15 +92,14 @@ def _verb_in(argv: Sequence[str]) -> str | None:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with `only`, the other verbs get just their name and help text
     (configuring every verb's options costs ~8 ms of a cron audit's start)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="statetui",
         description="Store, audit, repair and watch a trading bot's JSON state file.",
-        epilog="With no verb, opens the console. Exit codes: 0 ok, 1 warning, 2 fail/usage, 3 critical, "
-        "4 operation failed, 5 refused (bot running, read-only or not confirmed).",
+        epilog="With no verb, opens the console. " + epilog(),
     )
     parser.add_argument("--version", action="version", version=f"statetui {_version()}")
     add_common(parser, suppress=False)
-    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
     for verb, (module, help_text) in VERBS.items():
         p = sub.add_parser(verb, help=help_text, description=help_text)
         if only is not None and verb != only:
@@ -119,13 +134,32 @@ def config_from_args(args: argparse.Namespace):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from statetui.core.errors import StatetuiError
+    """Run one command line; the exit code (statetui.cli.exits). Never a traceback: a typed
+    error is one line; anything else is one line saying so (STATETUI_DEBUG=1 shows it)."""
+    from statetui.cli.output import terminal_safe_streams
 
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(only=_verb_in(argv))
-    args = parser.parse_args(argv)
+    with terminal_safe_streams(console=_verb_in(argv) is None and not _asks_help(argv)):
+        try:
+            parser = build_parser(only=_verb_in(argv))
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, or a usage error already printed
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return _run(args)
+
+
+def _asks_help(argv: Sequence[str]) -> bool:
+    return any(a in ("-h", "--help", "--version") for a in argv)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from statetui.core.errors import StatetuiError
+
     try:
         config = config_from_args(args)
+        from statetui.core.limits import configure
+
+        configure(config)
         if args.verb is None:
             from statetui.cli.console_verb import run_console
 
@@ -133,13 +167,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = _verb_function(VERBS[args.verb][0], "run", args.verb)
         return run(args, config)
     except StatetuiError as exc:
-        return error(str(exc), getattr(exc, "exit_code", EXIT_ERROR))
+        return error(str(exc), exit_code_of(exc))
     except KeyboardInterrupt:
-        return error("interrupted", 130)
+        return error("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         # `statetui journal | head`: the reader went away; not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
+    except Exception as exc:  # a bug: one line, and the traceback only when asked for
+        if os.environ.get("STATETUI_DEBUG") == "1":
+            raise
+        return error(f"internal error: {type(exc).__name__}: {exc} (STATETUI_DEBUG=1 for details; "
+                     "please report it)", EXIT_ERROR)
 
 
 # Set by a verb whose process has nothing left to close when it returns (the audit run by cron):

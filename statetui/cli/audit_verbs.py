@@ -6,8 +6,9 @@ import argparse
 import os
 import sys
 
-from statetui.cli.exits import EXIT_ERROR, EXIT_OK, error
+from statetui.cli.exits import EXIT_OK
 from statetui.cli.output import print_json
+from statetui.core.errors import UsageError
 
 
 def configure_audit(p: argparse.ArgumentParser) -> None:
@@ -30,7 +31,15 @@ def run_audit(args, config) -> int:
     from statetui.audit.engine import all_check_ids, run_audit as run
     from statetui.audit.report import dumps_json, to_markdown, to_text
 
+    from statetui.core.outfile import check_target, write_output
+
     ids = args.check or all_check_ids(local_only=args.local)
+    known = all_check_ids()
+    unknown = [i for i in ids if i not in known]
+    if unknown:  # before any check runs: a typo is a usage error, not a failed audit
+        raise UsageError(f"unknown check {unknown[0]!r} (known: {', '.join(known)})")
+    if args.output:  # refused now (read-only, a FIFO, a folder...) rather than after the checks
+        check_target(args.output, "report", read_only=config.read_only)
     offsite = "skip" if args.local else ("restore-test" if args.offsite else "age")
     ctx = AuditContext(config, offsite=offsite, include_tests=args.include_tests, network=not args.local)
     progress = None
@@ -45,14 +54,9 @@ def run_audit(args, config) -> int:
     text = {"json": lambda: dumps_json(results, config), "md": lambda: to_markdown(results, config),
             "text": lambda: to_text(results)}[fmt]()
     if args.output:
-        try:
-            tmp = f"{args.output}.tmp-{os.getpid()}"
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text if text.endswith("\n") else text + "\n")
-            os.replace(tmp, args.output)
-        except OSError as exc:
-            return error(f"{args.output}: cannot write report: {exc.strerror or exc}", EXIT_ERROR)
-        print(f"report written to {args.output} (overall {overall(results).value})", file=sys.stderr)
+        where = write_output(args.output, text if text.endswith("\n") else text + "\n", "report",
+                             read_only=config.read_only)
+        print(f"report written to {where} (overall {overall(results).value})", file=sys.stderr)
     else:
         print(text)
     import statetui.cli

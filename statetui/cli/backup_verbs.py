@@ -5,14 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from statetui.cli.exits import EXIT_ERROR, EXIT_OK
-from statetui.cli.output import age, print_json
-
-
-def _store(config):
-    from statetui.core.store import StateStore
-
-    return StateStore(config.state, backup_dir=config.backup_dir)
+from statetui.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, error
+from statetui.cli.output import age, non_negative_days, non_negative_int, print_json, store_for as _store
 
 
 def _offsite_flag(p: argparse.ArgumentParser, help_text: str) -> None:
@@ -34,9 +28,7 @@ def run_backup(args, config) -> int:
     if args.offsite:
         return _offsite("push")(args, config)
     if config.read_only:
-        from statetui.cli.exits import EXIT_REFUSED, error
-
-        return error("read-only mode: not writing a backup", EXIT_REFUSED)
+        return error("read-only mode: not writing a backup; nothing was written", EXIT_REFUSED)
     info = _store(config).backup(reason=args.reason)
     if args.json:
         print_json(info.to_dict())
@@ -83,21 +75,28 @@ def run_verify(args, config) -> int:
         store.load()
         state_ok = "ok"
     except StateLoadError as exc:
-        state_ok = str(exc)
-        problems.append(state_ok)
+        state_ok = "bad"
+        problems.append(str(exc))
     infos = store.backups.list(verify=True)
-    bad = [b for b in infos if b.bad]
-    problems += [f"{b.path}: {b.error or b.checksum}" for b in bad]
+    bad = [b for b in infos if b.bad]  # (a quarantine copy is evidence, never a bad backup)
+    problems += [_named(b.path, b.error or f"checksum {b.checksum}") for b in bad]
     if args.json:
-        print_json({"state": state_ok, "backups": len(infos), "bad_backups": [b.to_dict() for b in bad], "ok": not problems})
+        print_json({"state": state_ok if state_ok == "ok" else problems[0], "backups": len(infos),
+                    "bad_backups": [b.to_dict() for b in bad], "ok": not problems})
     else:
         print(f"state file: {state_ok}")
         kept = sum(1 for b in infos if b.kind == "quarantine")
         print(f"backups: {len(infos) - kept} found, {len(infos) - kept - len(bad)} verify, {len(bad)} bad"
               + (f"; {kept} damaged file(s) kept as quarantine" if kept else ""))
-        for line in problems[1 if state_ok != 'ok' else 0:]:
-            print(f"  BAD {line}")
+    for line in problems:  # errors go where errors go: one line each on stderr, naming the file
+        error(line)
     return EXIT_OK if not problems else EXIT_ERROR
+
+
+def _named(path, cause: str) -> str:
+    """`<path>: <cause>`, without the path twice when the cause already starts with it."""
+    text = str(cause)
+    return text if text.startswith(str(path)) else f"{path}: {text}"
 
 
 def configure_restore(p: argparse.ArgumentParser) -> None:
@@ -117,8 +116,8 @@ def run_restore(args, config) -> int:
 
 
 def configure_prune(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--keep-days", type=float, help="keep backups younger than this (default: config retention_days, 30)")
-    p.add_argument("--keep-min", type=int, help="always keep the newest N (default: config keep_min, 10)")
+    p.add_argument("--keep-days", type=non_negative_days, help="keep backups younger than this (default: config retention_days, 30)")
+    p.add_argument("--keep-min", type=non_negative_int, help="always keep the newest N (default: config keep_min, 10)")
     p.add_argument("--dry-run", action="store_true", help="list what would be removed")
     _offsite_flag(p, "prune the off-site backups ([offsite] retention_days, keep_min)")
 
@@ -127,9 +126,7 @@ def run_prune(args, config) -> int:
     if args.offsite:
         return _offsite("prune")(args, config)
     if config.read_only and not args.dry_run:
-        from statetui.cli.exits import EXIT_REFUSED, error
-
-        return error("read-only mode: not pruning", EXIT_REFUSED)
+        return error("read-only mode: not pruning; nothing was removed", EXIT_REFUSED)
     store = _store(config)
     keep_days = args.keep_days if args.keep_days is not None else config.retention_days
     keep_min = args.keep_min if args.keep_min is not None else config.keep_min

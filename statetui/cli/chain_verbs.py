@@ -30,15 +30,16 @@ def run_chain_history(args: argparse.Namespace, config) -> int:
     from statetui.core.chainhist import read_positions, scan_cash_history
 
     policy = args.policy or config.hwm_policy
+    use_cache = not args.no_cache and not config.read_only  # read-only writes nothing, the cache included
     progress = StderrProgress() if sys.stderr.isatty() and not args.json else None
     history = scan_cash_history(config, progress=progress, cache_dir=args.cache_dir, from_block=args.from_block,
-                                since=args.since, block=args.block, use_cache=not args.no_cache)
+                                since=args.since, block=args.block, use_cache=use_cache)
     if progress:
         progress.done()
     positions = None
     if not args.no_positions:
         positions = read_positions(config, from_block=args.from_block, since=args.since, cache_dir=args.cache_dir,
-                                   block=history.pinned_block, use_cache=not args.no_cache)
+                                   block=history.pinned_block, use_cache=use_cache)
     if args.json:
         doc = history.to_dict(policy=policy, full=args.full)
         doc["positions"] = positions.to_dict() if positions else None

@@ -17,4 +17,9 @@ def configure_demo(p: argparse.ArgumentParser) -> None:
 def run_demo(args, config) -> int:
     from statetui.demo.run import run_demo as run
 
+    if config.read_only:  # the demo is a sandbox a simulated bot writes to: read-only writes nothing
+        from statetui.core.errors import ReadOnlyError
+
+        raise ReadOnlyError("read-only mode: the demo writes a sandbox and runs a bot in it; run it without --read-only")
+
     return run(args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from statetui.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_WARNING, error
+from statetui.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_WARNING, error
 from statetui.cli.output import confirm, print_json
 
 
@@ -26,7 +26,7 @@ def configure_repair(p: argparse.ArgumentParser) -> None:
 def run_repair(args, config) -> int:
     from statetui.repair.runner import get_repair, repair_ids
 
-    if not args.repair_id:
+    if args.repair_id is None:  # ("" is an unknown id, not a request for the list)
         for rid in repair_ids():
             print(f"{rid:18} {get_repair(rid).title}")
         return EXIT_OK
@@ -40,14 +40,26 @@ def configure_reconcile(p: argparse.ArgumentParser) -> None:
 
 
 def run_reconcile(args, config) -> int:
+    if not config.chain_configured:  # a usage error, found before the state is even read
+        from statetui.core.chain import ChainNotConfiguredError
+
+        raise ChainNotConfiguredError("chain not configured: set rpc_url and wallet "
+                                      "(--rpc-url/--wallet, STATETUI_RPC_URL/STATETUI_WALLET or [chain] in the config)")
     return plan_confirm_apply(args, config, "reconcile", {})
 
 
 def plan_confirm_apply(args, config, repair_id: str, params: dict) -> int:
     """The CLI's wizard: plan -> (refuse | show) -> confirm -> apply -> verify -> result."""
-    from statetui.repair.runner import apply_plan, plan_repair
+    from statetui.repair.runner import apply_plan, get_repair, plan_repair
 
+    if args.apply and config.read_only and get_repair(repair_id).writes:  # known before any reading
+        from statetui.core.errors import ReadOnlyError
+
+        raise ReadOnlyError(f"read-only mode: not applying {repair_id}; nothing was written (plan it without --apply)")
     plan = plan_repair(repair_id, config, **params)
+    # A refused plan is an error exit (the precondition's code: 5 refused, 4 unreadable, 2
+    # not configured), said in one line on stderr, after the plan that shows why.
+    blocked = (plan.blocked + (f"; stop it with: {plan.stop_command}" if plan.stop_command else "")) if plan.blocked else None
     if not args.apply:
         if args.json:
             print_json({"plan": plan.to_dict()})
@@ -55,19 +67,21 @@ def plan_confirm_apply(args, config, repair_id: str, params: dict) -> int:
             print(plan.render())
             if plan.can_apply:
                 print(f"\nto apply: {plan.apply_hint}")
-        return plan.exit_code or EXIT_OK
+        return error(blocked, plan.exit_code) if blocked else EXIT_OK
     if not args.json:
         print(plan.render())
-    if plan.blocked:
+    if blocked:
         if args.json:
             print_json({"plan": plan.to_dict(), "outcome": None})
-        return error(plan.blocked + (f"; stop it with: {plan.stop_command}" if plan.stop_command else ""), plan.exit_code)
+        return error(blocked, plan.exit_code)
     if plan.nothing_to_do:
         if args.json:
             print_json({"plan": plan.to_dict(), "outcome": None})
         return EXIT_OK
     if not args.yes and not confirm("apply this plan?"):
-        return error("not confirmed; nothing written (use --yes in scripts)", EXIT_REFUSED)
+        from statetui.core.errors import NotConfirmedError
+
+        raise NotConfirmedError("not confirmed; nothing written (use --yes in scripts)")
     outcome = apply_plan(plan, config)
     failed = [r for r in outcome.verify if r.status.rank >= 2]
     unverified = [r for r in outcome.verify if r.status.value == "SKIPPED"]
@@ -80,6 +94,8 @@ def plan_confirm_apply(args, config, repair_id: str, params: dict) -> int:
             print(f"  verify {r.id}: {r.status.value} — {r.summary}{tail}")
         if outcome.undo:
             print(f"  undo: {outcome.undo}")
-    if not outcome.ok or failed:
-        return EXIT_ERROR
+    if not outcome.ok or failed:  # an error exit says why, in one line on stderr
+        why = outcome.message if not outcome.ok else \
+            f"{outcome.message}, but verification failed: {', '.join(f'{r.id} {r.status.value}' for r in failed)}"
+        return error(why + (f" (undo: {outcome.undo})" if outcome.undo else ""), EXIT_ERROR)
     return EXIT_WARNING if unverified else EXIT_OK

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from decimal import Decimal, InvalidOperation
 
-from statetui.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, error
-from statetui.cli.output import age_of, print_json
+from statetui.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, error, warn
+from statetui.cli.output import age_of, non_negative_int, print_json, store_for
 
 
 def configure_init(p: argparse.ArgumentParser) -> None:
@@ -23,11 +23,13 @@ def run_init(args, config) -> int:
     if args.balance is not None:
         try:
             balance = Decimal(args.balance)
-            if not balance.is_finite() or balance < 0:
+            if not balance.is_finite() or balance.is_signed():  # -0 too: a typo, not an amount
                 raise InvalidOperation
         except InvalidOperation:
             return error(f"--balance {args.balance!r}: expected a non-negative amount", EXIT_USAGE)
-    store = StateStore(config.state, backup_dir=config.backup_dir)
+        if balance.adjusted() >= 15:  # written as a JSON float: it must stay exactly this amount
+            return error(f"--balance {args.balance!r}: expected an amount below 10^15", EXIT_USAGE)
+    store = StateStore.for_config(config)
     result = store.init(default_state(balance, utc_now_iso()))
     if args.json:
         print_json({"created": str(store.path), "generation": result.generation, "sha256": result.sha256})
@@ -44,15 +46,14 @@ def run_show(args, config) -> int:
     from statetui.core.figures import figures, label, sanity_problems
     from statetui.core.money import fmt_money
     from statetui.core.roles import roles_for
-    from statetui.core.store import StateStore
 
-    store = StateStore(config.state, backup_dir=config.backup_dir)
+    store = store_for(config)
     status = store.status()
     state = store.load()  # raises a typed error for a missing or bad file
     doc = state._document()
     roles = roles_for(config, doc)
     f = figures(doc, roles, config.halt_threshold)
-    problems = sanity_problems(doc, roles, config.halt_threshold)
+    problems = sanity_problems(doc, roles, config.halt_threshold, raw=state._origin.raw if state._origin else None)
     if args.json:
         print_json({
             "path": str(store.path),
@@ -123,9 +124,8 @@ def configure_fields(p: argparse.ArgumentParser) -> None:
 def run_fields(args, config) -> int:
     """The role mapping, where each role came from, and the numeric fields left unmapped."""
     from statetui.core.roles import ROLES, roles_for
-    from statetui.core.store import StateStore
 
-    store = StateStore(config.state, backup_dir=config.backup_dir)
+    store = store_for(config)
     doc = store.load()._document()
     roles = roles_for(config, doc)
     if args.json:
@@ -152,7 +152,7 @@ def run_fields(args, config) -> int:
 
 
 def configure_journal(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-n", "--limit", type=int, default=20, help="newest N entries (0 = all)")
+    p.add_argument("-n", "--limit", type=non_negative_int, default=20, help="newest N entries (0 = all)")
     p.add_argument("--changed", metavar="FIELD|ROLE",
                    help="only entries that changed this top-level field, or this role (cash, peak, halted ...)")
 
@@ -160,9 +160,8 @@ def configure_journal(p: argparse.ArgumentParser) -> None:
 def run_journal(args, config) -> int:
     """Every write through the store; money and halt changes shown by role with the bot's own field."""
     from statetui.core.history import role_changes, roles_from_journal
-    from statetui.core.store import StateStore
 
-    store = StateStore(config.state, backup_dir=config.backup_dir)
+    store = store_for(config)
     scan = store.journal.scan()
     roles = roles_from_journal(scan.entries, config.fields)
     diffs = role_changes(scan.entries)
@@ -171,9 +170,13 @@ def run_journal(args, config) -> int:
                if not wanted or wanted in (e.get("changes") or {}) or wanted in d]
     if args.limit:
         entries = entries[-args.limit:]
+    for bad in scan.bad[:5]:  # the journal stays readable: each bad line is named and skipped
+        warn(bad.describe(store.journal.path))
+    if scan.bad_lines > 5:
+        warn(f"{store.journal.path}: {scan.bad_lines - 5} more unreadable line(s) skipped")
     if args.json:
         print_json({"journal": str(store.journal.path), "entries": [e for e, _ in entries],
-                    "unreadable_lines": scan.bad_lines})
+                    "unreadable_lines": scan.bad_lines, "bad_lines": [{"line": b.number, "cause": b.cause} for b in scan.bad]})
         return EXIT_OK
     if not entries:
         print(f"no journal entries in {store.journal.path}")
@@ -185,8 +188,6 @@ def run_journal(args, config) -> int:
                 if k not in covered and isinstance(v, list) and len(v) == 2]
         print(f"{e.get('ts', '?')}  #{e.get('generation', '?'):<6} {e.get('writer', '?')}[{e.get('pid', '?')}]  "
               f"{e.get('reason', '')}: {', '.join(by_role + rest)}")
-    if scan.bad_lines:
-        print(f"({scan.bad_lines} unreadable line(s) skipped)")
     return EXIT_OK
 
 

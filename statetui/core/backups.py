@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from statetui.core.errors import BackupError, NotRegularFileError, StateLoadError
+from statetui.core.errors import BackupError, StateLoadError, StatetuiError
 from statetui.core.fsio import REAL_OPS, FileOps, durable_replace, is_temp_of, makedirs, read_regular, refuse_non_regular
 
 _OURS = re.compile(r"^(?P<stem>.+)\.(?P<ts>\d{8}T\d{6}\.\d{6}Z)\.(?P<reason>[a-z0-9-]{1,40})\.(?P<sha>[0-9a-f]{16})\.json$")
@@ -76,7 +76,7 @@ class BackupInfo:
             "name": self.name,
             "path": str(self.path),
             "kind": self.kind,
-            "created": datetime.fromtimestamp(self.created, timezone.utc).isoformat(),
+            "created": iso_time(self.created),
             "age_s": round(self.age_s(now), 1),
             "reason": self.reason,
             "size": self.size,
@@ -120,6 +120,22 @@ class Backups:
             info.checksum, info.sha256 = "ok", digest
             return info
         raise BackupError(f"{self.dir}: cannot find a free backup name", str(self.dir))
+
+    def check_dir(self) -> bool:
+        """Whether the backups folder exists; BackupError for a link or a file in its place.
+        Creates nothing: a backup can be refused before any lock or folder is made."""
+        try:
+            st = os.lstat(self.dir)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise BackupError(f"{self.dir}: cannot look at the backups folder: {exc.strerror or exc}", str(self.dir)) from None
+        if stat.S_ISLNK(st.st_mode):
+            raise BackupError(f"{self.dir}: backups folder is a symlink; refusing to write through it "
+                              "(set --backup-dir to the real path)", str(self.dir))
+        if not stat.S_ISDIR(st.st_mode):
+            raise BackupError(f"{self.dir}: backups folder is not a directory", str(self.dir))
+        return True
 
     def _ensure_dir(self) -> None:
         try:
@@ -213,8 +229,11 @@ class Backups:
             return BackupInfo(path, "quarantine", created, "quarantine", st.st_size, None, checksum="quarantine")
         m = _OURS.match(path.name)
         if m:
-            created = datetime.strptime(m["ts"], TS_FORMAT).replace(tzinfo=timezone.utc).timestamp()
-            return BackupInfo(path, "statetui", created, m["reason"], st.st_size, m["sha"])
+            try:
+                created = datetime.strptime(m["ts"], TS_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+                return BackupInfo(path, "statetui", created, m["reason"], st.st_size, m["sha"])
+            except ValueError:  # our shape, an impossible date (month 13): not one of ours
+                pass
         d = _DATE_IN_NAME.search(path.name)
         created = st.st_mtime
         if d:
@@ -236,8 +255,8 @@ class Backups:
         from statetui.core.model import TradingState
 
         try:
-            data = read_regular(info.path, "backup")
-        except (OSError, NotRegularFileError) as exc:
+            data = read_regular(info.path, "backup")  # over the state cap: refused unread
+        except (OSError, StatetuiError) as exc:
             info.checksum, info.valid = "unreadable", False
             info.error = f"cannot read: {getattr(exc, 'strerror', None) or exc}"
             return info
@@ -293,6 +312,14 @@ class Backups:
     def newest_time(self) -> float | None:
         ours = [b for b in self.list(verify=False) if b.kind == "statetui"]
         return ours[0].created if ours else None
+
+
+def iso_time(ts: float) -> str | None:
+    """ISO 8601 UTC, or None for a time no calendar holds (a file's mtime can say year 300000)."""
+    try:
+        return datetime.fromtimestamp(ts, timezone.utc).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def utc_stamp(micros: int) -> str:

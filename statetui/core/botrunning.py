@@ -18,9 +18,9 @@ the verdict says so and what to configure."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shlex
+import stat
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -283,16 +283,17 @@ _SHA_CACHE: dict[str, tuple[tuple[int, int, int, int], str]] = {}
 
 
 def _sha256(path: Path, st: os.stat_result) -> str:
+    from statetui.core.fsio import sha256_of
+
     key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     hit = _SHA_CACHE.get(str(path))
     if hit is not None and hit[0] == key:
         return hit[1]
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    _SHA_CACHE[str(path)] = (key, h.hexdigest())
-    return h.hexdigest()
+    # Streamed, never blocking on a FIFO put there since the stat; no size cap: a giant state
+    # written a moment ago is as much a sign as a small one, and hashing it costs no memory.
+    digest = sha256_of(path, "state file", cap=1 << 62)
+    _SHA_CACHE[str(path)] = (key, digest)
+    return digest
 
 
 def _outside_write(config, ev: list[Evidence], now: float, window_s: float) -> None:
@@ -309,6 +310,8 @@ def _outside_write(config, ev: list[Evidence], now: float, window_s: float) -> N
         return
     except OSError:
         return  # no state file: nothing wrote it
+    if not stat.S_ISREG(st.st_mode):
+        return  # a FIFO, folder or device at the path is no bot's save; the repairs refuse it themselves
     age = now - st.st_mtime
     if age > window_s:
         ev.append(Evidence("outside-write", f"state last written {_ago(age)} ago"))

@@ -16,8 +16,11 @@ names the RPC URL shows it redacted. No private key is ever asked for or read.""
 from __future__ import annotations
 
 import base64
+import functools
 import http.client
+import io
 import json
+import math
 import os
 import re
 import socket
@@ -26,17 +29,21 @@ import time
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from typing import Any, Sequence
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from statetui.core.config import Config
-from statetui.core.errors import ChainError
-from statetui.core.redact import redact_text, redact_url
+from statetui.core.errors import ChainError, UsageError
+from statetui.core.redact import RpcUrl, redact_text
 
 
 # --- errors -------------------------------------------------------------------
 
-class ChainNotConfiguredError(ChainError):
-    """rpc_url or wallet is not set."""
+class ChainNotConfiguredError(ChainError, UsageError):
+    """rpc_url, wallet or the token list is not set."""
+
+
+class RpcUrlError(ChainError, UsageError):
+    """The RPC URL (or the timeout) cannot be used: not http(s), malformed, not ASCII."""
 
 
 class RpcUnreachableError(ChainError):
@@ -64,7 +71,7 @@ class NoContractCodeError(ChainError):
         self.address = address
 
 
-class BadAddressError(ChainError):
+class BadAddressError(ChainError, UsageError):
     """An address is malformed or not EIP-55 checksummed. `what` says which one."""
 
     def __init__(self, message: str, what: str):
@@ -120,6 +127,7 @@ def require_checksummed(value: object, what: str) -> str:
 # --- the reading ------------------------------------------------------------------
 
 _EXACT = Context(prec=100)  # uint256 has 78 digits: money arithmetic on it must not round
+_MAX_BLOCK_TIME = 253402300800  # 10000-01-01: beyond it, not a block's time
 
 # Selectors: first 4 bytes of keccak256 of the signature.
 _BALANCE_OF = "0x70a08231"  # balanceOf(address)
@@ -194,9 +202,11 @@ def read_chain(config: Config, position_token_ids: Sequence[int] = (), *, block:
     """Cash (sum of balanceOf(wallet) over config.tokens) and ERC-1155 position balances
     on config.ctf_address, all at one block: `block`, or the head when None."""
     started = time.perf_counter()
-    url = config.rpc_url
+    url = RpcUrl(config.rpc_url) if config.rpc_url else None
     if not url or not config.wallet:
         raise ChainNotConfiguredError("chain not configured: set rpc_url and wallet (STATETUI_RPC_URL, STATETUI_WALLET)")
+    if not config.tokens:  # summing no token would call the wallet empty
+        raise ChainNotConfiguredError("chain not configured: no token addresses (tokens) to read the cash from")
     wallet = require_checksummed(config.wallet, "wallet")
     tokens = [require_checksummed(t, "token") for t in config.tokens]
     ids = [_token_id(i) for i in position_token_ids]
@@ -230,6 +240,8 @@ def read_chain(config: Config, position_token_ids: Sequence[int] = (), *, block:
     if not isinstance(header, dict):
         raise rpc.malformed("eth_getBlockByNumber", f"a block must be an object, got {_show(header)}")
     block_time = _quantity(header.get("timestamp"), "eth_getBlockByNumber timestamp", rpc)
+    if block_time >= _MAX_BLOCK_TIME:  # a date no clock shows (and datetime cannot hold)
+        raise rpc.malformed("eth_getBlockByNumber", f"timestamp {block_time} is not a block time")
 
     pos = 1
     raws: list[int] = []
@@ -369,18 +381,29 @@ def close_connections() -> None:
     _POOL.close_all()
 
 
+# An answer bigger than this is not a balance reading: refused, not read into memory.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
 class _Rpc:
-    def __init__(self, url: str, timeout: float):
-        self.url = url
-        self.shown = redact_url(url)
-        self.timeout = timeout
+    def __init__(self, url: "str | RpcUrl", timeout: float):
+        self.url = RpcUrl(url)
+        self.shown = self.url.shown
+        raw = self.url.reveal()
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
+                math.isfinite(timeout) and 0 < timeout <= 86400):
+            raise RpcUrlError(f"rpc_timeout {timeout!r} is not a finite number of seconds (0 < t <= 86400)")
+        self.timeout = float(timeout)
         try:
-            parts = urlsplit(url)
+            parts = urlsplit(raw)
             port = parts.port
         except ValueError:
-            raise RpcUnreachableError(f"RPC URL {self.shown} is malformed") from None
+            raise RpcUrlError(f"RPC URL {self.shown} is malformed") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RpcUnreachableError(f"RPC URL {self.shown} is not an http:// or https:// URL")
+            raise RpcUrlError(f"RPC URL {self.shown} is not an http:// or https:// URL")
+        if not raw.isascii() or any(c.isspace() or not c.isprintable() for c in raw):
+            raise RpcUrlError(f"RPC URL {self.shown} holds spaces, control or non-ASCII characters "
+                              "(percent-encode them)")
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         self._port = port
@@ -392,7 +415,7 @@ class _Rpc:
 
     # errors, with the URL (and anything the server echoed of it) redacted
     def _err(self, cls: type[ChainError], message: str) -> ChainError:
-        return cls(_scrub(message, self.url))
+        return cls(redact_text(message, self.url))
 
     def malformed(self, what: str, detail: str) -> ChainError:
         return self._err(RpcResponseError, f"RPC {self.shown} sent a malformed answer to {what}: {detail}")
@@ -408,17 +431,24 @@ class _Rpc:
         return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
 
     def post(self, body: bytes, what: str) -> bytes:
+        """One POST, answered within `timeout` in all (a server dripping a byte at a time is
+        a timeout too, not a hang), its body at most MAX_RESPONSE_BYTES."""
+        deadline = time.monotonic() + self.timeout
         for _ in range(2):
-            conn = _POOL.take(self.url)
+            conn = _POOL.take(self.url.reveal())
             reused = conn is not None
             if conn is None:
                 conn = self._connect()
             elif conn.sock is not None:
                 conn.sock.settimeout(self.timeout)  # the pooled socket may come from a call with another timeout
+            conn.response_class = functools.partial(_DeadlineResponse, deadline=deadline)
             try:
                 conn.request("POST", self._path, body, self._headers)
                 resp = conn.getresponse()
-                data = resp.read()
+                data = _read_capped(resp)
+            except _TooBig:
+                conn.close()
+                raise self.malformed(what, f"the answer is over {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB") from None
             except TimeoutError:
                 conn.close()
                 raise self._err(RpcTimeoutError, f"RPC {self.shown} timed out: no answer to {what} within {self.timeout:g} s") from None
@@ -430,10 +460,13 @@ class _Rpc:
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 raise self._err(RpcUnreachableError, f"RPC {self.shown} unreachable: {_cause(exc)}") from None
+            except (UnicodeError, ValueError) as exc:  # http.client refusing what it would send
+                conn.close()
+                raise self._err(RpcUrlError, f"RPC URL {self.shown} cannot be requested: {_cause(exc)}") from None
             if resp.will_close:
                 conn.close()
             else:
-                _POOL.give(self.url, conn)
+                _POOL.give(self.url.reveal(), conn)
             if resp.status != 200:
                 raise self._http_error(resp, data, what)
             return data
@@ -454,7 +487,7 @@ class _Rpc:
         err.status = resp.status
         if isinstance(error, dict):
             err.code = error.get("code") if isinstance(error.get("code"), int) else None
-            err.detail = _scrub(_error_detail(error), self.url)
+            err.detail = redact_text(_error_detail(error), self.url)
         try:
             err.retry_after = float(resp.getheader("Retry-After") or "")
         except ValueError:
@@ -486,14 +519,14 @@ class _Rpc:
     def parse_batch(self, raw: bytes, calls: list[tuple[str, list[Any]]], what: str) -> list[Any]:
         try:
             doc = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, an integer of 5,000 digits, nested 100k deep
             text = raw[:60].decode("utf-8", "replace")
             raise self.malformed(what, f"not JSON: {text!r}") from None
         if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
             err = self._err(RpcCallError, f"RPC {self.shown} refused {what}: {_error_text(doc['error'])}")
             code = doc["error"].get("code")
             err.code = code if isinstance(code, int) else None
-            err.detail = _scrub(_error_detail(doc["error"]), self.url)
+            err.detail = redact_text(_error_detail(doc["error"]), self.url)
             raise err
         if not isinstance(doc, list):
             raise self.malformed(what, f"expected a JSON-RPC batch (a list), got {_show(doc)}")
@@ -506,8 +539,8 @@ class _Rpc:
             if item.get("error") is not None:
                 error = item["error"]
                 code = error.get("code") if isinstance(error, dict) else None
-                results.append(_CallFailed(_scrub(_error_text(error), self.url), code if isinstance(code, int) else None,
-                                           _scrub(_error_detail(error), self.url)))
+                results.append(_CallFailed(redact_text(_error_text(error), self.url), code if isinstance(code, int) else None,
+                                           redact_text(_error_detail(error), self.url)))
             elif "result" in item:
                 results.append(item["result"])
             else:
@@ -525,21 +558,6 @@ class Deferred:
     def result(self) -> Any:
         answer = self.rpc.parse_batch(self.raw, self.calls, self.calls[0][0])[0]
         return self.rpc.ok(answer, self.calls[0][0])
-
-
-def _scrub(text: str, url: str) -> str:
-    """redact_text, plus the secret query values that redact_url masks but redact_text
-    does not replace on their own (a server may echo `?apikey=...` back in its answer)."""
-    text = redact_text(text, url)
-    parts = urlsplit(url)
-    secrets = []
-    masked = parse_qsl(urlsplit(redact_url(url)).query, keep_blank_values=True)
-    for (_, value), (_, shown) in zip(parse_qsl(parts.query, keep_blank_values=True), masked):
-        if shown == "***" and len(value) >= 4:  # shorter values would mangle ordinary words
-            secrets.append(value)
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
 
 
 class _CallFailed(Exception):
@@ -574,3 +592,49 @@ def _cause(exc: BaseException) -> str:
         return f"cannot resolve host ({exc.strerror or exc})"
     text = str(exc).strip().replace("\n", " ")
     return text or type(exc).__name__
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _read_capped(resp: http.client.HTTPResponse) -> bytes:
+    """The body, refused past MAX_RESPONSE_BYTES (by its Content-Length, or while reading)."""
+    length = resp.getheader("Content-Length")
+    if length is not None and length.strip().isdigit() and int(length) > MAX_RESPONSE_BYTES:
+        raise _TooBig()
+    chunks, total = [], 0
+    while True:
+        chunk = resp.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > MAX_RESPONSE_BYTES:
+            raise _TooBig()
+        chunks.append(chunk)
+
+
+class _DeadlineIO(io.RawIOBase):
+    """A socket read that gives up at an absolute deadline: each recv waits only for the
+    time left, so an answer dripped a byte at a time times out like a silent one."""
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline passed")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, deadline: float, **kwargs: Any):
+        super().__init__(sock, *args, **kwargs)
+        self.fp.close()  # the plain makefile() reader: replaced by one that keeps the deadline
+        self.fp = io.BufferedReader(_DeadlineIO(sock, deadline))

@@ -1,65 +1,357 @@
-"""Effective configuration: TOML file < STATETUI_* environment < command-line flags.
+"""The configuration: one validated model (pydantic), from TOML file < STATETUI_* environment
+< command-line flags (statetui.core.config_sources reads them and says where each value came
+from, so an error names the key, its source and the expected form).
 
-Paths in the config file are relative to the file's directory; paths from the
-environment and flags are relative to the working directory."""
+Paths in the config file are relative to the file's directory; paths from the environment
+and flags are relative to the working directory. A string is parsed for a number or a flag
+("137", "0x89", "30%", "yes"): the environment and flags only give strings; a value of the
+wrong kind (a number where a path goes, 1.5 where a whole number goes) is refused.
+
+Extra tables: a field typed as a dict with default_factory=dict is read from its own TOML
+table (`[fields]`): adding one is one line here; `[offsite]` is read into `offsite_table`."""
 
 from __future__ import annotations
 
+import contextvars
+import math
 import os
-import tomllib
-from dataclasses import dataclass, field, fields, asdict
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from statetui.core.errors import ConfigError
+from statetui.core.redact import RpcUrl, redact_url
+from statetui.core.textsafe import one_line
 
 PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
 USDC_E = "0x2791Bca1f2de4661ED88A30C99A7a9449Aa84174"
 CTF = "0x4D97DCd97eC945f40cF65F87097ACe5EA0476045"
 DEFAULT_STATE = "state/trading_state.json"
 DEFAULT_PID_FILE = "/tmp/polymarket-bot.pid"
+MIB = 1024 * 1024
+DEFAULT_MAX_STATE_BYTES = 64 * MIB  # state and backups: far above any bot's state
+DEFAULT_MAX_JOURNAL_LINE_BYTES = 1 * MIB
 
 
-@dataclass
-class Config:
-    state: Path = Path(DEFAULT_STATE)
-    backup_dir: Path | None = None  # None: backups/ beside the state file
-    bot_source: Path | None = None
-    pid_file: Path = Path(DEFAULT_PID_FILE)
-    process_pattern: str | None = None
-    systemd_unit: str | None = None
+def _bad(expected: str) -> PydanticCustomError:
+    return PydanticCustomError("statetui_setting", "expected {expected}", {"expected": expected})
+
+
+# --- one parser per kind of setting -------------------------------------------------------
+
+def _path_of(value: Any, expected: str) -> str:
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str) or not value or "\0" in value:
+        raise _bad(expected)
+    return os.path.expanduser(value)
+
+
+def _dir_path(value: Any) -> Path | None:
+    if value is None:
+        return None
+    return Path(_path_of(value, "a folder path (a non-empty string without NUL bytes)"))
+
+
+def _file_path(value: Any) -> Path:
+    expected = "a file path (a non-empty string naming a file, not a folder)"
+    text = _path_of(value, expected)
+    if text.endswith(("/", os.sep)) or Path(text).name in ("", ".", ".."):
+        raise _bad(expected)
+    return Path(text)
+
+
+def _opt_file_path(value: Any) -> Path | None:
+    return None if value is None else _file_path(value)
+
+
+def _opt_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or any(not c.isprintable() for c in value):
+        raise _bad("a non-empty string without control characters")
+    return value
+
+
+def _number(value: Any) -> Decimal:
+    """A finite number given as a TOML number or a string; bool is not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise ValueError
+    try:
+        d = Decimal(value.strip()) if isinstance(value, str) else Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError from None
+    if not d.is_finite():
+        raise ValueError
+    return d
+
+
+def _halt_threshold(value: Any) -> Decimal:
+    expected = 'a fraction strictly between 0 and 1 (0.30 halts at a 30% drawdown), or a percentage string such as "30%"'
+    try:
+        if isinstance(value, str) and value.strip().endswith("%"):
+            d = _number(value.strip()[:-1]) / 100
+        else:
+            d = _number(value)
+    except (ValueError, InvalidOperation):
+        raise _bad(expected) from None
+    if d.is_signed() or not 0 < d < 1:  # -0 included: a halt at 0% drawdown can only be a typo
+        raise _bad(expected)
+    return d
+
+
+def _money_threshold(value: Any) -> Decimal:
+    expected = "an amount in USD >= 0 (e.g. 1.00)"
+    try:
+        d = _number(value)
+    except ValueError:
+        raise _bad(expected) from None
+    if d.is_signed() or d > Decimal(10) ** 15:
+        raise _bad(expected)
+    return d
+
+
+def _positive(what: str, most: float):
+    expected = f"a finite number of {what} > 0 and <= {most:g}"
+
+    def parse(value: Any) -> float:
+        try:
+            d = _number(value)
+        except ValueError:
+            raise _bad(expected) from None
+        f = float(d)
+        if not (math.isfinite(f) and 0 < f <= most):
+            raise _bad(expected)
+        return f
+
+    return parse
+
+
+def _whole(least: int, most: int, what: str = "a whole number"):
+    expected = f"{what} >= {least} and <= {most}"
+
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise _bad(expected)
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                n = int(text, 16) if text.lower().startswith("0x") else int(text, 10)
+            except ValueError:
+                raise _bad(expected) from None
+        elif isinstance(value, int):
+            n = value
+        else:  # 1.5 must not become 1, nor 1.0 pass as a whole number from TOML
+            raise _bad(expected)
+        if not least <= n <= most:
+            raise _bad(expected)
+        return n
+
+    return parse
+
+
+_SIZE = re.compile(r"\s*(\d+)\s*([kmgt]?)(i?b)?\s*", re.I)
+
+
+def _byte_size(least: int, most: int):
+    expected = f"a size in bytes between {least} and {most} (a number, or e.g. \"64MiB\", \"1M\")"
+
+    def parse(value: Any) -> int:
+        if isinstance(value, str):
+            m = _SIZE.fullmatch(value)
+            if not m:
+                raise _bad(expected)
+            n = int(m[1]) * 1024 ** "_kmgt".index(m[2].lower() or "_")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            n = value
+        else:
+            raise _bad(expected)
+        if not least <= n <= most:
+            raise _bad(expected)
+        return n
+
+    return parse
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        s = value.strip().lower()
+        if s in ("1", "true", "yes", "on"):
+            return True
+        if s in ("0", "false", "no", "off"):
+            return False
+    raise _bad("true or false (1/0, yes/no, on/off)")
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_ADDRESS_FORM = "an address: 0x followed by 40 hex digits"
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, str) or not _ADDRESS.fullmatch(value.strip()):
+        raise _bad(_ADDRESS_FORM)
+    return value.strip()
+
+
+def _opt_address(value: Any) -> str | None:
+    return None if value is None else _address(value)
+
+
+def _tokens(value: Any) -> list[str]:
+    expected = "a list of token addresses (0x followed by 40 hex digits each; comma-separated in STATETUI_TOKENS)"
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(t, str) for t in items):
+        raise _bad(expected)
+    out = [t.strip() for t in items]
+    if any(not _ADDRESS.fullmatch(t) for t in out):
+        raise _bad(expected)
+    return out
+
+
+_URL_FORM = "an http:// or https:// URL with a host, in ASCII without spaces (percent-encode other characters)"
+
+
+def _rpc_url(value: Any) -> RpcUrl | None:
+    if value is None:
+        return None
+    if isinstance(value, RpcUrl):
+        value = value.reveal()
+    if not isinstance(value, str) or not value.isascii() or any(c.isspace() or not c.isprintable() for c in value):
+        raise _bad(_URL_FORM)
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - a port out of range raises here
+    except ValueError:
+        raise _bad(_URL_FORM) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _bad(_URL_FORM)
+    return RpcUrl(value)
+
+
+def _table(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad("a table")
+    return value
+
+
+def _opt_table(value: Any) -> dict[str, Any] | None:
+    return None if value is None else _table(value)
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A [fields] table (role = "path", and the options peak_basis, currency, halt_modes), or
+    --field ROLE=PATH values; validated by statetui.core.roles."""
+    if isinstance(value, (list, tuple)):
+        table: dict[str, Any] = {}
+        for item in value:
+            role, sep, path = str(item).partition("=")
+            if not sep or not role.strip():
+                raise PydanticCustomError("statetui_plain", "{message}",
+                                          {"message": f"expected ROLE=PATH (e.g. cash=account.cash), got {one_line(repr(item))}"})
+            table[role.strip()] = path.strip()
+        value = table
+    if not isinstance(value, dict):
+        raise _bad('a table of role = "path" (e.g. cash = "account.cash")')
+    from statetui.core.roles import RolePathError, parse_field_overrides
+
+    try:
+        return parse_field_overrides(value, "\0")
+    except RolePathError as exc:  # its message names the role and the expected form
+        raise PydanticCustomError("statetui_plain", "{message}", {"message": str(exc).replace("\0: ", "")}) from None
+
+
+def _choice(*options: str):
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise _bad(" or ".join(options))
+        return value
+    return parse
+
+
+def _opt_block(value: Any) -> int | None:
+    return None if value is None else _whole(0, 2**63 - 1, "a block number")(value)
+
+
+def _setting(fn):
+    return PlainValidator(fn)
+
+
+class Config(BaseModel):
+    """The effective configuration. Construct it directly (library, tests) or through
+    load_config(); a bad value raises ConfigError naming the key and the expected form."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, arbitrary_types_allowed=True,
+                              validate_default=False, hide_input_in_errors=True)
+
+    state: Annotated[Path, _setting(_file_path)] = Path(DEFAULT_STATE)
+    backup_dir: Annotated[Path | None, _setting(_dir_path)] = None  # None: backups/ beside the state file
+    bot_source: Annotated[Path | None, _setting(_dir_path)] = None
+    pid_file: Annotated[Path, _setting(_file_path)] = Path(DEFAULT_PID_FILE)
+    process_pattern: Annotated[str | None, _setting(_opt_text)] = None
+    systemd_unit: Annotated[str | None, _setting(_opt_text)] = None
     # Also match the unit's ExecStart and the entry point in bot_source when looking for the bot.
-    detect_bot_command: bool = True
-    halt_threshold: Decimal = Decimal("0.30")
-    backup_max_age_hours: float = 24.0
-    retention_days: int = 30
-    keep_min: int = 10
-    stale_peak_days: float = 7.0
-    auto_backup_interval: float = 3600.0
-    rpc_url: str | None = None
-    chain_id: int = 137
-    wallet: str | None = None
-    tokens: list[str] = field(default_factory=lambda: [PUSD, USDC_E])
-    ctf_address: str = CTF
-    mismatch_threshold: Decimal = Decimal("1.00")
-    rpc_timeout: float = 10.0
-    read_only: bool = False
-    # role -> path in the bot's document, plus peak_basis/currency/halt_modes (statetui.core.roles);
-    # detection fills in what is not set here
-    fields: dict[str, Any] = field(default_factory=dict)
-    # Chain history (issue 14): where the history starts (a block, or a date), the
-    # high-water mark policy ("adjust-flows": deposits raise it, withdrawals lower it; or
-    # "raw"), and the history cache folder (default: the user's cache dir).
-    history_from_block: int | None = None
-    history_since: str | None = None
-    hwm_policy: str = "adjust-flows"
-    chain_cache_dir: Path | None = None
-    config_file: Path | None = None
+    detect_bot_command: Annotated[bool, _setting(_flag)] = True
+    halt_threshold: Annotated[Decimal, _setting(_halt_threshold)] = Decimal("0.30")
+    backup_max_age_hours: Annotated[float, _setting(_positive("hours", 100000))] = 24.0
+    retention_days: Annotated[int, _setting(_whole(0, 100000, "a whole number of days"))] = 30
+    keep_min: Annotated[int, _setting(_whole(0, 1000000, "a whole number of backups"))] = 10
+    stale_peak_days: Annotated[float, _setting(_positive("days", 100000))] = 7.0
+    auto_backup_interval: Annotated[float, _setting(_positive("seconds", 1e9))] = 3600.0
+    rpc_url: Annotated[RpcUrl | None, _setting(_rpc_url)] = None
+    chain_id: Annotated[int, _setting(_whole(1, 2**63 - 1, "a chain id, a whole number (137 or 0x89 for Polygon)"))] = 137
+    wallet: Annotated[str | None, _setting(_opt_address)] = None
+    tokens: Annotated[list[str], _setting(_tokens)] = Field(default_factory=lambda: [PUSD, USDC_E])
+    ctf_address: Annotated[str, _setting(_address)] = CTF
+    mismatch_threshold: Annotated[Decimal, _setting(_money_threshold)] = Decimal("1.00")
+    rpc_timeout: Annotated[float, _setting(_positive("seconds", 3600))] = 10.0
+    read_only: Annotated[bool, _setting(_flag)] = False
+    max_state_bytes: Annotated[int, _setting(_byte_size(1024, 2**34))] = DEFAULT_MAX_STATE_BYTES
+    max_journal_line_bytes: Annotated[int, _setting(_byte_size(1024, 2**30))] = DEFAULT_MAX_JOURNAL_LINE_BYTES
+    # [fields] (issue 12): role -> path in the bot's document, plus peak_basis/currency/halt_modes
+    # (statetui.core.roles); detection fills in what is not set here.
+    fields: Annotated[dict[str, Any], _setting(_fields)] = Field(default_factory=dict)
+    # Chain history (issue 14): where the history starts (a block, or a date), the high-water
+    # mark policy ("adjust-flows": deposits raise it, withdrawals lower it; or "raw"), and the
+    # history cache folder (default: the user's cache dir).
+    history_from_block: Annotated[int | None, _setting(_opt_block)] = None
+    history_since: Annotated[str | None, _setting(_opt_text)] = None
+    hwm_policy: Annotated[str, _setting(_choice("adjust-flows", "raw"))] = "adjust-flows"
+    chain_cache_dir: Annotated[Path | None, _setting(_dir_path)] = None
     # Off-site backups (issue 17): the raw [offsite] table and the URL from STATETUI_OFFSITE or
     # --offsite-url; statetui.core.offsite_config validates them where they are used.
-    offsite_table: dict[str, Any] | None = None
-    offsite_url: str | None = None
+    offsite_table: Annotated[dict[str, Any] | None, _setting(_opt_table)] = None
+    offsite_url: Annotated[str | None, _setting(_opt_text)] = None
+    config_file: Annotated[Path | None, _setting(_dir_path)] = None
+
+    def __init__(self, **values: Any):
+        # pydantic calls a custom __init__ from model_validate too: load_config's sources
+        # (file:line, environment variable, flag) reach the message through _SOURCES.
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise config_error(exc, _SOURCES.get()) from None
+
+    @model_validator(mode="after")
+    def _chain_needs_tokens(self) -> "Config":
+        if self.chain_configured and not self.tokens:
+            raise PydanticCustomError("statetui_setting", "expected {expected}", {
+                "expected": "at least one token address while a chain is configured (rpc_url and wallet): "
+                            "with none, the wallet's cash would read as 0", "key": "tokens"})
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            raise config_error(exc, {}) from None
 
     @property
     def backups(self) -> Path:
@@ -70,15 +362,16 @@ class Config:
         return bool(self.rpc_url and self.wallet)
 
     def public_dict(self) -> dict[str, Any]:
-        """The configuration as plain JSON values, with credentials in the RPC URL redacted."""
-        from statetui.core.redact import redact_url
-
+        """The configuration as plain JSON values; the RPC URL only in its redacted form."""
         out: dict[str, Any] = {}
-        for key, value in asdict(self).items():
-            if isinstance(value, Path):
-                value = str(value)
-            elif isinstance(value, Decimal):
-                value = str(value)
+        for key in type(self).model_fields:
+            value = getattr(self, key)
+            if isinstance(value, (Path, Decimal, RpcUrl)):
+                value = str(value)  # an RpcUrl's str is its redacted form
+            elif isinstance(value, list):
+                value = list(value)
+            elif isinstance(value, dict):
+                value = dict(value)
             out[key] = value
         out["backup_dir"] = str(self.backups)
         out["rpc_url"] = redact_url(self.rpc_url) if self.rpc_url else None
@@ -89,30 +382,40 @@ class Config:
         return out
 
 
-_PATH_KEYS = {"state", "backup_dir", "bot_source", "pid_file", "chain_cache_dir"}
-_ENV = {
-    "STATETUI_STATE": "state",
-    "STATETUI_BACKUP_DIR": "backup_dir",
-    "STATETUI_BOT_SOURCE": "bot_source",
-    "STATETUI_PID_FILE": "pid_file",
-    "STATETUI_PROCESS_PATTERN": "process_pattern",
-    "STATETUI_SYSTEMD_UNIT": "systemd_unit",
-    "STATETUI_DETECT_BOT_COMMAND": "detect_bot_command",
-    "STATETUI_HALT_THRESHOLD": "halt_threshold",
-    "STATETUI_RPC_URL": "rpc_url",
-    "STATETUI_WALLET": "wallet",
-    "STATETUI_CHAIN_ID": "chain_id",
-    "STATETUI_TOKENS": "tokens",
-    "STATETUI_MISMATCH_THRESHOLD": "mismatch_threshold",
-    "STATETUI_RPC_TIMEOUT": "rpc_timeout",
-    "STATETUI_READ_ONLY": "read_only",
-    "STATETUI_HISTORY_FROM_BLOCK": "history_from_block",
-    "STATETUI_HISTORY_SINCE": "history_since",
-    "STATETUI_HWM_POLICY": "hwm_policy",
-    "STATETUI_CHAIN_CACHE_DIR": "chain_cache_dir",
-    "STATETUI_OFFSITE": "offsite_url",
-}
-_FIELD_TYPES = {f.name: f for f in fields(Config)}
+_SOURCES: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("config_sources", default={})
+TABLE_FIELDS = frozenset(k for k, f in Config.model_fields.items() if f.default_factory is dict)
+SETTINGS = tuple(k for k in Config.model_fields if k not in ("config_file", "offsite_table"))
+
+
+def shown_value(key: str, value: Any) -> str:
+    """A value for an error message: the RPC URL redacted, anything else short and escaped."""
+    if key == "rpc_url" and isinstance(value, (str, RpcUrl)):
+        return redact_url(value) or "''"
+    text = repr(value)
+    return one_line(text if len(text) <= 60 else text[:57] + "...")
+
+
+def config_error(exc: ValidationError, sources: dict[str, str]) -> ConfigError:
+    """The first problem as one line: `<source>: <key> = <value>: expected <form>`."""
+    err = exc.errors(include_url=False)[0]
+    ctx = err.get("ctx") or {}
+    loc = [str(p) for p in err.get("loc", ())]
+    key = ctx.get("key") or (loc[0] if loc else "?")
+    source = sources.get(key, "setting")
+    if err["type"] == "extra_forbidden":
+        import difflib
+
+        near = difflib.get_close_matches(key, SETTINGS, n=1)
+        hint = f" (did you mean {near[0]}?)" if near else f" (known: {', '.join(SETTINGS)})"
+        return ConfigError(f"{source}: unknown setting {one_line(key)!r}{hint}")
+    where = ".".join([key, *loc[1:]]) if loc else key
+    if err["type"] == "statetui_setting" and "key" not in ctx:
+        return ConfigError(f"{source}: {where} = {shown_value(key, err.get('input'))}: {err['msg']}")
+    if err["type"] == "statetui_setting":
+        return ConfigError(f"{source}: {where}: {err['msg']}")
+    if err["type"] == "statetui_plain":
+        return ConfigError(f"{source}: {err['msg']}")
+    return ConfigError(f"{source}: {where}: {one_line(err['msg'])}")
 
 
 def default_config_path() -> Path:
@@ -121,113 +424,14 @@ def default_config_path() -> Path:
     return Path(user_config_dir("statetui")) / "config.toml"
 
 
-def _coerce(key: str, value: Any, source: str, base: Path | None = None) -> Any:
-    if key not in _FIELD_TYPES or key in ("config_file", "offsite_table"):
-        raise ConfigError(f"{source}: unknown setting {key!r}")
-    if value is None:
-        return None
-    try:
-        if key in _PATH_KEYS:
-            p = Path(os.path.expanduser(str(value)))
-            return (base / p) if (base is not None and not p.is_absolute()) else p
-        if key in ("halt_threshold", "mismatch_threshold"):
-            d = Decimal(str(value))
-            if not d.is_finite() or d < 0:
-                raise ValueError("must be a non-negative number")
-            if key == "halt_threshold" and d > 1:
-                d = d / 100  # "30" means 30 %
-            return d
-        if key == "hwm_policy":
-            if str(value) not in ("adjust-flows", "raw"):
-                raise ValueError("must be adjust-flows or raw")
-            return str(value)
-        if key == "history_from_block":
-            if isinstance(value, bool) or int(str(value), 0) < 0:
-                raise ValueError("must be a block number")
-            return int(str(value), 0)
-        if key in ("chain_id", "retention_days", "keep_min"):
-            if isinstance(value, bool):
-                raise ValueError("must be a whole number")
-            return int(str(value), 0) if isinstance(value, str) else int(value)
-        if key in ("backup_max_age_hours", "stale_peak_days", "auto_backup_interval", "rpc_timeout"):
-            f = float(value)
-            if not f > 0:
-                raise ValueError("must be a positive number")
-            return f
-        if key in ("read_only", "detect_bot_command"):
-            if isinstance(value, bool):
-                return value
-            s = str(value).strip().lower()
-            if s in ("1", "true", "yes", "on"):
-                return True
-            if s in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError("must be true or false")
-        if key == "fields":
-            return _fields(value, source)
-        if key == "tokens":
-            items = value.split(",") if isinstance(value, str) else list(value)
-            return [str(t).strip() for t in items if str(t).strip()]
-        return str(value)
-    except (ValueError, TypeError, InvalidOperation) as exc:
-        raise ConfigError(f"{source}: bad value for {key}: {value!r} ({exc})") from None
-
-
-def _fields(value: Any, source: str) -> dict[str, Any]:
-    """A [fields] table, or --field ROLE=PATH values (a list of strings)."""
-    from statetui.core.roles import RolePathError, parse_field_overrides
-
-    if isinstance(value, (list, tuple)):
-        table: dict[str, Any] = {}
-        for item in value:
-            role, sep, path = str(item).partition("=")
-            if not sep or not role.strip():
-                raise ConfigError(f"{source}: expected ROLE=PATH (e.g. cash=account.cash), got {item!r}")
-            table[role.strip()] = path.strip()
-        value = table
-    if not isinstance(value, dict):
-        raise ConfigError(f"{source}: [fields] must be a table of role = \"path\"")
-    try:
-        return parse_field_overrides(value, source)
-    except RolePathError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-def load_config(
-    flags: Mapping[str, Any] | None = None,
-    env: Mapping[str, str] | None = None,
-    config_file: str | Path | None = None,
-) -> Config:
+def load_config(flags: dict[str, Any] | None = None, env: dict[str, str] | None = None,
+                config_file: str | Path | None = None) -> Config:
     """Build the effective config. `flags` holds only the flags the user gave."""
-    env = os.environ if env is None else env
-    flags = dict(flags or {})
-    explicit = config_file or flags.pop("config", None) or env.get("STATETUI_CONFIG")
-    path = Path(explicit) if explicit else default_config_path()
-    values: dict[str, Any] = {}
-    if path.exists() or explicit:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read config file ({exc})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML ({exc})") from None
-        chain = raw.pop("chain", {})
-        if not isinstance(chain, dict):
-            raise ConfigError(f"{path}: [chain] must be a table")
-        offsite = raw.pop("offsite", None)
-        if offsite is not None and not isinstance(offsite, dict):
-            raise ConfigError(f"{path}: [offsite] must be a table")
-        values["offsite_table"] = offsite
-        for key, value in {**raw, **chain}.items():
-            values[key] = _coerce(key, value, str(path), base=path.parent)
-        values["config_file"] = path
-    for name, key in _ENV.items():
-        if name in env and env[name] != "":
-            values[key] = _coerce(key, env[name], f"environment {name}")
-    for key, value in flags.items():
-        if value is not None:
-            coerced = _coerce(key, value, f"--{key.replace('_', '-')}" if key != "fields" else "--field")
-            values[key] = {**values.get(key, {}), **coerced} if key == "fields" else coerced
-    return Config(**values)
+    from statetui.core.config_sources import gather
+
+    values, sources = gather(flags, env, config_file)
+    token = _SOURCES.set(sources)
+    try:
+        return Config(**values)
+    finally:
+        _SOURCES.reset(token)

@@ -137,9 +137,23 @@ def label(roles: RoleMap, role: str) -> str:
     return f"{role} ({name})" if name and name != role else role
 
 
-def sanity_problems(doc: Any, roles: RoleMap, halt_threshold: Decimal = Decimal("0.30")) -> list[Problem]:
-    """Values that are well-typed but wrong: the logical rules of the audit, on mapped roles."""
+DUPLICATE_SCAN_BYTES = 2 * 1024 * 1024  # a second parse of a bigger file on every refresh costs too much
+
+
+def sanity_problems(doc: Any, roles: RoleMap, halt_threshold: Decimal = Decimal("0.30"),
+                    raw: bytes | None = None) -> list[Problem]:
+    """Values that are well-typed but wrong: the logical rules of the audit, on mapped roles.
+    With the file's `raw` bytes, duplicate keys too (JSON parsers keep the last; a rewrite
+    keeps only that one)."""
     problems: list[Problem] = []
+    if raw is not None and len(raw) <= DUPLICATE_SCAN_BYTES:
+        from statetui.core.jsondoc import duplicate_keys
+
+        dups = duplicate_keys(raw)
+        if dups:
+            problems.append(Problem("WARNING", "", dups[0], f"duplicate key(s) {', '.join(repr(k) for k in dups)} in one "
+                                    "object: the last value is used (as the bot's JSON parser does) and a rewrite keeps "
+                                    "only that one"))
     for role in ("cash", "equity", "peak", "starting", "day_start"):
         raw = roles.raw(doc, role)
         if roles.mapped(role) and roles.present(doc, role) and roles.money(doc, role) is None and raw is not None:

@@ -211,8 +211,9 @@ def write_all(ops: FileOps, fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def read_regular(path: Path, what: str = "file") -> bytes:
-    """Read a whole regular file without following a symlink or blocking on a FIFO."""
+def open_regular(path: Path, what: str = "file") -> tuple[int, os.stat_result]:
+    """Open a regular file for reading without following a symlink or blocking on a FIFO:
+    (descriptor, its fstat). A typed NotRegularFileError otherwise; OSError as os.open gives it."""
     try:
         fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
     except OSError as exc:
@@ -223,15 +224,73 @@ def read_regular(path: Path, what: str = "file") -> bytes:
         raise
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NotRegularFileError(f"{path}: {what} is not a regular file ({file_kind(st.st_mode)}); refusing", str(path))
-        chunks = []
+    except BaseException:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise NotRegularFileError(f"{path}: {what} is not a regular file ({file_kind(st.st_mode)}); refusing", str(path))
+    return fd, st
+
+
+def read_capped(path: Path, what: str = "file", cap: int | None = None,
+                too_large: type[Exception] | None = None) -> bytes:
+    """Read a whole regular file (open_regular), refusing one over `cap` bytes before reading
+    it (and one that grows past the cap while read). One read call for a regular file: the
+    bytes are held once, not as chunks plus their join."""
+    from statetui.core.errors import TooLargeError
+    from statetui.core.limits import LIMITS, human
+
+    cap = LIMITS.state_bytes if cap is None else cap
+    fd, st = open_regular(path, what)
+    try:
+        if st.st_size > cap:
+            raise (too_large or TooLargeError)(
+                f"{path}: {what} is {human(st.st_size)}, over the {human(cap)} cap; not read", str(path))
+        data = os.read(fd, st.st_size + 1) if st.st_size else b""
+        if len(data) <= st.st_size:
+            return data
+        chunks = [data]  # it grew since the stat: read on, up to the cap
+        total = len(data)
         while True:
-            chunk = os.read(fd, max(st.st_size + 1, 65536))
+            chunk = os.read(fd, 1 << 20)
             if not chunk:
-                break
+                return b"".join(chunks)
+            total += len(chunk)
+            if total > cap:
+                raise (too_large or TooLargeError)(f"{path}: {what} grew over the {human(cap)} cap while read; not read", str(path))
             chunks.append(chunk)
-        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_regular(path: Path, what: str = "file") -> bytes:
+    """read_capped with the state cap (statetui.core.limits)."""
+    from statetui.core.errors import StateTooLargeError
+
+    return read_capped(path, what, too_large=StateTooLargeError)
+
+
+def sha256_of(path: Path, what: str = "file", cap: int | None = None) -> str:
+    """A regular file's sha256, streamed in 1 MiB chunks (never the whole file in memory)."""
+    import hashlib
+
+    from statetui.core.errors import TooLargeError
+    from statetui.core.limits import LIMITS, human
+
+    cap = LIMITS.state_bytes if cap is None else cap
+    fd, st = open_regular(path, what)
+    try:
+        if st.st_size > cap:
+            raise TooLargeError(f"{path}: {what} is {human(st.st_size)}, over the {human(cap)} cap; not read", str(path))
+        h = hashlib.sha256()
+        total = 0
+        while chunk := os.read(fd, 1 << 20):
+            total += len(chunk)
+            if total > cap:
+                raise TooLargeError(f"{path}: {what} grew over the {human(cap)} cap while read; not read", str(path))
+            h.update(chunk)
+        return h.hexdigest()
     finally:
         os.close(fd)
 

@@ -12,19 +12,23 @@ the next entry's prev_sha256) holds its sha256. A write that failed cleanly is f
 by an `aborted` marker with the same generation.
 
 A crash mid-append can leave a torn last line: readers skip it, and the next append
-starts on a fresh line."""
+starts on a fresh line. Readers are tolerant: a line that is not an entry (not JSON, the
+wrong shape, over the line cap) is reported with its line number and skipped, never fatal;
+the file is read as a stream, so its size never decides the memory used."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from statetui.core.errors import NotRegularFileError, StatePermissionError
-from statetui.core.fsio import O_CLOEXEC, O_NOFOLLOW, REAL_OPS, FileOps, refuse_non_regular, write_all
+from statetui.core.errors import NotRegularFileError, StatePermissionError, StatetuiError
+from statetui.core.fsio import O_CLOEXEC, O_NOFOLLOW, REAL_OPS, FileOps, open_regular, refuse_non_regular, sha256_of, write_all
+from statetui.core.textsafe import json_utf8
 
 TAIL_BYTES = 64 * 1024
 
@@ -43,10 +47,23 @@ class PendingAppend:
     entry: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class BadLine:
+    number: int  # 1-based line number in the journal
+    cause: str
+
+    def describe(self, path: Path | str) -> str:
+        return f"{path}:{self.number}: {self.cause}; line skipped"
+
+
+BAD_LINES_KEPT = 100  # the first ones are described; all are counted
+
+
 @dataclass
 class JournalScan:
     entries: list[dict[str, Any]]
     bad_lines: int
+    bad: list[BadLine] = field(default_factory=list)  # the first BAD_LINES_KEPT of them
 
 
 class Journal:
@@ -72,7 +89,7 @@ class Journal:
         """Write `entry`'s line, not yet durable: finish_append() makes it so. The store runs
         finish_append in a helper thread while it writes the temp file (journal.py's caller
         decides; both fsyncs are over before the replace)."""
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
+        line = json_utf8(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False)) + b"\n"
         flags = os.O_RDWR | os.O_APPEND | O_NOFOLLOW | O_CLOEXEC
         created = False
         try:
@@ -117,20 +134,18 @@ class Journal:
         if self.state_path is None:
             return None
         try:
-            import hashlib
-
-            with open(self.state_path, "rb") as f:
-                return hashlib.sha256(f.read()).hexdigest()
-        except OSError:
+            return sha256_of(self.state_path, "state file")
+        except (OSError, StatetuiError):
             return None
 
     def _tail_bytes(self) -> tuple[int, bytes]:
-        """The file's size and its last TAIL_BYTES."""
-        with open(self.path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - TAIL_BYTES))
-            return size, f.read()
+        """The file's size and its last TAIL_BYTES (a FIFO or a link is refused, never waited on)."""
+        fd, st = open_regular(self.path, "journal")
+        try:
+            size = st.st_size
+            return size, os.pread(fd, min(size, TAIL_BYTES), max(0, size - TAIL_BYTES))
+        finally:
+            os.close(fd)
 
     def tail(self, n: int = 3) -> list[dict[str, Any]]:
         """The newest `n` complete entries, oldest first (reads only the end of the file)."""
@@ -178,30 +193,62 @@ class Journal:
         return None
 
     def scan(self, limit: int | None = None) -> JournalScan:
-        """Every complete entry (or the newest `limit`), oldest first, and how many lines were unreadable."""
+        """Every complete entry (or the newest `limit`), oldest first, and the lines that are
+        not entries (line number and cause). Streamed: memory holds the entries kept and one
+        block, whatever the file's size; a line over the cap is skipped unread."""
+        from statetui.core.limits import LIMITS
+
         try:
-            refuse_non_regular(self.path, "journal")
-            data = self.path.read_bytes()
+            fd, _st = open_regular(self.path, "journal")
         except (FileNotFoundError, NotADirectoryError):
             return JournalScan([], 0)
         except PermissionError:
             raise StatePermissionError(f"{self.path}: permission denied reading the journal", str(self.path)) from None
-        entries: list[dict[str, Any]] = []
-        bad = 0
-        lines = _terminated(data)
-        if not data.endswith(b"\n") and data.rsplit(b"\n", 1)[-1].strip():
-            bad += 1  # a torn last line: not an entry, even when it happens to parse
-        for line in lines:
-            if not line.strip():
-                continue
-            entry = _parse_line(line)
-            if entry is None:
-                bad += 1
-            else:
-                entries.append(entry)
-        if limit is not None:
-            entries = entries[-limit:]
-        return JournalScan(entries, bad)
+        cap = LIMITS.journal_line_bytes
+        entries: deque[dict[str, Any]] | list[dict[str, Any]] = deque(maxlen=limit) if limit else []
+        scan = JournalScan([], 0)
+
+        def bad(number: int, cause: str) -> None:
+            scan.bad_lines += 1
+            if len(scan.bad) < BAD_LINES_KEPT:
+                scan.bad.append(BadLine(number, cause))
+
+        number = 0
+        pending = b""  # the start of a line not yet ended
+        skipping = False  # inside a line over the cap: its bytes are dropped up to its newline
+        try:
+            while block := os.read(fd, 1 << 20):
+                start = 0
+                while True:
+                    end = block.find(b"\n", start)
+                    if end < 0:
+                        if not skipping:
+                            pending += block[start:]
+                            if len(pending) > cap:
+                                pending, skipping = b"", True
+                        break
+                    number += 1
+                    if skipping:
+                        skipping = False
+                        bad(number, f"line longer than the {cap}-byte cap (max_journal_line_bytes)")
+                    else:
+                        line = pending + block[start:end]
+                        pending = b""
+                        if len(line) > cap:
+                            bad(number, f"line longer than the {cap}-byte cap (max_journal_line_bytes)")
+                        elif line.strip():
+                            entry, cause = parse_entry(line)
+                            if entry is None:
+                                bad(number, cause or "not an entry")
+                            else:
+                                entries.append(entry)
+                    start = end + 1
+        finally:
+            os.close(fd)
+        if skipping or pending.strip():
+            bad(number + 1, "torn last line (a write cut short); not an entry")
+        scan.entries = list(entries)
+        return scan
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.scan().entries)
@@ -259,13 +306,46 @@ def writer_of(entries: list[dict[str, Any]], file_sha: str) -> dict[str, Any] | 
 
 
 def _parse_line(line: bytes) -> dict[str, Any] | None:
+    return parse_entry(line)[0]
+
+
+def parse_entry(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """(entry, None) for a line that is a journal entry, else (None, why not)."""
     line = line.strip()
     if not line:
-        return None
+        return None, "blank"
     try:
         entry = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(entry, dict) or not isinstance(entry.get("generation"), int):
-        return None
-    return entry
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None, "not valid JSON"
+    problem = entry_problem(entry)
+    return (None, problem) if problem else (entry, None)
+
+
+_TEXT_KEYS = ("ts", "reason", "writer", "sha256", "prev_sha256", "backup", "error")
+
+
+def entry_problem(entry: Any) -> str | None:
+    """Why a parsed line is not an entry every reader can use, or None. Checked: what
+    readers index into (generation, the changes' [old, new] pairs, texts, evidence);
+    unknown keys are kept (later versions add some)."""
+    if not isinstance(entry, dict):
+        return "not a JSON object"
+    generation = entry.get("generation")
+    if type(generation) is not int or not 0 <= generation < 2**63:
+        return "generation is not a whole number >= 0"
+    for key in _TEXT_KEYS:
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            return f"{key} is not a string"
+    if "changes" in entry:  # readers index it: present means an object
+        changes = entry["changes"]
+        if not isinstance(changes, dict):
+            return "changes is not an object"
+        if not all(isinstance(v, list) and len(v) == 2 for v in changes.values()):
+            return "a change is not an [old, new] pair"
+    if entry.get("evidence") is not None and not isinstance(entry["evidence"], dict):
+        return "evidence is not an object"
+    for key in ("pid", "size"):
+        if entry.get(key) is not None and (type(entry[key]) is not int):
+            return f"{key} is not a whole number"
+    return None

@@ -27,8 +27,10 @@ class JsonFormat:
     key_sep: str = ": "
     ensure_ascii: bool = True
     trailing_newline: bool = True
+    newline: str = "\n"  # "\r\n" for a file written with CRLF line ends: kept as the bot wrote it
 
     def dumps(self, obj: Any) -> str:
+        _refuse_too_deep(obj)
         text = json.dumps(
             obj,
             indent=self.indent,
@@ -36,7 +38,9 @@ class JsonFormat:
             ensure_ascii=self.ensure_ascii,
             allow_nan=False,
         )
-        return text + "\n" if self.trailing_newline else text
+        if self.newline != "\n" and "\n" in text:
+            text = text.replace("\n", self.newline)  # safe: JSON strings never hold a raw newline
+        return text + self.newline if self.trailing_newline else text
 
     # A save writes the document as its top-level fields' texts joined (value_text, join):
     # the same bytes as dumps(), and each field's text doubles as a type-strict fingerprint
@@ -51,7 +55,7 @@ class JsonFormat:
     @cached_property
     def _newline(self) -> str:
         """A newline plus one level of indent (what starts each top-level field)."""
-        return "\n" + (self.indent if isinstance(self.indent, str) else " " * (self.indent or 0))
+        return self.newline + (self.indent if isinstance(self.indent, str) else " " * (self.indent or 0))
 
     def value_text(self, value: Any) -> str:
         """`value` as dumps() writes it as a top-level field's value (inner lines one level in).
@@ -71,6 +75,7 @@ class JsonFormat:
             return "true"
         if value is False:
             return "false"
+        _refuse_too_deep(value)
         text = self._encoder.encode(value)
         # Shift the value's own lines one level in. Safe: JSON strings never hold a raw newline.
         return text.replace("\n", self._newline) if self.indent is not None and "\n" in text else text
@@ -85,8 +90,8 @@ class JsonFormat:
             text = "{" + self.item_sep.join(parts) + "}"
         else:
             nl = self._newline
-            text = "{" + nl + (self.item_sep + nl).join(parts) + "\n}"
-        return text + "\n" if self.trailing_newline else text
+            text = "{" + nl + (self.item_sep + nl).join(parts) + self.newline + "}"
+        return text + self.newline if self.trailing_newline else text
 
 
 DEFAULT_FORMAT = JsonFormat()
@@ -159,6 +164,12 @@ def _parse_constant(name: str) -> Any:
 
 def parse_document(raw: bytes, path: str) -> dict[str, Any]:
     """bytes -> a JSON object, or a typed error naming the file and the cause."""
+    return parse_with_text(raw, path)[0]
+
+
+def parse_with_text(raw: bytes, path: str) -> tuple[dict[str, Any], str]:
+    """parse_document, and the decoded text (a caller that needs both decodes once: for a
+    64 MiB state, one copy of the text less at the peak)."""
     if not raw.strip():
         raise StateEmptyError(f"{path}: file is empty ({len(raw)} bytes)", path)
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -189,7 +200,7 @@ def parse_document(raw: bytes, path: str) -> dict[str, Any]:
         raise StateInvalidError(
             f"{path}: top level is a JSON {json_type(obj)}, expected an object", path, field="$"
         )
-    return obj
+    return obj, text
 
 
 class _Refused:
@@ -248,6 +259,22 @@ MAX_DEPTH = 100
 _BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
+def _refuse_too_deep(obj: Any) -> None:
+    """RecursionError for a value nested past MAX_DEPTH, found without recursing: json's
+    encoders recurse as deep as the value, and a library that raised the recursion limit
+    (py-evm sets it to 10,000+) turns a very deep value into a crash of the C stack."""
+    if not isinstance(obj, (dict, list)):
+        return
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RecursionError(f"nested more than {MAX_DEPTH} levels deep")
+        for child in (value.values() if isinstance(value, dict) else value):
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+
+
 def _too_deep(raw: bytes, obj: Any) -> bool:
     if not isinstance(obj, (dict, list)) or raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
         return False  # cheap answer for every ordinary state
@@ -295,7 +322,9 @@ def detect_format(text: str, obj: Any) -> JsonFormat:
     that reproduces the text exactly; falls back to the closest heuristic guess."""
     trailing = text.endswith("\n")
     ensure_ascii = text.isascii()  # C speed: a Python loop took 0.7 s on a 15 MB state
-    body = text.rstrip("\n")
+    first = text.find("\n")
+    newline = "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"  # a CRLF file stays CRLF
+    body = text.rstrip("\r\n") if newline == "\r\n" else text.rstrip("\n")
     indent: int | str | None = None
     first = body.find("\n")
     if first >= 0:  # only the second line is needed (splitting a 10 MB text made 1M strings)
@@ -307,7 +336,7 @@ def detect_format(text: str, obj: Any) -> JsonFormat:
     item_seps = (",",) if indent is not None else (", ", ",")
     for item_sep in item_seps:
         for key_sep in (": ", ":"):
-            candidates.append(JsonFormat(indent, item_sep, key_sep, ensure_ascii, trailing))
+            candidates.append(JsonFormat(indent, item_sep, key_sep, ensure_ascii, trailing, newline))
     for fmt in candidates:
         try:
             if _reproduces(fmt, obj, text):
@@ -317,7 +346,7 @@ def detect_format(text: str, obj: Any) -> JsonFormat:
     # Not reproducible byte for byte (hand-edited, or another language's writer): best guess.
     key_sep = ": " if '": ' in text else ":"
     item_sep = "," if indent is not None or ", " not in text else ", "
-    return JsonFormat(indent, item_sep, key_sep, ensure_ascii, trailing)
+    return JsonFormat(indent, item_sep, key_sep, ensure_ascii, trailing, newline)
 
 
 def _reproduces(fmt: JsonFormat, obj: Any, text: str) -> bool:
@@ -327,11 +356,14 @@ def _reproduces(fmt: JsonFormat, obj: Any, text: str) -> bool:
     encoder = json.JSONEncoder(indent=fmt.indent, separators=(fmt.item_sep, fmt.key_sep),
                                ensure_ascii=fmt.ensure_ascii, allow_nan=False)
     pos = 0
+    crlf = fmt.newline != "\n"
     for chunk in encoder.iterencode(obj):
+        if crlf and "\n" in chunk:
+            chunk = chunk.replace("\n", fmt.newline)
         if not text.startswith(chunk, pos):
             return False
         pos += len(chunk)
-    return text[pos:] == ("\n" if fmt.trailing_newline else "")
+    return text[pos:] == (fmt.newline if fmt.trailing_newline else "")
 
 
 def strict_equal(a: Any, b: Any) -> bool:
@@ -343,3 +375,26 @@ def strict_equal(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(strict_equal(x, y) for x, y in zip(a, b))
     return a == b
+
+
+def duplicate_keys(raw: bytes | str, limit: int = 5) -> list[str]:
+    """Names of keys that appear twice in one object (at any depth), at most `limit`. JSON parsers keep the last value (Python's json, the bot's
+    too), and a rewrite drops the first: worth a warning, never worth a refusal. Display
+    paths only call this (the parse hook costs ~a third more than a plain parse)."""
+    found: list[str] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs) and len(found) < limit:
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen and key not in found:
+                    found.append(key)
+                seen.add(key)
+        return obj
+
+    try:
+        json.loads(raw, object_pairs_hook=hook)
+    except (ValueError, RecursionError):
+        return []
+    return found[:limit]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, StrictBool, StrictFloat
 from statetui.core.errors import StateInvalidError, StateValueError
 from statetui.core.jsondoc import DEFAULT_FORMAT, FieldTexts, JsonFormat, json_copy, strict_equal
 from statetui.core.money import to_money
+from statetui.core.textsafe import json_utf8
 
 Number = Union[StrictInt, StrictFloat]
 
@@ -176,10 +177,14 @@ def _finite(value: float | int) -> bool:
 def serialize(doc: dict[str, Any], fmt: JsonFormat, path: str) -> bytes:
     """The bytes to write, refusing NaN/Infinity anywhere with the field's path."""
     try:
-        return fmt.dumps(doc).encode("utf-8")
-    except ValueError:
+        return json_utf8(fmt.dumps(doc))
+    except RecursionError:
+        raise StateValueError(f"{path}: refusing to save: nested too deep to write as JSON", path) from None
+    except ValueError as exc:
         bad = _non_finite_path(doc, "")
-        where, value = bad if bad else ("$", "?")
+        if bad is None:  # not NaN/Infinity: a circular reference, say
+            raise StateValueError(f"{path}: refusing to save: {exc}", path) from None
+        where, value = bad
         raise StateValueError(f"{path}: refusing to save {where}={value!r}: not a finite number", path, where) from None
     except TypeError as exc:
         raise StateValueError(f"{path}: refusing to save: {exc}", path) from None
@@ -194,8 +199,8 @@ def serialize_fields(doc: dict[str, Any], fmt: JsonFormat, path: str,
         return serialize(doc, fmt, path), None
     try:
         texts = memo.texts(doc) if memo is not None else {k: fmt.value_text(v) for k, v in doc.items()}
-        return fmt.join(texts.items()).encode("utf-8"), texts
-    except (ValueError, TypeError):  # NaN, a lone surrogate, a value JSON cannot hold
+        return json_utf8(fmt.join(texts.items())), texts
+    except (ValueError, TypeError, RecursionError):  # NaN, a value JSON cannot hold, nested too deep
         return serialize(doc, fmt, path), None  # raises the same typed error as always
 
 

@@ -5,7 +5,7 @@ goes through Decimal(str(x)), so "mismatch > $1" and "peak >= current" are exact
 
 from __future__ import annotations
 
-from decimal import Decimal, ROUND_HALF_EVEN
+from decimal import Context, Decimal, ROUND_HALF_EVEN
 import math
 
 CENT = Decimal("0.01")
@@ -44,6 +44,17 @@ def fmt_money(value: int | float | Decimal | None, places: int = 2) -> str:
     """Money with 2 decimals for display, e.g. 200.97; '—' when absent."""
     if value is None:
         return "—"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # shown as what it is, never an error in a display
     amount = to_money(value)
+    if not amount.is_finite():
+        return str(amount)
+    if amount.adjusted() >= 18:  # 10^18 dollars and up: no balance, shown as what it is
+        return f"{amount:.6E}"
     q = Decimal(1).scaleb(-places)
-    return f"{amount.quantize(q, rounding=ROUND_HALF_EVEN):,.{places}f}"
+    # Enough digits for the quantize whatever the amount (the default 28 fail from 1e26 up).
+    ctx = Context(prec=max(28, amount.adjusted() + places + 2), rounding=ROUND_HALF_EVEN)
+    rounded = amount.quantize(q, context=ctx)
+    if rounded.is_zero():
+        rounded = abs(rounded)  # -0.001 is "0.00", never "-0.00"
+    return f"{rounded:,.{places}f}"

@@ -44,16 +44,17 @@ class OffsiteSettings:
         return f"{self.prefix}/{name}" if self.prefix else name
 
     def object_url(self, name: str) -> str:
-        """The object's URL as shown and journaled (redacted, like every URL statetui shows)."""
-        return redact_url(f"{self.url}/{name}")
+        """The object's URL as shown and journaled. Shown whole: a validated s3:// URL holds no
+        credential (parse_offsite refuses user, password, query and fragment in it)."""
+        return f"{self.url}/{name}"
 
     def where(self) -> str:
         """The bucket URL and, for a non-AWS service, its endpoint: for messages."""
-        shown = redact_url(self.url)
+        shown = self.url  # validated: no credential in it (see object_url)
         return f"{shown} at {redact_url(self.endpoint_url)}" if self.endpoint_url else shown
 
     def public_dict(self) -> dict[str, Any]:
-        return {"url": redact_url(self.url), "endpoint_url": redact_url(self.endpoint_url) or None,
+        return {"url": self.url, "endpoint_url": redact_url(self.endpoint_url) or None,
                 "region": self.region, "retention_days": self.retention_days, "keep_min": self.keep_min,
                 "max_age_days": self.max_age_days, "timeout": self.timeout}
 

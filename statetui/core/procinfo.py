@@ -128,8 +128,11 @@ _CTRL = re.compile(r"[\x00-\x1f\x7f]")
 
 def one_line(argv: list[str] | tuple[str, ...]) -> str:
     """argv as one printable line (a `python -c` script holds newlines; a message
-    or a table cell must not)."""
-    return _CTRL.sub("?", _SPACE.sub(" ", " ".join(argv)).strip())
+    or a table cell must not), with any URL in it redacted (`--rpc-url https://.../v2/KEY`
+    must not put the bot's RPC key on the console or in a repair plan)."""
+    from statetui.core.redact import redact_urls_in
+
+    return redact_urls_in(_CTRL.sub("?", _SPACE.sub(" ", " ".join(argv)).strip()))
 
 
 def shorten(text: str, limit: int = 160) -> str:

@@ -1,50 +1,129 @@
-"""Redact credentials inside URLs before they are shown or logged."""
+"""RPC URLs, redacted by construction.
+
+Everything after the host is treated as a credential: providers put keys in the path
+(`/v2/<key>`, Alchemy, Infura), in the query (`?apikey=`), in user:password@, in a
+fragment; short keys and keys with `. + = %` included. So the only form ever shown,
+logged or stored is `scheme://host[:port]`, followed by `/***` when there was a path,
+query or fragment. The configuration holds the URL as an `RpcUrl`, whose str(), repr()
+and format() are that redacted form: the raw URL comes out only through `reveal()`,
+which only the chain reader's connection calls."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit, parse_qsl, urlencode
-
-_SECRETISH = re.compile(r"[A-Za-z0-9_\-]{16,}")
-_SECRET_QUERY_KEYS = ("key", "token", "secret", "auth", "password", "pass", "apikey", "api_key", "access")
+from typing import Any
+from urllib.parse import SplitResult, unquote, urlsplit
 
 
-def redact_url(url: str | None) -> str:
-    """user:password@, API keys in the path (long opaque segments, as Alchemy and
-    Infura use) and secret-looking query values become ***."""
-    if not url:
-        return ""
+def _parts(url: str) -> SplitResult | None:
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        return parts
     except ValueError:
+        return None
+
+
+def redact_url(url: "str | RpcUrl | None") -> str:
+    """`scheme://host[:port]`, then `/***` when the URL had a path, query or fragment (or
+    anything that hides where the host ends). User and password never survive."""
+    if url is None:
+        return ""
+    if isinstance(url, RpcUrl):
+        return url.shown
+    if not url:
+        return ""
+    parts = _parts(url)
+    if parts is None or not parts.scheme or not parts.hostname:
         return "***"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    path = "/".join("***" if _SECRETISH.fullmatch(seg) else seg for seg in parts.path.split("/"))
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, "***" if (any(s in k.lower() for s in _SECRET_QUERY_KEYS) or _SECRETISH.fullmatch(v)) else v)
-             for k, v in pairs],
-            safe="*",
-        )
-    return urlunsplit((parts.scheme, netloc, path, query, "***" if parts.fragment else ""))
+    host = parts.hostname
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if not all(c.isascii() and (c.isalnum() or c in "-._[]:") for c in host):
+        return f"{parts.scheme}://***"
+    shown = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port is not None else "")
+    tail = parts.path not in ("", "/") or parts.query or parts.fragment or "?" in url or "#" in url
+    return shown + ("/***" if tail else "")
 
 
-def redact_text(text: str, url: str | None) -> str:
-    """Replace every occurrence of a raw URL (and its secret parts) inside a message."""
+def secret_parts(url: "str | RpcUrl") -> list[str]:
+    """The pieces of `url` that may be credentials, longest first, as a server might echo
+    them back in an error (raw and percent-decoded): user, password, path and each of
+    its segments, the query and each key and value, the fragment."""
+    raw = url.reveal() if isinstance(url, RpcUrl) else url
+    parts = _parts(raw)
+    found: set[str] = set()
+    if parts is None:
+        found.add(raw)
+    else:
+        pieces = [parts.username or "", parts.password or "", parts.path, parts.query, parts.fragment]
+        pieces += parts.path.split("/")
+        for pair in parts.query.split("&"):
+            pieces += [pair, *pair.split("=", 1)]
+        for piece in pieces:
+            for p in (piece, unquote(piece)):
+                if len(p) >= 3 and p not in ("/", "://"):  # shorter ones would mangle ordinary words
+                    found.add(p)
+        netloc = parts.netloc
+        if "@" in netloc:
+            found.add(netloc.rsplit("@", 1)[0])
+    return sorted(found, key=len, reverse=True)
+
+
+def redact_text(text: str, url: "str | RpcUrl | None") -> str:
+    """`text` with the URL, and anything of it that may be a credential, replaced."""
     if not url:
         return text
-    text = text.replace(url, redact_url(url))
-    parts = urlsplit(url)
-    if parts.password:
-        text = text.replace(parts.password, "***")
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if value and (any(s in key.lower() for s in _SECRET_QUERY_KEYS) or _SECRETISH.fullmatch(value)):
-            text = text.replace(value, "***")
-    for seg in parts.path.split("/"):
-        if _SECRETISH.fullmatch(seg):
-            text = text.replace(seg, "***")
+    raw = url.reveal() if isinstance(url, RpcUrl) else url
+    text = text.replace(raw, redact_url(url))
+    for secret in secret_parts(raw):
+        text = text.replace(secret, "***")
     return text
+
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+
+
+def redact_urls_in(text: str) -> str:
+    """Every URL inside free text (a bot's command line: `--rpc-url https://.../v2/KEY`)
+    in its redacted form."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group()), text) if "://" in text else text
+
+
+class RpcUrl:
+    """An RPC URL whose every printable form is redacted (see the module's docstring)."""
+
+    __slots__ = ("_raw", "shown")
+
+    def __init__(self, raw: "str | RpcUrl"):
+        self._raw = raw.reveal() if isinstance(raw, RpcUrl) else str(raw)
+        self.shown = redact_url(self._raw)
+
+    def reveal(self) -> str:
+        """The URL with its credentials: for opening the connection, nothing else."""
+        return self._raw
+
+    def __str__(self) -> str:
+        return self.shown
+
+    def __repr__(self) -> str:
+        return f"RpcUrl({self.shown!r})"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.shown, spec)
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, RpcUrl):
+            return self._raw == other._raw
+        if isinstance(other, str):
+            return self._raw == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._raw)
+
+    def __bool__(self) -> bool:
+        return bool(self._raw)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled to the console's prefetch helper
+        return (RpcUrl, (self._raw,))

@@ -50,6 +50,9 @@ ROOT = "$"
 OPTION_KEYS = ("peak_basis", "currency", "halt_modes")
 
 
+_FLOAT_MAX = Decimal("1.7976931348623157e308")
+
+
 class RolePathError(ValueError):
     """A role path that cannot be used (bad syntax, unknown role)."""
 
@@ -176,7 +179,7 @@ class RoleMap:
                     out[role] = h
                 continue
             m = self.money(doc, role)
-            if m is not None:
+            if m is not None and abs(m) < _FLOAT_MAX:  # 1e400 would be inf, which JSON cannot hold
                 out[role] = float(m)
         return out
 

@@ -252,7 +252,7 @@ def _mode(leaf: Leaf) -> Score:
     t = leaf.toks
     if not isinstance(leaf.value, str) or leaf.wildcard or leaf.depth > 2:
         return None
-    last = tokens(leaf.key)[-1]
+    last = (tokens(leaf.key) or [""])[-1]  # a key with no word in it ("", "_") names no mode
     if last == "mode" and not t & {"paper", "dry", "test", "sim", "simulation", "execution", "order"}:
         return (4 if leaf.depth == 1 else 3), f"name {leaf.key!r} is a mode string"
     if leaf.depth == 1 and leaf.key.lower() in ("status", "state", "bot_status", "bot_state", "trading_status", "trading_state"):

@@ -12,6 +12,7 @@ backup is older than `auto_backup_interval`), durable atomic replace, journal en
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from statetui.core.backups import BackupInfo, Backups, quarantine_name
+from statetui.core.backups import BackupInfo, Backups, iso_time, quarantine_name
 from statetui.core.errors import (
     BackupError,
     LockTimeoutError,
@@ -33,6 +34,8 @@ from statetui.core.errors import (
     StateMissingError,
     StatePermissionError,
     StateSaveError,
+    StateTooLargeError,
+    StateValueError,
     StatetuiError,
 )
 from statetui.core.fsio import (
@@ -46,16 +49,21 @@ from statetui.core.fsio import (
     is_temp_of,
     makedirs,
     overlap_fsyncs,
-    read_regular,
+    read_capped,
     refuse_non_regular,
 )
+from statetui.core.limits import LIMITS, human
+from statetui.core.textsafe import json_utf8, one_line
 from statetui.core.lockfile import LockTimeout, path_lock
 from statetui.core.journal import Journal, journal_path_for, landed, writer_of
-from statetui.core.jsondoc import DEFAULT_FORMAT, FieldTexts, JsonFormat, detect_format, json_copy, parse_document, strict_equal
+from statetui.core.jsondoc import (DEFAULT_FORMAT, FieldTexts, JsonFormat, detect_format, json_copy, parse_document,
+                                   parse_with_text, strict_equal)
 from statetui.core.documents import check_types as types_checked
 from statetui.core.model import Origin, TradingState, changed_fields, check_writable, serialize, serialize_fields
 
 JOURNAL_VALUE_LIMIT = 1024  # larger changed values are summarised in the journal
+MAX_NAME_BYTES = 255 - 24  # NAME_MAX less what the temp, lock and journal names add
+MAX_PATH_BYTES = 4096 - 64  # PATH_MAX less the same
 
 
 @dataclass
@@ -113,7 +121,7 @@ class FileStatus:
             "path": str(self.path),
             "exists": self.exists,
             "size": self.size,
-            "mtime": datetime.fromtimestamp(self.mtime, timezone.utc).isoformat() if self.mtime else None,
+            "mtime": iso_time(self.mtime) if self.mtime else None,
             "sha256": self.sha256,
             "error": {"kind": self.error.kind, "message": str(self.error)} if self.error else None,
             "generation": self.generation,
@@ -179,6 +187,28 @@ def _copied(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
     return {k: [a, json_copy(b)] for k, (a, b) in changes.items()}
 
 
+# What must never escape the API raw (issue 11): an encoder meeting a lone surrogate, a
+# document nested past the recursion limit, decimal and overflow errors, a NUL in a path.
+_UNTYPED = (UnicodeError, RecursionError, ArithmeticError, ValueError, TypeError)
+
+
+def _typed(error: type[StatetuiError]):
+    """Turn an untyped error escaping a public method into `error`, one line naming the file.
+    A StatetuiError passes through as it is."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(self: "StateStore", *args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(self, *args, **kwargs)
+            except StatetuiError:
+                raise
+            except _UNTYPED as exc:
+                cause = one_line(str(exc))[:160] or type(exc).__name__
+                raise error(f"{self.path}: {fn.__name__} failed: {type(exc).__name__}: {cause}", str(self.path)) from exc
+        return wrapper
+    return deco
+
+
 def utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -195,11 +225,28 @@ class StateStore:
         writer: str | None = None,
         fields: dict[str, Any] | None = None,
         model: Any = None,
+        max_bytes: int | None = None,
+        read_only: bool = False,
     ):
         """`fields`: the role map's overrides (statetui.core.roles; detection fills the rest),
         used for the role values each journal entry records. `model`: what load() returns:
-        None for a TradingState, `dict`, a dataclass or a pydantic model class of the bot's."""
+        None for a TradingState, `dict`, a dataclass or a pydantic model class of the bot's.
+        `max_bytes`: the largest state (and backup) read or written, default
+        statetui.core.limits.LIMITS.state_bytes (64 MiB unless configured). `read_only`:
+        every write raises ReadOnlyError before anything is created (the CLI's --read-only)."""
+        text = os.fspath(path)
+        if "\0" in str(text):
+            raise StateLoadError(f"{one_line(repr(text))}: a path cannot hold a NUL byte", str(text))
         self.path = Path(os.path.abspath(path))
+        if self.path.name in ("", ".", ".."):
+            raise NotRegularFileError(f"{self.path}: names a folder, not a state file", str(self.path))
+        # The lock, journal and temp names are the state's name plus up to 24 bytes, and must
+        # fit the file system's 255: refused here, not as a raw ENAMETOOLONG from some call.
+        if len(os.fsencode(self.path.name)) > MAX_NAME_BYTES or len(os.fsencode(str(self.path))) > MAX_PATH_BYTES:
+            raise StateLoadError(f"{one_line(str(self.path))[:120]}...: path too long for a state file (name at most "
+                                 f"{MAX_NAME_BYTES} bytes, path at most {MAX_PATH_BYTES})", str(self.path))
+        self.max_bytes = max_bytes
+        self.read_only = read_only
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.ops = ops
         self.journal = Journal(journal_path_for(self.path), ops, state_path=self.path)
@@ -227,6 +274,25 @@ class StateStore:
         # One lock object per path in this process (reentrant for transaction() -> save()):
         # a flock on the lock file, the same lock filelock.FileLock takes.
         self._lock = path_lock(str(self.lock_path), poll_interval=0.002)
+
+    @classmethod
+    def for_config(cls, config: Any, **kwargs: Any) -> "StateStore":
+        """The store a face uses for `config`: its paths, caps and read-only mode."""
+        kwargs.setdefault("backup_dir", config.backup_dir)
+        kwargs.setdefault("max_bytes", config.max_state_bytes)
+        kwargs.setdefault("read_only", config.read_only)
+        kwargs.setdefault("fields", config.fields)
+        return cls(config.state, **kwargs)
+
+    @property
+    def cap(self) -> int:
+        return self.max_bytes if self.max_bytes is not None else LIMITS.state_bytes
+
+    def _writable(self, what: str) -> None:
+        if self.read_only:
+            from statetui.core.errors import ReadOnlyError
+
+            raise ReadOnlyError(f"{self.path}: read-only mode: not {what}; nothing was written", str(self.path))
 
     # --- locking -------------------------------------------------------------------
 
@@ -258,7 +324,7 @@ class StateStore:
         """The file's bytes, or a typed error: missing, permission, not a regular file."""
         p = str(self.path)
         try:
-            return read_regular(self.path, "state file")
+            return read_capped(self.path, "state file", self.cap, StateTooLargeError)
         except FileNotFoundError:
             raise StateMissingError(f"{p}: state file not found", p) from None
         except PermissionError:
@@ -268,13 +334,14 @@ class StateStore:
         except OSError as exc:
             raise StateLoadError(f"{p}: cannot read state file: {exc.strerror or exc}", p) from None
 
+    @_typed(StateLoadError)
     def parse(self, raw: bytes, name: str | None = None) -> TradingState:
         name = name or str(self.path)
-        doc = parse_document(raw, name)
-        text = raw.decode("utf-8")
+        doc, text = parse_with_text(raw, name)
         origin = Origin(doc, detect_format(text, doc), raw, hashlib.sha256(raw).hexdigest())
         return TradingState.from_document(doc, name, origin)
 
+    @_typed(StateLoadError)
     def load(self, recover: bool = False) -> Any:
         """Load and validate: a TradingState, or the store's `model` (a dict, the bot's
         dataclass or pydantic model). With `recover`, a missing or corrupt file is replaced by
@@ -311,7 +378,7 @@ class StateStore:
         state = TradingState.from_document(doc, str(self.path))
         if origin is None and os.path.lexists(self.path):
             try:  # never loaded through this store: write in the format of the file there
-                raw = read_regular(self.path, "state file")
+                raw = read_capped(self.path, "state file", self.cap, StateTooLargeError)
                 origin = Origin(parse_document(raw, str(self.path)), detect_format(raw.decode("utf-8"),
                                 parse_document(raw, str(self.path))), raw, hashlib.sha256(raw).hexdigest())
             except (OSError, StatetuiError, UnicodeDecodeError):
@@ -323,11 +390,13 @@ class StateStore:
 
     # --- writing -------------------------------------------------------------------
 
+    @_typed(StateSaveError)
     def save(self, state: Any, reason: str, *, backup: bool | str = False,
              evidence: dict[str, Any] | None = None) -> SaveResult:
         """Write `state` (the loaded state, a dict, a dataclass or a pydantic model). A field
         whose JSON type would change is refused (StateTypeError naming it)."""
         state = self._as_state(state)
+        self._writable("saving")
         self._acquire()  # what locked() does, without a generator per save
         try:
             return self._save_locked(state, reason, backup=backup, evidence=evidence)
@@ -339,20 +408,31 @@ class StateStore:
                     evidence: dict[str, Any] | None = None) -> Iterator[TradingState]:
         """Locked read-modify-write: no other store writer runs between the load and the save.
         An exception inside the block saves nothing."""
+        self._writable("saving")
         with self.locked():
             state = self.load(recover=recover)
             yield state
-            self._save_locked(self._as_state(state), reason, backup=backup, evidence=evidence)
+            self._typed_save_locked(self._as_state(state), reason, backup=backup, evidence=evidence)
 
+    @_typed(StateSaveError)
+    def _typed_save_locked(self, state: TradingState, reason: str, **kwargs: Any) -> SaveResult:
+        return self._save_locked(state, reason, **kwargs)
+
+    @_typed(StateSaveError)
     def write_bytes(self, data: bytes, reason: str, *, backup: bool | str = True,
                     evidence: dict[str, Any] | None = None) -> SaveResult:
         """Write a whole document as given (a restore writes the backup's exact bytes)."""
+        self._writable("writing the state")
         state = self.parse(data, "new state")
         with self.locked():
             return self._commit(data, state.to_document(), reason, backup=backup, evidence=evidence)
 
+    @_typed(StateSaveError)
     def init(self, doc: dict[str, Any], reason: str = "init") -> SaveResult:
         """Create the state file; refuses when anything exists at the path (even a corrupt file)."""
+        self._writable("creating a state file")
+        if os.path.lexists(self.path):  # refused before the lock file or a folder is created
+            raise StateSaveError(f"{self.path}: already exists; refusing to overwrite it (use restore or a repair)", str(self.path))
         check_writable(doc, str(self.path))
         data = serialize(doc, DEFAULT_FORMAT, str(self.path))
         with self.locked():
@@ -419,6 +499,9 @@ class StateStore:
         unchanged file be compared by text instead of by parsing it and walking both documents."""
         path = str(self.path)
         check_writable(doc, path)
+        if len(data) > self.cap:  # the next load would refuse it
+            raise StateValueError(f"{path}: refusing to write {human(len(data))}, over the {human(self.cap)} cap "
+                                  "(max_state_bytes)", path)
         st = refuse_non_regular(self.path, "state file")
         last = self._journal_tail()
         # No store writer has touched the journal since our last save, so none has made a
@@ -430,7 +513,9 @@ class StateStore:
         old_texts: dict[str, str] | None = None
         if st is not None:
             try:
-                old_raw = read_regular(self.path, "state file")
+                old_raw = read_capped(self.path, "state file", self.cap, StateTooLargeError)
+            except StateTooLargeError as exc:
+                raise StateSaveError(f"{exc}: not replaced (it could not be backed up first)", path) from None
             except StateLoadError:
                 pass  # raced into something not regular: replaced, but backed up first below
             except OSError as exc:
@@ -660,8 +745,23 @@ class StateStore:
 
     # --- backups, restore, recovery -------------------------------------------------
 
+    def _refuse_before_locking(self) -> os.stat_result | None:
+        """What can be refused about the current file (a link, FIFO or folder; over the cap) is
+        refused before the lock file, or a folder, is created (issue 11)."""
+        st = refuse_non_regular(self.path, "state file")
+        if st is not None and st.st_size > self.cap:
+            raise StateTooLargeError(f"{self.path}: state file is {human(st.st_size)}, over the {human(self.cap)} cap; "
+                                     "not replaced (it could not be backed up first)", str(self.path))
+        return st
+
+    @_typed(BackupError)
     def backup(self, reason: str = "manual") -> BackupInfo:
-        """Snapshot the current file now (even a corrupt one: it is evidence)."""
+        """Snapshot the current file now (even a corrupt one: it is evidence). What can be
+        checked first is, so a backup refused for its input creates no lock file or folder."""
+        self._writable("writing a backup")
+        if self._refuse_before_locking() is None:
+            raise StateMissingError(f"{self.path}: state file not found; nothing to back up", str(self.path))
+        self.backups.check_dir()
         with self.locked():
             st = refuse_non_regular(self.path, "state file")
             raw = self.read_bytes()
@@ -671,6 +771,7 @@ class StateStore:
             self._hand_back(st)
             return info
 
+    @_typed(BackupError)
     def restore(self, ref: str | BackupInfo, reason: str | None = None, *, allow_bad_checksum: bool = False,
                 expect_sha256: str | None = None) -> RestoreResult:
         """Write a backup's exact bytes through the store, the current file kept first: a good
@@ -678,10 +779,12 @@ class StateStore:
         would fail verification). `expect_sha256` binds the restore to the bytes a plan showed:
         other content is refused. A quarantine copy restores as it is (the undo of a restore
         over a damaged file), damaged or not."""
+        self._writable("restoring a backup")
+        self._refuse_before_locking()
         info = ref if isinstance(ref, BackupInfo) else self.backups.resolve(ref)
         try:
             data = self.backups.read(info)
-        except (OSError, NotRegularFileError) as exc:
+        except (OSError, StatetuiError) as exc:
             raise BackupError(f"{info.path}: cannot read backup: {exc}", str(info.path)) from None
         sha = hashlib.sha256(data).hexdigest()
         if expect_sha256 is not None and sha != expect_sha256:
@@ -728,9 +831,11 @@ class StateStore:
                                      "nothing restored", str(self.path)) from None
         raise StateSaveError(f"{self.path.parent}: cannot find a free quarantine name", str(self.path))
 
+    @_typed(StateLoadError)
     def recover(self) -> RecoveryReport:
         """Replace a missing or corrupt state file by the newest backup that verifies.
         Never starts from empty defaults: with no good backup it raises and changes nothing."""
+        self._writable("recovering the state")
         with self.locked():
             try:
                 self.parse(self.read_bytes())
@@ -764,18 +869,19 @@ class StateStore:
 
     # --- status ------------------------------------------------------------------
 
+    @_typed(StateLoadError)
     def status(self) -> FileStatus:
         """What is on disk now, and whether the last write came through the store."""
         fs = FileStatus(self.path, exists=os.path.lexists(self.path))
         try:
             tail = self.journal.tail(64)
-        except StatetuiError:
+        except (StatetuiError, OSError):
             tail = []  # an unreadable or hostile journal: the file can still be described
         fs.stray_temp_files = self.stray_temp_files()
         fs.bot_temp_files = self.bot_temp_files()
         try:
             raw = self.read_bytes()
-            st = os.stat(self.path)
+            st = os.lstat(self.path)
             fs.size, fs.mtime = st.st_size, st.st_mtime
             fs.sha256 = hashlib.sha256(raw).hexdigest()
             fs.state = self.parse(raw)
@@ -800,5 +906,5 @@ def _journal_value(value: Any) -> Any:
         if len(text) > JOURNAL_VALUE_LIMIT:
             n = len(value)
             kind = "object" if isinstance(value, dict) else "array"
-            return f"<{kind} of {n} item{'s' if n != 1 else ''}, sha256 {hashlib.sha256(text.encode()).hexdigest()[:12]}>"
+            return f"<{kind} of {n} item{'s' if n != 1 else ''}, sha256 {hashlib.sha256(json_utf8(text)).hexdigest()[:12]}>"
     return value

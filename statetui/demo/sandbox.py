@@ -161,6 +161,6 @@ def _q(text: str) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from statetui.core.outfile import write_output
+
+    write_output(path, text, "demo file")  # private temp, fsync, never through a link

@@ -54,7 +54,9 @@ def plan(config: Config) -> Plan:
     try:
         reading = read_chain(config, ids)
     except ChainError as exc:
-        p.refuse(f"the chain cannot be read: {exc}", code=4)
+        from statetui.cli.exits import exit_code_of  # not configured or a bad address: 2; unreadable: 4
+
+        p.refuse(f"the chain cannot be read: {exc}", code=exit_code_of(exc))
         return p
     p.evidence = reading.evidence()
     p.require(True, f"chain id {reading.chain_id} verified, read at block {reading.block_number}")

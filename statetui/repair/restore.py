@@ -15,8 +15,7 @@ from statetui.repair.base import Outcome, Plan, Repair, register
 
 
 def store_for(config: Config) -> StateStore:
-    return StateStore(config.state, backup_dir=config.backup_dir, auto_backup_interval=config.auto_backup_interval,
-                      fields=config.fields)
+    return StateStore.for_config(config, auto_backup_interval=config.auto_backup_interval)
 
 
 def current_document(store: StateStore) -> tuple[dict | None, str | None]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from statetui.audit.base import AuditContext, CheckResult
 from statetui.core.config import Config
-from statetui.core.errors import StatetuiError
+from statetui.core.errors import StatetuiError, UsageError
 from statetui.repair.base import REPAIRS, Outcome, Plan, bot_stopped_precondition, read_only_precondition
 
 
@@ -24,7 +24,7 @@ def get_repair(repair_id: str):
     try:
         return REPAIRS[repair_id]
     except KeyError:
-        raise StatetuiError(f"unknown repair {repair_id!r} (known: {', '.join(REPAIRS)})") from None
+        raise UsageError(f"unknown repair {repair_id!r} (known: {', '.join(REPAIRS)})") from None
 
 
 class RepairRefused(StatetuiError):

@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from statetui.core.config import Config
 from statetui.tui import data
+from statetui.tui.plain import notice
 
 KINDS = ("state", "lock", "backups", "history")
 LOCK_POLL_S = 2.0
@@ -186,7 +187,11 @@ class StateTuiApp(App[int]):
         if event.state == WorkerState.SUCCESS:
             self._apply(kind, worker.result)
         elif event.state == WorkerState.ERROR:
-            self.notify(f"{kind} refresh failed: {type(worker.error).__name__}: {worker.error}", severity="error", timeout=8)
+            self.notify(notice(f"{kind} refresh failed: {type(worker.error).__name__}: {worker.error}"), severity="error",
+                        timeout=8, markup=False)
+            failed = data.failed_view(kind, self.config, worker.error) if getattr(self, f"{kind}_view") is None else None
+            if failed is not None:  # a first read failed: show why, and keep watching
+                self._apply(kind, failed)
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self._busy_kinds.discard(kind)
             if kind in self._again:
@@ -304,7 +309,7 @@ class StateTuiApp(App[int]):
 
     def _check_failed(self, cid: str, exc: Exception) -> None:
         self.audit_running.discard(cid)
-        self.notify(f"{cid}: {exc}", severity="error")
+        self.notify(notice(f"{cid}: {exc}"), severity="error", markup=False)
         self.changed.publish("audit")
 
     def _schedule_recheck(self) -> None:
@@ -382,7 +387,7 @@ class StateTuiApp(App[int]):
                 self.audit_running.clear()
             if w.group == "chain":
                 self.chain_busy = False
-            self.notify(f"{w.group}: {type(w.error).__name__}: {w.error}", severity="error", timeout=8)
+            self.notify(notice(f"{w.group}: {type(w.error).__name__}: {w.error}"), severity="error", timeout=8, markup=False)
             self.changed.publish(w.group)
 
     # --- command palette: every action as "category: verb" ----------------------------

@@ -4,6 +4,7 @@ Everything here reads without colour: a status is a word, a bar is characters.""
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -21,7 +22,10 @@ def utc_time(ts: float | None, with_date: bool = True) -> str:
     if ts is None:
         return "—"
     fmt = "%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S"
-    return datetime.fromtimestamp(ts, timezone.utc).strftime(fmt) + "Z"
+    try:
+        return datetime.fromtimestamp(ts, timezone.utc).strftime(fmt) + "Z"
+    except (ValueError, OverflowError, OSError):  # a file's mtime can say year 300000
+        return "—"
 
 
 def iso_ts(value: Any) -> float | None:
@@ -58,11 +62,11 @@ def bar(fraction: float, width: int) -> str:
 
 def sparkline(values: Sequence[Decimal | float], width: int, lo: float | None = None, hi: float | None = None) -> str:
     """The last `width` values as block characters, scaled between lo and hi."""
-    vals = [float(v) for v in values][-width:] if width > 0 else []
+    vals = [f for f in (float(v) for v in values) if math.isfinite(f)][-width:] if width > 0 else []
     if not vals:
         return ""
-    lo = min(vals) if lo is None else lo
-    hi = max(vals) if hi is None else hi
+    lo = min(vals) if lo is None or not math.isfinite(lo) else lo
+    hi = max(vals) if hi is None or not math.isfinite(hi) else hi
     span = hi - lo
     if span <= 0:
         return SPARK[3] * len(vals)

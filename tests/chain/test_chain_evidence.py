@@ -76,7 +76,7 @@ def jan16(tmp_path: Path, world, wallet: str, url: str | None = None, **extra) -
 
 
 def cli_flags(cfg: Config) -> list[str]:
-    return ["--state", str(cfg.state), "--pid-file", str(cfg.pid_file), "--rpc-url", cfg.rpc_url, "--wallet", cfg.wallet]
+    return ["--state", str(cfg.state), "--pid-file", str(cfg.pid_file), "--rpc-url", cfg.rpc_url.reveal(), "--wallet", cfg.wallet]
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -188,7 +188,7 @@ def test_startup_reconcile_corrects_and_journals(world, tmp_path, caplog):
     entry = store.journal.last()
     assert entry["reason"] == "startup reconcile" and entry["generation"] == result.generation
     assert entry["evidence"]["block_number"] == result.block and entry["evidence"]["state_cash"] == "386.97"
-    assert "Zk3pQ9" not in json.dumps(entry) and "***" in entry["evidence"]["rpc_url"]
+    assert "Zk3pQ9" not in json.dumps(entry) and entry["evidence"]["rpc_url"] == world["node"].url  # user:password dropped
     assert any("correcting" in r.message for r in caplog.records)
     assert store.backups.list()  # the state before the correction was kept
     again = on_startup(store, {"rpc_url": world["node"].url, "wallet": FALSE_PEAK})

@@ -191,6 +191,12 @@ def test_ctf_without_code(chain_node):
     ],
 )
 def test_bad_wallet_is_refused_before_any_network(wallet, what):
+    if what == "malformed":  # the configuration itself refuses it (issue 11: exit 2, naming the key)
+        from statetui.core.errors import ConfigError
+
+        with pytest.raises(ConfigError, match="wallet = .*expected an address: 0x followed by 40 hex digits"):
+            Config(rpc_url=f"http://127.0.0.1:{free_port()}", wallet=wallet)
+        return
     cfg = Config(rpc_url=f"http://127.0.0.1:{free_port()}", wallet=wallet)  # nothing listens there
     with pytest.raises(BadAddressError) as info:
         read_chain(cfg)

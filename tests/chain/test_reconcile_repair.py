@@ -75,7 +75,7 @@ def test_rpc_credentials_are_redacted_in_the_evidence(funded, tmp_path):
     plan = plan_repair("reconcile", cfg)
     assert plan.can_apply
     assert "hunter2secret" not in json.dumps(plan.to_dict())
-    assert plan.evidence["rpc_url"] == funded.url + "/?apikey=***"
+    assert plan.evidence["rpc_url"] == funded.url + "/***"  # only scheme://host:port survives (issue 11)
 
 
 def test_within_threshold_is_nothing_to_do(funded, tmp_path):

@@ -63,7 +63,9 @@ def check(ctx: AuditContext, report: Report) -> None:
     if quarantined:
         report.info(f"{len(quarantined)} damaged state file(s) kept as quarantine (evidence, not backups), "
                     f"newest {quarantined[0].name}")
-    if good:
+    if good and ctx.config.read_only:  # read-only writes nothing, not even a sandbox
+        report.info("restore test not run: read-only mode writes nothing, not even a sandbox")
+    elif good:
         _restore_test(good[0], report)
     _gitignore(store.path, report)
     _automation(store, infos, ctx, report)

@@ -30,6 +30,9 @@ def check(ctx: AuditContext, report: Report) -> None:
         report.recommend("Create the state (statetui init) and take a backup (statetui backup)")
         report.repair("backup-now")
         return
+    if ctx.config.read_only:  # read-only writes nothing, not even a sandbox
+        report.skip("read-only mode: the damage scenarios need a scratch sandbox, and nothing is written")
+        return
     with tempfile.TemporaryDirectory(prefix="statetui-recovery-", dir=sandbox_root()) as tmp:
         sandbox = Path(tmp)
         results = {}

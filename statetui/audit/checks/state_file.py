@@ -16,7 +16,7 @@ _UNUSABLE = {"missing", "permission", "empty", "corrupt", "not-regular"}
 
 def store_for(ctx: AuditContext) -> StateStore:
     c = ctx.config
-    return StateStore(c.state, backup_dir=c.backup_dir, auto_backup_interval=None, fields=c.fields)
+    return StateStore.for_config(c, auto_backup_interval=None)
 
 
 def sandbox_root() -> str | None:
@@ -51,7 +51,7 @@ def check(ctx: AuditContext, report: Report) -> None:
     f = figures(doc, roles, ctx.config.halt_threshold)
     report.data["derived"] = f.to_dict()
     report.data["roles"] = roles.values(doc)
-    problems = sanity_problems(doc, roles, ctx.config.halt_threshold)
+    problems = sanity_problems(doc, roles, ctx.config.halt_threshold, raw=state._origin.raw if state._origin else None)
     for p in problems:
         report.add(p.severity, p.message)
         if p.role in ("peak", "halted"):

@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,9 @@ def _line(previous: str, doc: dict[str, Any]) -> tuple[str, bytes]:
     return digest, digest.encode("ascii") + b" " + body + b"\n"
 
 
+MAX_CACHE_BYTES = 512 * 1024 * 1024  # over it, the cache is read past, not into memory
+
+
 @dataclass
 class CacheState:
     covered: list[tuple[int, int]] = field(default_factory=list)  # merged, sorted
@@ -68,12 +72,20 @@ class StreamCache:
         self._pending: list[bytes] = []  # encoded chunk lines not written yet
         self._pending_since = time.monotonic()
         self._dir_ready = False
+        self._unusable = False  # a link, FIFO or giant sits at the path: never written through
 
     def load(self) -> CacheState:
+        from statetui.core.errors import StatetuiError
+        from statetui.core.fsio import read_capped
+
         state = CacheState()
-        try:
-            raw = self.path.read_bytes()
+        try:  # no symlink followed, no FIFO waited on, no giant read (issue 11)
+            raw = read_capped(self.path, "chain history cache", MAX_CACHE_BYTES)
         except FileNotFoundError:
+            return state
+        except StatetuiError as exc:
+            self._unusable = True
+            state.problem = f"{exc}: reading from the chain, not caching"
             return state
         except OSError as exc:
             state.problem = f"cache {self.path} unreadable ({exc.strerror}): reading from the chain"
@@ -174,12 +186,24 @@ class StreamCache:
     def flush(self) -> None:
         if not self._pending:
             return
+        if self._unusable:  # a link, FIFO or giant at the path: nothing is written through it
+            self._pending = []
+            return
         pending, self._pending = self._pending, []
         self._pending_since = time.monotonic()
         if not self._dir_ready:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._dir_ready = True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except OSError:  # a symlink (ELOOP) or anything else unopenable: the cache is only a cache
+            self._unusable = True
+            return
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            self._unusable = True
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size

@@ -13,6 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
+from statetui.tui.plain import notice, plain
 from statetui.tui import fmt
 from statetui.tui.screens.base import BaseScreen
 from statetui.tui.widgets.bars import TopBar
@@ -73,7 +74,7 @@ same renderers as `statetui audit --format md|json`)."""
                 cid,
                 fmt.utc_time(entry.ran_at, with_date=False) if entry else "—",
                 f"{entry.result.duration_ms:.0f}" if entry else "—",
-                (entry.result.summary if entry else ("running" if st == "RUNNING" else "not run")).replace("\n", " "),
+                plain((entry.result.summary if entry else ("running" if st == "RUNNING" else "not run")).replace("\n", " ")),
             )
             if cid in table.rows:
                 for key, value in zip(("status", "check", "ran", "ms", "summary"), cells):
@@ -172,15 +173,12 @@ same renderers as `statetui audit --format md|json`)."""
 
         config = self.sapp.config
         text = to_markdown(results, config) if fmt_name == "md" else dumps_json(results, config) + "\n"
-        try:
-            if os.path.lexists(path):
-                raise FileExistsError(path)
-            with open(path, "x", encoding="utf-8") as f:
-                f.write(text)
-        except FileExistsError:
-            self.app.call_from_thread(self.notify, f"{path}: already exists; not overwritten", severity="error")
+        from statetui.core.errors import StatetuiError
+        from statetui.core.outfile import write_output
+
+        try:  # the CLI's --output writer: private temp, fsync, never over a link, device or FIFO
+            write_output(path, text, "report", read_only=config.read_only, exclusive=True)
+        except StatetuiError as exc:
+            self.app.call_from_thread(self.notify, notice(exc), severity="error", markup=False)
             return
-        except OSError as exc:
-            self.app.call_from_thread(self.notify, f"{path}: cannot write ({exc.strerror or exc})", severity="error")
-            return
-        self.app.call_from_thread(self.notify, f"report written to {path}", title="exported")
+        self.app.call_from_thread(self.notify, notice(f"report written to {path}"), title="exported", markup=False)

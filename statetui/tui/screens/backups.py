@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
+from statetui.tui.plain import plain, safe
 from statetui.tui import fmt
 from statetui.tui.screens.base import BaseScreen
 from statetui.tui.screens.repair import diff_table
@@ -110,14 +111,14 @@ verified first."""
                 Content.styled(check, "bold red" if bad else ("green" if check == "ok" else "")),
                 fmt.money(b.cash) if b.cash is not None else "—",
                 fmt.money(b.peak) if b.peak is not None else "—",
-                b.name,
+                plain(b.name),
                 key=b.name,
             )
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
         if not bv.infos:
             self.query_one("#backup-preview", Static).update(
-                lines(Content.styled(bv.error or f"no backups in {bv.dir}", "$warning"), label("b takes one now")))
+                lines(Content.styled(safe(bv.error or f"no backups in {bv.dir}"), "$warning"), label("b takes one now")))
         else:
             self._preview()
 
@@ -143,7 +144,7 @@ verified first."""
     def _preview(self) -> None:
         b = self.info(self.selected())
         if b is not None:
-            self.query_one("#backup-detail").border_title = f"Preview · {b.name}"
+            self.query_one("#backup-detail").border_title = plain(f"Preview · {b.name}")
             self._load_diff(b, None)
 
     @work(thread=True, exclusive=True, group="backup-preview", exit_on_error=False)
@@ -185,13 +186,13 @@ verified first."""
         out: list[Content | str] = [row(strong(b.name))]
         out.append(row(label("checksum "), b.checksum, label(" · valid "), str(b.valid), label(" · "), fmt.size(b.size)))
         if b.error:
-            out.append(Content.styled(b.error, "$error"))
+            out.append(Content.styled(safe(b.error), "$error"))
         if preview:
             out.append(row(*[c for k, v in preview.items() for c in (label(f"{k} "), fmt.show_value(v, 24), "  ")]))
         against = f"the marked backup {other.name}" if other is not None else "the current state"
         out.append("")
         if why:
-            out.append(row(label(f"diff against {against}: "), Content.styled(why, "$warning")))
+            out.append(row(label(f"diff against {against}: "), Content.styled(safe(why), "$warning")))
         elif changes is not None:
             out.append(strong(f"Diff: {against} → this backup" if other is None else f"Diff: {other.name} → {b.name}"))
             out.extend(diff_table(changes, width) or [label("identical")])

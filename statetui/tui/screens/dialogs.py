@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from statetui.tui.plain import plain
+
 if TYPE_CHECKING:
     from statetui.tui.app import StateTuiApp
 
@@ -35,7 +37,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="dialog", id="confirm"):
             yield Static(Content.styled(self.question, "bold"), id="confirm-question")
             if self.detail:
-                yield Static(self.detail, id="confirm-detail")
+                yield Static(plain(self.detail), id="confirm-detail")
             yield Static(Content.assemble(("y", "bold reverse"), " apply   ", ("n", "bold reverse"), " / ",
                                           ("esc", "bold reverse"), " cancel"), id="confirm-keys")
 

@@ -12,6 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
+from statetui.tui.plain import notice, plain
 from statetui.tui import fmt
 from statetui.tui.screens.base import BaseScreen
 from statetui.tui.screens.repair import diff_table
@@ -89,7 +90,7 @@ the highlighted entry: each changed field before -> after, its backup and eviden
     def _loaded(self, view) -> None:
         self.entries, self.bad_lines = view.entries, view.bad_lines
         if view.error:
-            self.notify(view.error, severity="error")
+            self.notify(notice(view.error), severity="error", markup=False)
         self._fill()
 
     def _fill(self) -> None:
@@ -100,10 +101,10 @@ the highlighted entry: each changed field before -> after, its backup and eviden
             ts = fmt.iso_ts(e.get("ts"))
             flag = Content.styled(" OUTSIDE", "yellow") if e.get("replaced_outside_write") else Content("")
             table.add_row(
-                fmt.utc_time(ts)[:19] if ts else str(e.get("ts", "?"))[:19],
+                fmt.utc_time(ts)[:19] if ts else plain(str(e.get("ts", "?"))[:19]),
                 str(e.get("generation")),
-                f"{e.get('writer', '?')}[{e.get('pid', '?')}]",
-                str(e.get("reason", "")),
+                plain(f"{e.get('writer', '?')}[{e.get('pid', '?')}]"),
+                plain(e.get("reason", "")),
                 Content.assemble(", ".join(e.get("changes", {}).keys()), flag),
                 key=str(i),
             )

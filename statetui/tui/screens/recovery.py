@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from statetui.tui.plain import notice
 from statetui.tui import fmt
 from statetui.tui import playbook as pb
 from statetui.tui.screens.base import BaseScreen
@@ -78,7 +79,7 @@ incident."""
     def _opened(self, book: pb.Playbook) -> None:
         self.book = book
         if book.note:
-            self.notify(book.note, severity="warning")
+            self.notify(notice(book.note), severity="warning", markup=False)
         self._redraw()
         ol = self.query_one(OptionList)
         ol.highlighted = book.progress.current
@@ -246,7 +247,7 @@ incident."""
             repair = rid or getattr(outcome, "repair_id", None) or (r.suggested if r else ids[0])
             self.book.record_repair(sid, repair, outcome.ok, outcome.message, outcome.backup, outcome.undo,
                                     [v.to_dict() for v in outcome.verify])
-            self.notify(f"recorded: {repair}: {outcome.message}", timeout=4)
+            self.notify(notice(f"recorded: {repair}: {outcome.message}"), timeout=4, markup=False)
             self._redraw()
             self.action_check()
 
@@ -298,9 +299,9 @@ incident."""
 
     def _finished(self, path) -> None:
         if path is not None:
-            self.notify(f"incident log written: {path}", title="incident closed", timeout=8)
+            self.notify(notice(f"incident log written: {path}"), title="incident closed", timeout=8, markup=False)
         elif self.book is not None and self.book.note:
-            self.notify(self.book.note, severity="warning")
+            self.notify(notice(self.book.note), severity="warning", markup=False)
         self._redraw()
 
     def action_restart(self) -> None:

@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
 
+from statetui.tui.plain import safe
 from statetui.tui import fmt
 from statetui.tui.screens.base import BaseScreen
 from statetui.tui.widgets.bars import TopBar
@@ -229,7 +230,7 @@ the restore of the backup taken before the write)."""
         if p.blocked:  # first: it is what the engineer must act on
             out.append(row(Content.styled(" REFUSED ", "$error bold reverse"), " ", p.blocked))
             if p.stop_command:
-                out.append(row(label("stop the bot first:  "), Content.styled(p.stop_command, "bold")))
+                out.append(row(label("stop the bot first:  "), Content.styled(safe(p.stop_command), "bold")))
                 out.append(label("then press r to re-check"))
             elif self.sapp.config.read_only:
                 out.append(label("the console runs with --read-only: start it without to apply repairs"))
@@ -257,7 +258,7 @@ the restore of the backup taken before the write)."""
         if self.error:
             out.append(row(Content.styled(" NOT APPLIED ", "$error bold reverse"), " ", self.error))
             if self.error_stop:
-                out.append(row(label("stop the bot first:  "), Content.styled(self.error_stop, "bold")))
+                out.append(row(label("stop the bot first:  "), Content.styled(safe(self.error_stop), "bold")))
             out.append(label("nothing was written · r re-checks · escape closes"))
         o = self.outcome
         if o is None:
@@ -267,7 +268,7 @@ the restore of the backup taken before the write)."""
         if o.backup:
             out.append(row(label("backup: "), o.backup))
         if o.undo:
-            out.append(row(label("undo: "), Content.styled(o.undo, "bold")))
+            out.append(row(label("undo: "), Content.styled(safe(o.undo), "bold")))
         out.append("")
         out.append(strong("Verify"))
         for r in o.verify:
@@ -295,8 +296,8 @@ def diff_table(changes: list[tuple[str, Any, Any]], width: int, roles: dict[str,
         money = roles.get(name) in _MONEY_ROLES or name in _MONEY
         b = _value(before, val_w, money)
         a = _value(after, val_w, money)
-        out.append(row(strong(str(name).ljust(name_w)[:name_w]), "  ", Content.styled(b.ljust(val_w), "$error"),
-                       label(" → "), Content.styled(a, "$success")))
+        out.append(row(strong(str(name).ljust(name_w)[:name_w]), "  ", Content.styled(safe(b.ljust(val_w)), "$error"),
+                       label(" → "), Content.styled(safe(a), "$success")))
     return out
 
 

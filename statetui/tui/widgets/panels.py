@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widget import Widget
 
+from statetui.tui.plain import safe
 from statetui.tui import fmt
 from statetui.tui.widgets.style import label, lines, row, status, strong
 
@@ -281,7 +282,7 @@ class HistoryPanel(Panel):
         if hv is None:
             return label("reading the journal…")
         if hv.error:
-            return Content.styled(hv.error, "$error")
+            return Content.styled(safe(hv.error), "$error")
         w = self.inner_width
         spark_w = max(4, w - 16)
         out: list[Content | str] = []
@@ -297,8 +298,9 @@ class HistoryPanel(Panel):
         n = max(6, min(20, self.screen.size.height - 28)) if self.wide else 2
         for e in reversed(hv.entries[-n:]):
             out.append(_entry_line(e, w))
-        if hv.bad_lines:
-            out.append(Content.styled(f"{hv.bad_lines} unreadable journal line(s)", "$warning"))
+        if hv.bad_lines:  # named, skipped, and the watch goes on
+            first = f" (first: {hv.first_bad})" if hv.first_bad else ""
+            out.append(Content.styled(f"journal has {hv.bad_lines} bad line(s), skipped{first}", "$warning"))
         return lines(*out)
 
 

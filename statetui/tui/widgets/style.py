@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from textual.content import Content
 
+from statetui.tui.plain import safe
+
 STATUS_WORD = {
     "PASS": "PASS", "WARNING": "WARN", "FAIL": "FAIL", "CRITICAL": "CRIT", "SKIPPED": "SKIP",
     "PENDING": "TODO", "TODO": "····", "DONE": "DONE", "RUNNING": "RUN…", None: "····",
@@ -23,19 +25,22 @@ def status(value: str | None) -> Content:
 
 
 def label(text: str) -> Content:
-    return Content.styled(text, "$text-muted")
+    return Content.styled(safe(text), "$text-muted")
 
 
 def strong(text: str, style: str = "bold") -> Content:
-    return Content.styled(text, style)
+    return Content.styled(safe(text), style)
 
 
 def lines(*rows: Content | str) -> Content:
-    return Content("\n").join(Content(r) if isinstance(r, str) else r for r in rows)
+    return Content("\n").join(Content(safe(r)) if isinstance(r, str) else r for r in rows)
 
 
 def row(*parts: Content | str | tuple[str, str]) -> Content:
-    return Content.assemble(*parts)
+    # Plain strings here are often the state's or the journal's: control characters shown
+    # escaped (Content.assemble would pass an ESC through to the terminal).
+    return Content.assemble(*(safe(p) if isinstance(p, str) else (safe(p[0]), p[1]) if isinstance(p, tuple) else p
+                              for p in parts))
 
 
 # DataTable cells do not resolve theme variables ($error...): plain colour names there.
