@@ -34,9 +34,17 @@ def confirm(question: str) -> bool:
     """Ask on a terminal; no terminal means no (scripts pass --yes)."""
     if not sys.stdin.isatty():
         return False
-    try:
-        answer = input(f"{question} [y/N] ")
-    except EOFError:
+    import select
+
+    sys.stdout.write(f"{question} [y/N] ")
+    sys.stdout.flush()
+    # Not input(): a ctrl+c that lands between its prompt and its read is only seen after the
+    # next line is typed (CPython checks signals when the read returns). Waiting in short
+    # selects lets the interpreter see it within a quarter of a second.
+    while not select.select([sys.stdin], [], [], 0.25)[0]:
+        pass
+    answer = sys.stdin.readline()
+    if not answer:  # end of input
         return False
     return answer.strip().lower() in ("y", "yes")
 

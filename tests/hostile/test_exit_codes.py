@@ -281,3 +281,44 @@ def test_the_real_command_exits_with_the_table_code_on_sigint(template, tmp_path
             proc.kill()
     tail = seen.decode(errors="replace").split("apply this plan?", 1)[1]
     assert proc.returncode == INTERRUPTED and tail.strip().endswith("statetui: error: interrupted"), tail
+
+
+def test_a_yes_typed_at_the_real_prompt_applies(template, tmp_path):
+    """The prompt reads a line typed on the terminal (confirm waits in short selects, so that
+    a ctrl+c is seen at once; the answer must still get through)."""
+    import json
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "bot"
+    shutil.copytree(template, root, symlinks=True)
+    state = root / "state" / "trading_state.json"
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "statetui", "repair", "recompute-peak", "--apply", "--state",
+                             str(state), "--pid-file", str(root / "bot.pid")],
+                            stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)})
+    os.close(slave)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 180
+        while b"apply this plan?" not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                seen += os.read(master, 4096)
+        assert b"apply this plan?" in seen
+        os.write(master, b"y\n")
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        proc.wait(timeout=60)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == OK, seen.decode(errors="replace")[-2000:]
+    assert json.loads(state.read_text())["peak_balance"] == 200.97
