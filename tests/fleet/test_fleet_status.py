@@ -1,0 +1,56 @@
+"""bot_status: figures through the role map, ages, checks, never the chain."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+from statetui.core.fleet import load_fleet
+from statetui.core.fleet_status import bot_status
+from statetui.core.store import StateStore
+from tests.fleet.fleetkit import fleet_config
+
+
+def test_status_of_a_halted_bot_and_a_missing_one(tmp_path):
+    config = fleet_config(tmp_path, {"alpha": {"cash": 60, "peak": 100, "halted": True}, "beta": {"state": False}})
+    alpha, beta = load_fleet({}, env={}, config_file=config)
+    now = time.time() + 100
+    a = bot_status(alpha, now=now)
+    assert a.loads and a.error is None
+    assert (a.cash, a.peak, a.drawdown, a.halted) == (Decimal(60), Decimal(100), Decimal("0.4"), True)
+    assert 100 <= a.state_age < 200 and 100 <= a.peak_age < 200 and 100 <= a.backup_age < 200
+    assert set(a.checks) == {"state-file", "persistence-code", "peak-drawdown", "recovery", "process-safety", "backups"}
+    assert a.chain_mismatch is None  # no chain configured
+    b = bot_status(beta, now=now)
+    assert not b.loads and "not found" in b.error and b.worst == "CRITICAL" and b.checks["state-file"] == "CRITICAL"
+    assert b.repair_hint == "statetui --bot beta repair init-state"
+    assert bot_status(beta, checks=False).worst == "CRITICAL" and bot_status(beta, checks=False).checks == {}
+
+
+def test_figures_follow_another_schema_through_fields(tmp_path):
+    state = tmp_path / "other" / "s.json"
+    state.parent.mkdir()
+    state.write_text(json.dumps({"account": {"bankroll": 40.5, "high_water": 90}, "paused": True}))
+    (tmp_path / "c.toml").write_text(f'[[bots]]\nname = "other"\nstate = "{state}"\n[bots.fields]\n'
+                                     'cash = "account.bankroll"\npeak = "account.high_water"\nhalted = "paused"\n')
+    (bot,) = load_fleet({}, env={}, config_file=tmp_path / "c.toml")
+    s = bot_status(bot, checks=False)
+    assert (s.cash, s.peak, s.halted) == (Decimal("40.5"), Decimal(90), True)
+    assert s.peak_age is None  # no journal: nothing says when the peak last changed
+    assert s.backup_age is None
+
+
+def test_peak_age_is_the_journals_last_peak_change(tmp_path):
+    config = fleet_config(tmp_path, {"alpha": {"cash": 100, "peak": 100}})
+    (bot,) = load_fleet({}, env={}, config_file=config)
+    store = StateStore(bot.config.state, auto_backup_interval=None)
+    time.sleep(0.05)
+    with store.transaction("trade") as state:  # cash moves, the peak does not
+        state.current_balance = 90.0
+    first = bot_status(bot, checks=False)
+    with store.transaction("new high") as state:
+        state.current_balance = 130.0
+        state.peak_balance = 130.0
+    second = bot_status(bot, checks=False)
+    assert first.peak_age >= 0.05 and second.peak_age < first.peak_age
