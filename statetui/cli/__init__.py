@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "reconcile": ("statetui.cli.repair_verbs", "reconcile the state to the on-chain balance"),
     "demo": ("statetui.cli.demo_verbs", "open the console on a built-in demo incident"),
     "chain-history": ("statetui.cli.chain_verbs", "the wallet's cash history, true peak, flows and unredeemed positions from the chain"),
+    "metrics": ("statetui.cli.metrics_verbs", "Prometheus metrics of every bot: print, --textfile FILE or --listen HOST:PORT"),
     "bots": ("statetui.cli.fleet_verbs", "list the configured bots: name, state file, loads, halted, running"),
 }
 

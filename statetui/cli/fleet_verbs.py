@@ -19,10 +19,10 @@ def _yes_no(value: bool | None) -> str:
 def run_bots(args, config) -> int:
     """Exit 0 whatever the bots' state: listing is not judging (`audit --bot NAME` judges)."""
     from statetui.core.fleet import select_bot
-    from statetui.core.fleet_status import bot_status
+    from statetui.core.fleet_status import fleet_status
 
     bots = [select_bot(args.fleet, args.bot)] if getattr(args, "bot", None) else args.fleet
-    statuses = [bot_status(b, checks=args.checks) for b in bots]
+    statuses = fleet_status(bots, checks=args.checks)
     if args.json:
         print_json({"bots": [{"name": s.name, "state": s.state_path, "loads": s.loads, "error": s.error,
                               "halted": s.halted, "running": s.running,

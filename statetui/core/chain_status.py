@@ -39,6 +39,19 @@ def _file_for(state: Path) -> Path:
     return status_dir() / f"{key}.json"
 
 
+# Readings this process took (the exporter's refresh): kept in memory too, so a read-only
+# exporter, which writes no file, still shows them.
+_LIVE: dict[str, ChainMismatch] = {}
+
+
+def remember(config: Any, state_cash: Decimal, chain_cash: Decimal, block: int | None, source: str,
+             now: float | None = None) -> None:
+    """Keep a reading in this process and, unless read-only, in its file."""
+    now = time.time() if now is None else now
+    _LIVE[os.path.abspath(config.state)] = ChainMismatch(state_cash - chain_cash, now, source)
+    record(config, state_cash, chain_cash, block, source, now)
+
+
 def record(config: Any, state_cash: Decimal, chain_cash: Decimal, block: int | None, source: str,
            now: float | None = None) -> None:
     """Remember a reading (a no-op in read-only mode). Raises OutputError when it cannot."""
@@ -82,5 +95,6 @@ def from_journal(entries: list[dict[str, Any]]) -> ChainMismatch | None:
 
 def last_mismatch(config: Any, entries: list[dict[str, Any]]) -> ChainMismatch | None:
     """The newest of the remembered reading and the journal's last reconcile."""
-    found = [m for m in (recorded(config), from_journal(entries)) if m is not None]
+    live = _LIVE.get(os.path.abspath(config.state))
+    found = [m for m in (recorded(config), from_journal(entries), live) if m is not None]
     return max(found, key=lambda m: m.at, default=None)

@@ -54,14 +54,14 @@ def bot_status(bot: Bot, *, checks: bool = True, now: float | None = None) -> Bo
     status = BotStatus(bot.name, loads=False, halt_threshold=config.halt_threshold, state_path=os.path.abspath(config.state))
     entries = _state(config, status, now)
     _backup_age(config, status, now)
-    _running(config, status, now)
+    verdict = _running(config, status, now)
     if config.chain_configured:
         from statetui.core.chain_status import last_mismatch
 
         found = last_mismatch(config, entries)
         status.chain_mismatch = found.mismatch if found is not None else None
     if checks:
-        _checks(bot, status, now)
+        _checks(bot, status, now, verdict)
     elif not status.loads:
         status.worst = "CRITICAL"
     return status
@@ -129,22 +129,28 @@ def _backup_age(config: Any, status: BotStatus, now: float) -> None:
         status.backup_age = max(0.0, now - max(b.created for b in found))
 
 
-def _running(config: Any, status: BotStatus, now: float) -> None:
+def _running(config: Any, status: BotStatus, now: float) -> Any:
     from statetui.core.botrunning import may_be_running
 
     try:
-        status.running = may_be_running(config, now=now).running
+        verdict = may_be_running(config, now=now)
     except (StatetuiError, OSError):
-        status.running = None
+        return None
+    status.running = verdict.running
+    return verdict
 
 
-def _checks(bot: Bot, status: BotStatus, now: float) -> None:
-    """The local checks (never the chain, never off-site storage)."""
+def _checks(bot: Bot, status: BotStatus, now: float, verdict: Any) -> None:
+    """The local checks (never the chain, never off-site storage), in read-only mode: a
+    status writes nothing, not even the recovery check's scratch sandbox (it says SKIPPED)."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from statetui.audit.base import AuditContext
     from statetui.audit.engine import all_check_ids, run_audit
 
-    ctx = AuditContext(bot.config, now=now, offsite="skip", network=False)
+    config = bot.config if bot.config.read_only else bot.config.model_copy(update={"read_only": True})
+    ctx = AuditContext(config, now=now, offsite="skip", network=False)
+    if verdict is not None:
+        ctx.cache["running_verdict"] = verdict
     results = run_audit(ctx, all_check_ids(local_only=True))
     status.checks = {r.id: r.status.value for r in results}
     status.summaries = {r.id: one_line(r.summary) for r in results}
@@ -153,6 +159,15 @@ def _checks(bot: Bot, status: BotStatus, now: float) -> None:
     if not status.loads and RANK[status.worst] < RANK["CRITICAL"]:
         status.worst = "CRITICAL"  # the bot cannot run on a state it cannot load
     status.repair_hint = repair_hint(bot.name, results)
+
+
+def fleet_status(bots: list[Bot], *, checks: bool = True, now: float | None = None) -> list[BotStatus]:
+    """Every bot's status, with one look at the host's processes, locks and timers for all."""
+    from statetui.core.scanmemo import host_snapshot
+
+    now = time.time() if now is None else now
+    with host_snapshot():
+        return [bot_status(b, checks=checks, now=now) for b in bots]
 
 
 def repair_hint(name: str, results: list[Any]) -> str | None:
