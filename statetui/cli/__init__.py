@@ -152,8 +152,11 @@ def config_from_args(args: argparse.Namespace):
     args.fleet = fleet_from_args(args)
     name = getattr(args, "bot", None)
     if name is None and len(args.fleet) > 1 and (args.verb is None or args.verb in FLEET_VERBS):
+        args.bot_name = args.fleet[0].name
         return args.fleet[0].config
-    return select_bot(args.fleet, name).config
+    bot = select_bot(args.fleet, name)
+    args.bot_name = bot.name
+    return bot.config
 
 
 def main(argv: Sequence[str] | None = None) -> int:

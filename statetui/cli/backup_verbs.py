@@ -29,7 +29,23 @@ def run_backup(args, config) -> int:
         return _offsite("push")(args, config)
     if config.read_only:
         return error("read-only mode: not writing a backup; nothing was written", EXIT_REFUSED)
-    info = _store(config).backup(reason=args.reason)
+    import os
+
+    from statetui.cli.notifying import bot_name, notify_targets, send
+    from statetui.core.errors import StatetuiError
+    from statetui.core.notify import OK, Outcome
+
+    urls = notify_targets(args, config)
+    outcome = Outcome("backup", bot_name(args), OK, state=os.path.abspath(config.state))
+    try:
+        info = _store(config).backup(reason=args.reason)
+    except StatetuiError as exc:
+        outcome.status, outcome.headline = "ERROR", str(exc)
+        outcome.next_step = f"statetui --bot {outcome.bot} verify"
+        send(args, config, outcome, urls)
+        raise
+    outcome.headline = f"backup written: {info.name}"
+    send(args, config, outcome, urls)
     if args.json:
         print_json(info.to_dict())
     else:
