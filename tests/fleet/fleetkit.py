@@ -18,7 +18,7 @@ def write_state(path: Path, cash: float, peak: float, halted: bool = False, back
 
 def fleet_config(root: Path, bots: dict[str, dict], top: str = "") -> Path:
     """bots: name -> {"cash", "peak", "halted", "state": False to leave the file out}."""
-    lines = [top, 'halt_threshold = 0.30']
+    lines = ['halt_threshold = 0.30', top]  # top may open a table: it comes last before [[bots]]
     for name, spec in bots.items():
         state = root / name / "state.json"
         if spec.get("state", True):
