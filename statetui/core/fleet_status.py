@@ -140,6 +140,13 @@ def _running(config: Any, status: BotStatus, now: float) -> Any:
     return verdict
 
 
+def running_of(config: Any, now: float | None = None) -> bool | None:
+    """Only whether the bot runs (the exporter's fresh figure between full statuses)."""
+    status = BotStatus("", loads=False)
+    _running(config, status, time.time() if now is None else now)
+    return status.running
+
+
 def _checks(bot: Bot, status: BotStatus, now: float, verdict: Any) -> None:
     """The local checks (never the chain, never off-site storage), in read-only mode: a
     status writes nothing, not even the recovery check's scratch sandbox (it says SKIPPED)."""

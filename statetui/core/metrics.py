@@ -86,10 +86,11 @@ CHECKS_MAX_AGE_S = 60.0
 
 
 class CachedFleet:
-    """Statuses for a long-running exporter: each scrape recomputes a bot's figures, ages and
-    whether it runs, but reuses its check results while its files are unchanged (state,
-    journal, backups folder, pid file, lock file) and they are younger than max_age.
-    Thread-safe: concurrent scrapes take turns."""
+    """Statuses for a long-running exporter. While a bot's files are unchanged (state,
+    journal, backups folder, pid file, lock file: inode, size and mtime in ns) and its last
+    full status is younger than max_age, a scrape reuses that status with its ages moved on
+    by the time passed, and asks afresh only whether the bot runs. Any change to those files
+    recomputes it whole. Thread-safe: concurrent scrapes take turns."""
 
     def __init__(self, bots: list[Bot], *, checks: bool = True, max_age: float = CHECKS_MAX_AGE_S):
         self.bots = bots
@@ -99,7 +100,9 @@ class CachedFleet:
         self._cache: dict[str, tuple[tuple, float, BotStatus]] = {}
 
     def __call__(self) -> list[BotStatus]:
-        from statetui.core.fleet_status import bot_status
+        import dataclasses
+
+        from statetui.core.fleet_status import bot_status, running_of
         from statetui.core.scanmemo import host_snapshot
 
         now = time.time()
@@ -108,11 +111,12 @@ class CachedFleet:
             for bot in self.bots:
                 key = fingerprint(bot)
                 hit = self._cache.get(bot.name)
-                if self.checks and hit is not None and hit[0] == key and now - hit[1] < self.max_age:
-                    status = bot_status(bot, checks=False, now=now)
-                    kept = hit[2]
-                    status.checks, status.summaries, status.worst, status.repair_hint = (
-                        kept.checks, kept.summaries, kept.worst, kept.repair_hint)
+                if hit is not None and hit[0] == key and now - hit[1] < self.max_age:
+                    passed = now - hit[1]
+                    status = dataclasses.replace(hit[2], running=running_of(bot.config, now))
+                    for age in ("state_age", "peak_age", "backup_age"):
+                        if getattr(status, age) is not None:
+                            setattr(status, age, getattr(status, age) + passed)
                 else:
                     status = bot_status(bot, checks=self.checks, now=now)
                     self._cache[bot.name] = (key, now, status)

@@ -116,3 +116,26 @@ def test_scrapes_never_write(tmp_path):
     finally:
         assert server.stop() == 0
     assert _tree(tmp_path) == before
+
+
+def test_a_served_scrape_sees_a_write_at_once(tmp_path):
+    from statetui.core.store import StateStore
+
+    config = _fleet(tmp_path)
+    server = MetricsServer("--config", str(config))
+    try:
+        def scrape():
+            with urllib.request.urlopen(server.url, timeout=30) as resp:
+                return samples(resp.read().decode())
+
+        first = scrape()
+        assert first[("statetui_halted", (("bot", "beta"),))] == 0
+        with StateStore(tmp_path / "beta" / "state.json", auto_backup_interval=None).transaction("halt") as state:
+            state.halted = True
+            state.current_balance = 40.0
+        second = scrape()  # the cached status is not reused: beta's files changed
+        assert second[("statetui_halted", (("bot", "beta"),))] == 1
+        assert second[("statetui_cash", (("bot", "beta"),))] == 40
+        assert second[("statetui_state_age_seconds", (("bot", "alpha"),))] >= first[("statetui_state_age_seconds", (("bot", "alpha"),))]
+    finally:
+        assert server.stop() == 0
