@@ -33,3 +33,15 @@ def test_cron_lines_for_the_fleet():
     lines = [line for line in (EXAMPLES / "cron").read_text().splitlines() if "--bot alpha" in line or " metrics " in line]
     verbs = {_parse(re.sub(r"^[\d*]+ [\d*]+ [\d*]+ [\d*]+ [\d*]+\s+statetui ", "", line)).verb for line in lines}
     assert verbs == {"reconcile", "audit", "metrics"}
+
+
+def test_readme_fleet_config_loads(tmp_path):
+    from statetui.core.fleet import load_fleet
+
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    block = readme.split("## Several bots in one config", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    (tmp_path / "config.toml").write_text(block)
+    alpha, momentum = load_fleet({}, env={}, config_file=tmp_path / "config.toml")
+    assert alpha.config.chain_configured and not momentum.config.chain_configured
+    assert momentum.config.fields == {"cash": "account.bankroll", "peak": "account.high_water"}
+    assert str(alpha.config.notify[0]) == "tgram://***" and momentum.config.notify == alpha.config.notify
