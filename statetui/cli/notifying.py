@@ -46,7 +46,7 @@ def reconcile_outcome(args, config, plan: Any, applied: Any, code: int):
         out.headline = f"state cash matches the chain: {mismatch}"
     elif applied is None:
         out.status = "FAIL"
-        out.headline = f"state cash differs from on-chain cash by {mismatch}"
+        out.headline = f"state cash differs from on-chain cash: {mismatch}"
         out.next_step = f"statetui --bot {name} reconcile --apply"
     elif applied.ok and code == 0:
         out.headline = applied.message

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from statetui.core.config import PUSD
 from tests.conftest import run_cli
-from tests.fleet.fleetkit import fleet_config
+from tests.fleet.fleetkit import Receiver, fleet_config
 from tests.fleet.prom import MetricsServer, wait_for
 
 WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -49,3 +49,22 @@ def test_listen_refreshes_the_chain_in_the_background(tmp_path, chain_node):
         assert wait_for(lambda: scraped() == {"alpha": 0.0}, 60, "the next reading")
     finally:
         assert server.stop() == 0
+
+
+def test_a_reconcile_that_finds_a_mismatch_notifies_the_next_step(tmp_path, chain_node):
+    chain_node.set_cash(PUSD, 90_000_000)
+    receiver = Receiver()
+    try:
+        config = fleet_config(tmp_path, {"alpha": {"cash": 100, "peak": 100}},
+                              top=f'notify = ["{receiver.url}"]\n[chain]\nrpc_url = "{chain_node.url}"\n'
+                                  f'wallet = "{WALLET}"\ntokens = ["{PUSD}"]\n')
+        r = run_cli("--config", str(config), "reconcile")
+        assert r.returncode == 0, r.stderr  # a plan: the exit code is the plan's, notified or not
+        (sent,) = [m["json"] for m in receiver.received]
+        assert sent["title"] == "statetui: alpha reconcile FAIL"
+        lines = sent["message"].splitlines()
+        assert lines[1] == "reconcile: FAIL - state cash differs from on-chain cash: 10.00 (state over chain; threshold 1.00)"
+        assert lines[-1] == "next step: statetui --bot alpha reconcile --apply"
+        assert chain_node.url.split("//")[1] not in sent["message"]
+    finally:
+        receiver.close()

@@ -3,40 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from statetui.core.notify import should_send
+
 from tests.conftest import run_cli
 from tests.fleet.prom import free_port
-from tests.fleet.fleetkit import fleet_config
-
-
-class Receiver:
-    """A loopback HTTP server that keeps every JSON body POSTed to it."""
-
-    def __init__(self):
-        received = self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                received.append({"path": self.path, "json": json.loads(body)})
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+from tests.fleet.fleetkit import Receiver, fleet_config
 
 
 @pytest.fixture
@@ -97,3 +71,13 @@ def test_bad_notify_url_is_a_usage_error_before_any_work(tmp_path):
     r = run_cli("--config", str(config), "backup", "--notify", "not a url")
     assert r.returncode == 2 and r.stderr.startswith("statetui: error: --notify") and r.stderr.count("\n") == 1
     assert sorted(p.name for p in (tmp_path / "alpha" / "backups").iterdir()) == before
+
+
+@pytest.mark.parametrize("mode, previous, status, sent", [
+    ("change", None, "OK", False), ("change", None, "FAIL", True), ("change", "FAIL", "FAIL", False),
+    ("change", "FAIL", "OK", True), ("change", "WARNING", "FAIL", True),
+    ("failure", "FAIL", "FAIL", True), ("failure", "FAIL", "OK", True), ("failure", "OK", "OK", False),
+    ("failure", None, "OK", False), ("always", "OK", "OK", True),
+])
+def test_when_a_notification_is_sent(mode, previous, status, sent):
+    assert should_send(mode, previous, status) is sent
