@@ -55,7 +55,8 @@ def main() -> None:
     from prometheus_client import generate_latest
 
     from statetui.core.fleet import load_fleet
-    from statetui.core.metrics import CachedFleet, registry_for, render
+    from statetui.core.fleet_cache import CachedFleet
+    from statetui.core.metrics import registry_for, render
     from statetui.core.store import StateStore
 
     with tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:

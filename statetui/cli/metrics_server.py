@@ -14,7 +14,8 @@ from statetui.cli.exits import EXIT_ERROR, EXIT_OK, error
 def serve(bots, address: tuple[str, int], *, checks: bool = True) -> int:
     from prometheus_client import start_http_server
 
-    from statetui.core.metrics import CachedFleet, registry_for
+    from statetui.core.fleet_cache import CachedFleet
+    from statetui.core.metrics import registry_for
 
     registry = registry_for(CachedFleet(bots, checks=checks))
     try:

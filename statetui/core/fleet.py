@@ -21,6 +21,7 @@ Errors are one line naming file:line and the key, as for every other setting."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,7 @@ def load_fleet(flags: dict[str, Any] | None = None, env: dict[str, str] | None =
                           "give each [[bots]] table its own name")
     bots: list[Bot] = []
     seen: dict[str, str] = {}
+    states: dict[str, str] = {}
     for table in tables:
         where = table.sources.get("name", f"{values.get('config_file')}:{table.line}")
         if "name" not in table.values:
@@ -74,6 +76,14 @@ def load_fleet(flags: dict[str, Any] | None = None, env: dict[str, str] | None =
             config = build_config(merged, merged_sources)
         except ConfigError as exc:
             raise ConfigError(f"{exc} (bot {name!r})") from None
+        state = os.path.abspath(config.state)
+        from_file = not merged_sources.get("state", "").startswith(("--", "environment "))
+        # Two bots on one file in the config: every figure counted twice, every repair raced.
+        # (A --state or STATETUI_STATE overrides every bot's: that is for use with --bot.)
+        if state in states and from_file:
+            raise ConfigError(f"{merged_sources.get('state', where)}: bots[{table.index}] ({name!r}) state = {str(config.state)!r}: "
+                              f"already the state file of bot {states[state]!r}; each bot needs its own")
+        states[state] = name
         bots.append(Bot(name, config))
     return bots
 

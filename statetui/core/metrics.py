@@ -8,8 +8,6 @@ A collection reads files and /proc; it never writes and never calls the chain.""
 
 from __future__ import annotations
 
-import threading
-import time
 from decimal import Decimal
 from typing import Callable, Iterable
 
@@ -78,67 +76,3 @@ def render(bots: list[Bot], *, checks: bool = True) -> str:
     from prometheus_client import generate_latest
 
     return generate_latest(registry_for(lambda: fleet_status(bots, checks=checks))).decode("utf-8")
-
-
-# A status's check results are reused while nothing they read has changed, for at most this
-# long (the ages, the outside-write window and the processes move with time alone).
-CHECKS_MAX_AGE_S = 60.0
-
-
-class CachedFleet:
-    """Statuses for a long-running exporter. While a bot's files are unchanged (state,
-    journal, backups folder, pid file, lock file: inode, size and mtime in ns) and its last
-    full status is younger than max_age, a scrape reuses that status with its ages moved on
-    by the time passed, and asks afresh only whether the bot runs. Any change to those files
-    recomputes it whole. Thread-safe: concurrent scrapes take turns."""
-
-    def __init__(self, bots: list[Bot], *, checks: bool = True, max_age: float = CHECKS_MAX_AGE_S):
-        self.bots = bots
-        self.checks = checks
-        self.max_age = max_age
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[tuple, float, BotStatus]] = {}
-
-    def __call__(self) -> list[BotStatus]:
-        import dataclasses
-
-        from statetui.core.fleet_status import bot_status, running_of
-        from statetui.core.scanmemo import host_snapshot
-
-        now = time.time()
-        with self._lock, host_snapshot():
-            out = []
-            for bot in self.bots:
-                key = fingerprint(bot)
-                hit = self._cache.get(bot.name)
-                if hit is not None and hit[0] == key and now - hit[1] < self.max_age:
-                    passed = now - hit[1]
-                    status = dataclasses.replace(hit[2], running=running_of(bot.config, now))
-                    for age in ("state_age", "peak_age", "backup_age"):
-                        if getattr(status, age) is not None:
-                            setattr(status, age, getattr(status, age) + passed)
-                else:
-                    status = bot_status(bot, checks=self.checks, now=now)
-                    self._cache[bot.name] = (key, now, status)
-                out.append(status)
-            return out
-
-
-def fingerprint(bot: Bot) -> tuple:
-    """What a bot's local checks read, as (inode, size, mtime) keys: a change to any re-runs them."""
-    import os
-
-    from statetui.core.journal import journal_path_for
-
-    config = bot.config
-    state = os.path.abspath(config.state)
-    paths = (state, str(journal_path_for(type(config.state)(state))), str(config.backups), str(config.pid_file),
-             state + ".lock")
-    keys = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-            keys.append((st.st_ino, st.st_size, st.st_mtime_ns))
-        except OSError:
-            keys.append(None)
-    return tuple(keys)

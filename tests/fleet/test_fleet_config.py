@@ -82,6 +82,7 @@ def test_select_bot_defaults_to_the_only_one_else_lists_names(tmp_path):
     ('[[bots]]\nname = "a"\n[bots.chain]\nwallet = "0x12"\n', "c.toml:4: wallet = '0x12': expected an address"),
     ('name = "x"\n[[bots]]\nname = "a"\n', "c.toml:1: name: a top-level name names the single bot"),
     ('bots = 3\n', "c.toml:1: bots: expected [[bots]] tables"),
+    ('state = "s.json"\n[[bots]]\nname = "a"\n\n[[bots]]\nname = "b"\n', "c.toml:1: bots[1] ('b') state = "),
 ])
 def test_bad_fleet_config_is_one_line_naming_file_line_and_key(tmp_path, text, needle):
     (tmp_path / "c.toml").write_text(text)
