@@ -24,7 +24,8 @@ FIGURES = (
     ("statetui_drawdown_ratio", "Drawdown from the peak, 0..1 (0.3 = 30% of the peak lost).", "drawdown"),
     ("statetui_halted", "1 when the state says the bot is halted, 0 when it says it is not.", "halted"),
     ("statetui_state_age_seconds", "Seconds since the state file was last written.", "state_age"),
-    ("statetui_peak_age_seconds", "Seconds since the peak last changed, by the store's journal.", "peak_age"),
+    ("statetui_peak_age_seconds", "Seconds since the peak last changed, per the store's journal (at least: since its oldest "
+     "entry when none changed it).", "peak_age"),
     ("statetui_backup_age_seconds", "Seconds since the newest backup of the state file.", "backup_age"),
     ("statetui_bot_running", "1 when the bot is running, 0 when it is not (absent: cannot tell).", "running"),
     ("statetui_chain_mismatch", "State cash minus on-chain cash at the last chain reading, in dollars.", "chain_mismatch"),

@@ -54,3 +54,26 @@ def test_peak_age_is_the_journals_last_peak_change(tmp_path):
         state.peak_balance = 130.0
     second = bot_status(bot, checks=False)
     assert first.peak_age >= 0.05 and second.peak_age < first.peak_age
+
+
+def test_one_host_snapshot_keeps_each_bots_own_answer(tmp_path):
+    """fleet_status shares one look at /proc between bots: a bot whose pid lock a real
+    process holds is running, its neighbour is not, exactly as bot_status says alone."""
+    from statetui.core.fleet_status import fleet_status
+    from statetui.core.scanmemo import host_snapshot, memoized
+    from tests.conftest import LockHolder
+
+    config = fleet_config(tmp_path, {"alpha": {}, "beta": {}})
+    alpha, beta = load_fleet({}, env={}, config_file=config)
+    holder = LockHolder(alpha.config.pid_file)
+    try:
+        together = fleet_status([alpha, beta])
+        alone = [bot_status(alpha), bot_status(beta)]
+        assert [s.running for s in together] == [s.running for s in alone] == [True, None]
+        assert together[0].checks["process-safety"] == alone[0].checks["process-safety"]
+    finally:
+        holder.stop()
+    calls = []
+    with host_snapshot():
+        assert memoized("k", lambda: calls.append(1) or len(calls)) == memoized("k", lambda: calls.append(1) or len(calls)) == 1
+    assert memoized("k", lambda: calls.append(1) or len(calls)) == 2  # outside a snapshot: looked at afresh
