@@ -90,7 +90,10 @@ def _after_audit(args, config, ctx, results, urls) -> None:
     if urls:
         from statetui.core.notify import audit_outcome
 
-        send(args, config, audit_outcome(bot_name(args), os.path.abspath(config.state), results), urls)
+        outcome = audit_outcome(bot_name(args), os.path.abspath(config.state), results)
+        # An audit of some checks is compared with the last audit of the same checks only.
+        outcome.key = "audit " + ",".join(r.id for r in results)
+        send(args, config, outcome, urls)
 
 
 def configure_config(p: argparse.ArgumentParser) -> None:

@@ -41,6 +41,11 @@ class Outcome:
     failing: list[tuple[str, str, str]] = field(default_factory=list)  # (check id, status, one-line summary)
     next_step: str | None = None  # a command
     state: str = ""
+    key: str = ""  # what "the last run" means: the verb, and for an audit the checks it ran
+
+    @property
+    def run_key(self) -> str:
+        return self.key or self.verb
 
 
 def audit_outcome(bot: str, state: str, results: list[Any]) -> Outcome:
@@ -132,13 +137,13 @@ def notify(config: Any, outcome: Outcome, urls: list[NotifyUrl]) -> list[str]:
         return []
     warnings: list[str] = []
     state = os.path.abspath(config.state)
-    previous = last_status(outcome.bot, state, outcome.verb)
+    previous = last_status(outcome.bot, state, outcome.run_key)
     if should_send(config.notify_on, previous, outcome.status):
         title, body = message(outcome, previous)
         warnings += [w for url in urls if (w := send(url, title, body, outcome.status)) is not None]
     if not config.read_only:
         try:
-            remember(outcome.bot, state, outcome.verb, outcome.status)
+            remember(outcome.bot, state, outcome.run_key, outcome.status)
         except Exception as exc:  # the notification status is a convenience; the run's result stands
             warnings.append(f"cannot remember the notification status: {one_line(str(exc))}")
     return warnings

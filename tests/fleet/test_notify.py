@@ -81,3 +81,11 @@ def test_bad_notify_url_is_a_usage_error_before_any_work(tmp_path):
 ])
 def test_when_a_notification_is_sent(mode, previous, status, sent):
     assert should_send(mode, previous, status) is sent
+
+
+def test_an_audit_of_one_check_is_not_compared_with_the_full_audit(tmp_path, receiver):
+    config = fleet_config(tmp_path, {"alpha": {}})
+    r = run_cli("--config", str(config), "audit", "--local", "--notify", receiver.url)
+    assert r.returncode == 1 and len(receiver.received) == 1  # WARNING (no guard, no automation): the first failure
+    r = run_cli("--config", str(config), "audit", "--check", "state-file", "--notify", receiver.url)
+    assert r.returncode == 0 and len(receiver.received) == 1  # PASS, but no "recovered": it is another audit
