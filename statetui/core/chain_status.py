@@ -81,6 +81,17 @@ def recorded(config: Any) -> ChainMismatch | None:
         return None
 
 
+def reading_key(config: Any) -> tuple:
+    """Changes whenever a newer reading is remembered (for a cache of statuses)."""
+    live = _LIVE.get(os.path.abspath(config.state))
+    try:
+        st = os.stat(_file_for(config.state))
+        on_disk = (st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        on_disk = None
+    return on_disk, live.at if live else None
+
+
 def from_journal(entries: list[dict[str, Any]]) -> ChainMismatch | None:
     """The newest reconcile the journal records: the state was set to the chain's cash then."""
     from statetui.core.history import _ts

@@ -4,7 +4,7 @@ screen): a bot whose files have not changed is not re-audited on every pass.
 While a bot's state, journal, backups folder, pid file and lock file are unchanged (inode,
 size and mtime in ns) and its last full status is younger than max_age, a pass reuses that
 status with its ages moved on by the time passed, and asks afresh only whether the bot runs.
-Any change to those files recomputes it whole at the next pass."""
+Any change to those files, or a newer chain reading, recomputes it whole at the next pass."""
 
 from __future__ import annotations
 
@@ -69,4 +69,8 @@ def fingerprint(bot: Bot) -> tuple:
             keys.append((st.st_ino, st.st_size, st.st_mtime_ns))
         except OSError:
             keys.append(None)
+    if config.chain_configured:  # a new chain reading (reconcile, audit, the refresh) is news too
+        from statetui.core.chain_status import reading_key
+
+        keys.append(reading_key(config))
     return tuple(keys)

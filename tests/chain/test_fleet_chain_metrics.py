@@ -48,7 +48,9 @@ def test_listen_refreshes_the_chain_in_the_background(tmp_path, chain_node):
         chain_node.set_cash(PUSD, 100_000_000)
         assert wait_for(lambda: scraped() == {"alpha": 0.0}, 60, "the next reading")
     finally:
-        assert server.stop() == 0
+        code = server.stop()
+        print("".join(server.stderr))
+        assert code == 0
 
 
 def test_a_reconcile_that_finds_a_mismatch_notifies_the_next_step(tmp_path, chain_node):

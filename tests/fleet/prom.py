@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,13 +47,16 @@ class MetricsServer:
         assert "serving metrics" in line, f"metrics server did not start: {line!r}"
         self.url = line.strip().rsplit(" ", 1)[-1]
         self.port = int(self.url.split(":")[2].split("/")[0])
+        self.stderr: list[str] = []  # what it says after starting (chain refresh warnings), drained here
+        self._drain = threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True)
+        self._drain.start()
 
     def stop(self) -> int:
         self.proc.terminate()
-        try:
-            return self.proc.wait(timeout=10)
-        finally:
-            self.proc.stderr.close()
+        code = self.proc.wait(timeout=10)
+        self._drain.join(timeout=10)
+        self.proc.stderr.close()
+        return code
 
 
 def wait_for(predicate, timeout: float, what: str):

@@ -77,3 +77,21 @@ def test_one_host_snapshot_keeps_each_bots_own_answer(tmp_path):
     with host_snapshot():
         assert memoized("k", lambda: calls.append(1) or len(calls)) == memoized("k", lambda: calls.append(1) or len(calls)) == 1
     assert memoized("k", lambda: calls.append(1) or len(calls)) == 2  # outside a snapshot: looked at afresh
+
+
+def test_the_cache_reuses_an_unchanged_bot_but_not_past_a_new_chain_reading(tmp_path):
+    from statetui.core.chain_status import remember
+    from statetui.core.fleet_cache import CachedFleet
+
+    config = fleet_config(tmp_path, {"alpha": {"cash": 100, "peak": 100}},
+                          top='[chain]\nrpc_url = "http://127.0.0.1:9"\n'
+                              'wallet = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n')
+    (bot,) = load_fleet({}, env={}, config_file=config)
+    fleet = CachedFleet([bot])
+    (first,) = fleet()
+    assert first.chain_mismatch is None  # no reading yet: nothing says
+    (again,) = fleet()
+    assert again.checks == first.checks and again.state_age >= first.state_age
+    remember(bot.config, Decimal(100), Decimal("96.5"), 1, "refresh")  # what the exporter's refresh does
+    (after,) = fleet()
+    assert after.chain_mismatch == Decimal("3.5")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.parse
 import urllib.request
 
 from tests.fleet.fleetkit import fleet_config
@@ -40,16 +41,15 @@ scrape_configs:
                                 stdout=subprocess.DEVNULL, stderr=log)
     api = f"http://127.0.0.1:{port}/api/v1"
     try:
-        def halted_alerts():
-            body = _get(f"{api}/alerts")
-            if not body:
-                return None
-            return [a for a in body["data"]["alerts"] if a["labels"]["alertname"] == "StatetuiBotHalted"]
+        def halted_alerts():  # the query API: Prometheus's own ALERTS series
+            body = _get(f"{api}/query?query=" + urllib.parse.quote('ALERTS{alertname="StatetuiBotHalted"}'))
+            return body and body["data"]["result"]
 
         alerts = wait_for(halted_alerts, 90, "StatetuiBotHalted pending or firing")
-        assert [a["labels"]["bot"] for a in alerts] == ["alpha"]
-        assert alerts[0]["state"] in ("pending", "firing")
-        assert alerts[0]["annotations"]["next_step"] == "statetui --bot alpha audit"
+        assert [a["metric"]["bot"] for a in alerts] == ["alpha"]
+        assert alerts[0]["metric"]["alertstate"] in ("pending", "firing")
+        (listed,) = [a for a in _get(f"{api}/alerts")["data"]["alerts"] if a["labels"]["alertname"] == "StatetuiBotHalted"]
+        assert listed["annotations"]["next_step"] == "statetui --bot alpha audit"
         up = _get(f"{api}/query?query=statetui_halted")
         values = {r["metric"]["bot"]: r["value"][1] for r in up["data"]["result"]}
         assert values == {"alpha": "1", "beta": "0"}
