@@ -178,11 +178,12 @@ def fleet_status(bots: list[Bot], *, checks: bool = True, now: float | None = No
 
 
 def repair_hint(name: str, results: list[Any]) -> str | None:
-    """The next step for the worst failing check: its first repair, as a command."""
-    failing = sorted((r for r in results if RANK[r.status.value] > 0), key=lambda r: -RANK[r.status.value])
+    """The next step for the worst failing check(s): a repair they name, else that check alone."""
+    worst = max((RANK[r.status.value] for r in results), default=0)
+    if worst == 0:
+        return None
+    failing = [r for r in results if RANK[r.status.value] == worst]
     for r in failing:
         if r.repairs:
             return f"statetui --bot {name} repair {r.repairs[0]}"
-    if failing:
-        return f"statetui --bot {name} audit --check {failing[0].id}"
-    return None
+    return f"statetui --bot {name} audit --check {failing[0].id}"

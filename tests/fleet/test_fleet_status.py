@@ -95,3 +95,17 @@ def test_the_cache_reuses_an_unchanged_bot_but_not_past_a_new_chain_reading(tmp_
     remember(bot.config, Decimal(100), Decimal("96.5"), 1, "refresh")  # what the exporter's refresh does
     (after,) = fleet()
     assert after.chain_mismatch == Decimal("3.5")
+
+
+def test_the_next_step_follows_the_worst_check():
+    from statetui.audit.base import CheckResult, Status
+    from statetui.core.fleet_status import repair_hint
+
+    warn = CheckResult("backups", "Backups", Status.WARNING, "no backup", repairs=["backup-now"])
+    fail = CheckResult("peak-drawdown", "Peak", Status.FAIL, "FALSE PEAK", repairs=["recompute-peak"])
+    bare = CheckResult("process-safety", "Guard", Status.FAIL, "no guard")
+    ok = CheckResult("state-file", "State", Status.PASS, "ok")
+    assert repair_hint("a", [ok, warn, fail]) == "statetui --bot a repair recompute-peak"
+    assert repair_hint("a", [ok, warn, bare]) == "statetui --bot a audit --check process-safety"
+    assert repair_hint("a", [ok, warn]) == "statetui --bot a repair backup-now"
+    assert repair_hint("a", [ok]) is None
