@@ -76,8 +76,8 @@ class BotTable:
 def gather_fleet(flags: Mapping[str, Any] | None, env: Mapping[str, str] | None,
                  config_file: str | Path | None) -> tuple[dict[str, Any], dict[str, str], list[BotTable]]:
     """The file's top level, then the environment, then the flags, as `gather`; and each
-    [[bots]] table's own values. The environment and flags win over a bot's table too:
-    `overrides` (the third element's keys) are applied by the caller after the bot's own."""
+    [[bots]] table's own values, with the environment and flags applied over them too (the
+    caller puts each bot's values over the top level's)."""
     from statetui.core.config import default_config_path
 
     env = os.environ if env is None else env
