@@ -89,3 +89,12 @@ def test_an_audit_of_one_check_is_not_compared_with_the_full_audit(tmp_path, rec
     assert r.returncode == 1 and len(receiver.received) == 1  # WARNING (no guard, no automation): the first failure
     r = run_cli("--config", str(config), "audit", "--check", "state-file", "--notify", receiver.url)
     assert r.returncode == 0 and len(receiver.received) == 1  # PASS, but no "recovered": it is another audit
+
+
+def test_a_failed_offsite_backup_is_notified_and_keeps_its_exit_code(tmp_path, receiver):
+    config = fleet_config(tmp_path, {"alpha": {}})
+    r = run_cli("--config", str(config), "backup", "--offsite", "--notify", receiver.url)
+    assert r.returncode == 2 and "off-site backups are not configured" in r.stderr  # no [offsite]: a usage error
+    (sent,) = [m["json"] for m in receiver.received]
+    assert sent["title"] == "statetui: alpha backup ERROR"
+    assert "off-site backups are not configured" in sent["message"] and sent["type"] == "failure"
