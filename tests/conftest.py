@@ -22,6 +22,19 @@ def _chain_cache_in_tmp(tmp_path_factory):
         os.environ["XDG_CACHE_HOME"] = saved
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _user_state_in_tmp(tmp_path_factory):
+    """The user's state folder (notification status, the last chain reading) in this run's tmp."""
+    folder = tmp_path_factory.mktemp("xdg-state")
+    saved = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(folder)
+    yield
+    if saved is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = saved
+
+
 @pytest.fixture
 def sandbox(tmp_path):
     """A state folder and a config pointing at it (pid file inside the sandbox, never /tmp's real one)."""

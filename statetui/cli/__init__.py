@@ -30,7 +30,13 @@ VERBS: dict[str, tuple[str, str]] = {
     "reconcile": ("statetui.cli.repair_verbs", "reconcile the state to the on-chain balance"),
     "demo": ("statetui.cli.demo_verbs", "open the console on a built-in demo incident"),
     "chain-history": ("statetui.cli.chain_verbs", "the wallet's cash history, true peak, flows and unredeemed positions from the chain"),
+    "metrics": ("statetui.cli.metrics_verbs", "Prometheus metrics of every bot: print, --textfile FILE or --listen HOST:PORT"),
+    "bots": ("statetui.cli.fleet_verbs", "list the configured bots: name, state file, loads, halted, running"),
 }
+
+
+# Verbs that look at every configured bot unless --bot narrows them.
+FLEET_VERBS = frozenset({"bots", "metrics"})
 
 
 class Parser(argparse.ArgumentParser):
@@ -56,6 +62,9 @@ def add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     g = parser.add_argument_group("common options")
     g.add_argument("--state", metavar="PATH", default=d, help="state file (env STATETUI_STATE)")
     g.add_argument("--config", metavar="FILE", default=d, help="TOML config file (env STATETUI_CONFIG)")
+    g.add_argument("--bot", metavar="NAME", default=d, help="which [[bots]] table of the config (default: the only one)")
+    g.add_argument("--notify", action="append", metavar="URL", default=d,
+                   help="audit, reconcile, backup: also notify this Apprise URL (repeatable; adds to notify = [...])")
     g.add_argument("--backup-dir", metavar="DIR", default=d, help="backups folder (env STATETUI_BACKUP_DIR)")
     g.add_argument("--bot-source", metavar="PATH", default=d, help="bot source file or folder (env STATETUI_BOT_SOURCE)")
     g.add_argument("--pid-file", metavar="PATH", default=d, help="bot pid lock file (env STATETUI_PID_FILE)")
@@ -72,7 +81,7 @@ def add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 _FLAG_KEYS = ("state", "backup_dir", "bot_source", "pid_file", "rpc_url", "wallet", "chain_id", "offsite_url")
 
 
-_VALUE_OPTIONS = {"--state", "--config", "--backup-dir", "--bot-source", "--pid-file", "--rpc-url", "--wallet", "--chain-id",
+_VALUE_OPTIONS = {"--state", "--config", "--bot", "--notify", "--backup-dir", "--bot-source", "--pid-file", "--rpc-url", "--wallet", "--chain-id",
                   "--field", "--offsite-url"}
 
 
@@ -122,15 +131,32 @@ def _verb_function(module: str, prefix: str, verb: str) -> Callable | None:
     return getattr(mod, f"{prefix}_{verb.replace('-', '_')}", None)
 
 
-def config_from_args(args: argparse.Namespace):
-    from statetui.core.config import load_config
+def fleet_from_args(args: argparse.Namespace):
+    """Every configured bot, with the command line's settings applied (statetui.core.fleet)."""
+    from statetui.core.fleet import load_fleet
 
     flags = {k: getattr(args, k) for k in _FLAG_KEYS if getattr(args, k, None) is not None}
     if getattr(args, "read_only", None):
         flags["read_only"] = True
     if getattr(args, "field", None):
         flags["fields"] = list(args.field)
-    return load_config(flags, config_file=getattr(args, "config", None))
+    return load_fleet(flags, config_file=getattr(args, "config", None))
+
+
+def config_from_args(args: argparse.Namespace):
+    """The chosen bot's config (--bot NAME; default the only bot). `args.fleet` keeps every
+    bot for the verbs that see them all (bots, metrics) and the console; those run with
+    several bots and no --bot, on the first bot's config."""
+    from statetui.core.fleet import select_bot
+
+    args.fleet = fleet_from_args(args)
+    name = getattr(args, "bot", None)
+    if name is None and len(args.fleet) > 1 and (args.verb is None or args.verb in FLEET_VERBS):
+        args.bot_name = args.fleet[0].name
+        return args.fleet[0].config
+    bot = select_bot(args.fleet, name)
+    args.bot_name = bot.name
+    return bot.config
 
 
 def main(argv: Sequence[str] | None = None) -> int:

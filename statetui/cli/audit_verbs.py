@@ -40,6 +40,9 @@ def run_audit(args, config) -> int:
         raise UsageError(f"unknown check {unknown[0]!r} (known: {', '.join(known)})")
     if args.output:  # refused now (read-only, a FIFO, a folder...) rather than after the checks
         check_target(args.output, "report", read_only=config.read_only)
+    from statetui.cli.notifying import notify_targets
+
+    urls = notify_targets(args, config)
     offsite = "skip" if args.local else ("restore-test" if args.offsite else "age")
     ctx = AuditContext(config, offsite=offsite, include_tests=args.include_tests, network=not args.local)
     progress = None
@@ -59,10 +62,38 @@ def run_audit(args, config) -> int:
         print(f"report written to {where} (overall {overall(results).value})", file=sys.stderr)
     else:
         print(text)
+    _after_audit(args, config, ctx, results, urls)
     import statetui.cli
 
     statetui.cli.fast_exit = True  # every file is closed; a forked check's child was reaped
     return overall(results).exit_code
+
+
+def _after_audit(args, config, ctx, results, urls) -> None:
+    """Notify (notify_on decides), and remember a chain reading the audit took for metrics."""
+    from statetui.cli.notifying import bot_name, send
+
+    chain = next((r for r in results if r.id == "chain-reconcile" and "state_cash" in r.data), None)
+    reading = ctx.cache.get("chain")
+    if chain is not None and reading is not None and not config.read_only:
+        from decimal import Decimal
+
+        from statetui.core.chain_status import record
+        from statetui.core.errors import StatetuiError
+
+        try:
+            record(config, Decimal(chain.data["state_cash"]), reading.cash, reading.block_number, "audit")
+        except (StatetuiError, OSError) as exc:
+            from statetui.cli.exits import warn
+
+            warn(f"cannot remember the chain reading for metrics: {exc}")
+    if urls:
+        from statetui.core.notify import audit_outcome
+
+        outcome = audit_outcome(bot_name(args), os.path.abspath(config.state), results)
+        # An audit of some checks is compared with the last audit of the same checks only.
+        outcome.key = "audit " + ",".join(r.id for r in results)
+        send(args, config, outcome, urls)
 
 
 def configure_config(p: argparse.ArgumentParser) -> None:

@@ -25,11 +25,36 @@ def configure_backup(p: argparse.ArgumentParser) -> None:
 
 
 def run_backup(args, config) -> int:
-    if args.offsite:
-        return _offsite("push")(args, config)
-    if config.read_only:
+    if config.read_only and not args.offsite:
         return error("read-only mode: not writing a backup; nothing was written", EXIT_REFUSED)
+    import os
+
+    from statetui.cli.notifying import bot_name, notify_targets, send
+    from statetui.core.errors import StatetuiError
+    from statetui.core.notify import OK, Outcome
+
+    urls = notify_targets(args, config)
+    outcome = Outcome("backup", bot_name(args), OK, state=os.path.abspath(config.state),
+                      key="backup --offsite" if args.offsite else "backup")
+    try:
+        code = _offsite("push")(args, config) if args.offsite else _local_backup(args, config, outcome)
+    except StatetuiError as exc:
+        outcome.status, outcome.headline = "ERROR", str(exc)
+        outcome.next_step = f"statetui --bot {outcome.bot} verify"
+        send(args, config, outcome, urls)
+        raise
+    if args.offsite:
+        outcome.headline = "off-site push done" if code == EXIT_OK else f"off-site push failed (exit {code})"
+        outcome.status = OK if code == EXIT_OK else "ERROR"
+        if code != EXIT_OK:
+            outcome.next_step = f"statetui --bot {outcome.bot} backups --offsite"
+    send(args, config, outcome, urls)
+    return code
+
+
+def _local_backup(args, config, outcome) -> int:
     info = _store(config).backup(reason=args.reason)
+    outcome.headline = f"backup written: {info.name}"
     if args.json:
         print_json(info.to_dict())
     else:

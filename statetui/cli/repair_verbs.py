@@ -45,7 +45,21 @@ def run_reconcile(args, config) -> int:
 
         raise ChainNotConfiguredError("chain not configured: set rpc_url and wallet "
                                       "(--rpc-url/--wallet, STATETUI_RPC_URL/STATETUI_WALLET or [chain] in the config)")
-    return plan_confirm_apply(args, config, "reconcile", {})
+    from statetui.cli.notifying import notify_targets, reconcile_outcome, record_chain_reading, send
+    from statetui.core.errors import StatetuiError
+
+    urls = notify_targets(args, config)
+    try:
+        code = plan_confirm_apply(args, config, "reconcile", {})
+    except StatetuiError as exc:  # notified, then reported as every error is
+        outcome = reconcile_outcome(args, config, getattr(args, "plan", None), None, 4)
+        if outcome.status != "ERROR":
+            outcome.status, outcome.headline = "ERROR", str(exc)
+        send(args, config, outcome, urls)
+        raise
+    record_chain_reading(config, getattr(args, "plan", None))
+    send(args, config, reconcile_outcome(args, config, getattr(args, "plan", None), getattr(args, "applied", None), code), urls)
+    return code
 
 
 def plan_confirm_apply(args, config, repair_id: str, params: dict) -> int:
@@ -57,6 +71,7 @@ def plan_confirm_apply(args, config, repair_id: str, params: dict) -> int:
 
         raise ReadOnlyError(f"read-only mode: not applying {repair_id}; nothing was written (plan it without --apply)")
     plan = plan_repair(repair_id, config, **params)
+    args.plan = plan  # for reconcile's notification and chain reading
     # A refused plan is an error exit (the precondition's code: 5 refused, 4 unreadable, 2
     # not configured), said in one line on stderr, after the plan that shows why.
     blocked = (plan.blocked + (f"; stop it with: {plan.stop_command}" if plan.stop_command else "")) if plan.blocked else None
@@ -83,6 +98,7 @@ def plan_confirm_apply(args, config, repair_id: str, params: dict) -> int:
 
         raise NotConfirmedError("not confirmed; nothing written (use --yes in scripts)")
     outcome = apply_plan(plan, config)
+    args.applied = outcome
     failed = [r for r in outcome.verify if r.status.rank >= 2]
     unverified = [r for r in outcome.verify if r.status.value == "SKIPPED"]
     if args.json:

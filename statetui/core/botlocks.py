@@ -117,6 +117,12 @@ def _all_pids() -> set[int]:
 
 def _fd_links(pid: int) -> list[tuple[str, str]] | None:
     """(fd, link target) for each open file; None when not permitted to look, [] when gone."""
+    from statetui.core.scanmemo import memoized
+
+    return memoized(("fd_links", pid), lambda: _read_fd_links(pid))
+
+
+def _read_fd_links(pid: int) -> list[tuple[str, str]] | None:
     fd_dir = procinfo.PROC / str(pid) / "fd"
     try:
         names = os.listdir(fd_dir)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from statetui.core.errors import ConfigError
-from statetui.core.redact import RpcUrl, redact_url
+from statetui.core.redact import NotifyUrl, RpcUrl, redact_url
 from statetui.core.textsafe import one_line
 
 PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
@@ -236,6 +236,27 @@ def _rpc_url(value: Any) -> RpcUrl | None:
     return RpcUrl(value)
 
 
+_NOTIFY_FORM = ("a list of notification URLs (Apprise's form, e.g. tgram://TOKEN/CHAT or json://host/path; "
+                "space-separated in STATETUI_NOTIFY)")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
+
+
+def _notify_urls(value: Any) -> list[NotifyUrl]:
+    """Where notifications go; each service's own form is checked by Apprise when sending."""
+    items = value.split() if isinstance(value, str) else value
+    if isinstance(items, (str, NotifyUrl)):
+        items = [items]
+    if not isinstance(items, (list, tuple)):
+        raise _bad(_NOTIFY_FORM)
+    out = []
+    for item in items:
+        raw = item.reveal() if isinstance(item, RpcUrl) else item
+        if not isinstance(raw, str) or not raw.isascii() or not _SCHEME.fullmatch(raw) or not raw.isprintable():
+            raise _bad(_NOTIFY_FORM)
+        out.append(NotifyUrl(raw))
+    return out
+
+
 def _table(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _bad("a table")
@@ -329,6 +350,12 @@ class Config(BaseModel):
     # --offsite-url; statetui.core.offsite_config validates them where they are used.
     offsite_table: Annotated[dict[str, Any] | None, _setting(_opt_table)] = None
     offsite_url: Annotated[str | None, _setting(_opt_text)] = None
+    # Notifications (issue 16): Apprise URLs, and when a run sends: "failure" (every run not
+    # OK, and the one that recovers), "change" (the status differs from the last run's), "always".
+    notify: Annotated[list[NotifyUrl], _setting(_notify_urls)] = Field(default_factory=list)
+    notify_on: Annotated[str, _setting(_choice("failure", "change", "always"))] = "change"
+    # How often `metrics --listen` reads each bot's chain cash in the background (a scrape never does).
+    chain_refresh_interval: Annotated[float, _setting(_positive("seconds", 1e9))] = 3600.0
     config_file: Annotated[Path | None, _setting(_dir_path)] = None
 
     def __init__(self, **values: Any):
@@ -375,6 +402,7 @@ class Config(BaseModel):
             out[key] = value
         out["backup_dir"] = str(self.backups)
         out["rpc_url"] = redact_url(self.rpc_url) if self.rpc_url else None
+        out["notify"] = [str(u) for u in self.notify]  # a NotifyUrl's str is its redacted form
         from statetui.core.offsite_config import public_offsite
 
         del out["offsite_table"], out["offsite_url"]
@@ -391,6 +419,8 @@ def shown_value(key: str, value: Any) -> str:
     """A value for an error message: the RPC URL redacted, anything else short and escaped."""
     if key == "rpc_url" and isinstance(value, (str, RpcUrl)):
         return redact_url(value) or "''"
+    if key == "notify":  # tokens live anywhere in a notification URL, host included
+        return "<notification URLs, redacted>"
     text = repr(value)
     return one_line(text if len(text) <= 60 else text[:57] + "...")
 
@@ -424,14 +454,19 @@ def default_config_path() -> Path:
     return Path(user_config_dir("statetui")) / "config.toml"
 
 
-def load_config(flags: dict[str, Any] | None = None, env: dict[str, str] | None = None,
-                config_file: str | Path | None = None) -> Config:
-    """Build the effective config. `flags` holds only the flags the user gave."""
-    from statetui.core.config_sources import gather
-
-    values, sources = gather(flags, env, config_file)
+def build_config(values: dict[str, Any], sources: dict[str, str]) -> Config:
+    """A Config from gathered values; an error names the source of the key at fault."""
     token = _SOURCES.set(sources)
     try:
         return Config(**values)
     finally:
         _SOURCES.reset(token)
+
+
+def load_config(flags: dict[str, Any] | None = None, env: dict[str, str] | None = None,
+                config_file: str | Path | None = None, bot: str | None = None) -> Config:
+    """Build the effective config. `flags` holds only the flags the user gave. With [[bots]]
+    in the file, `bot` names one (None: the only one; several is a UsageError listing them)."""
+    from statetui.core.fleet import load_fleet, select_bot
+
+    return select_bot(load_fleet(flags, env, config_file), bot).config

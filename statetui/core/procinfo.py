@@ -211,6 +211,12 @@ def parse_locks(text: str) -> list[LockEntry]:
 
 
 def read_locks() -> list[LockEntry] | None:
+    from statetui.core.scanmemo import memoized
+
+    return memoized(("read_locks",), _read_locks)
+
+
+def _read_locks() -> list[LockEntry] | None:
     raw = _read(PROC / "locks", limit=16 << 20)
     return None if raw is None else parse_locks(raw.decode("ascii", "replace"))
 
@@ -322,6 +328,12 @@ def _matcher(pattern: str | re.Pattern | list[str] | tuple[str, ...]):
 
 def list_processes() -> list[ProcInfo]:
     """Every live process with a command line (kernel threads and zombies left out)."""
+    from statetui.core.scanmemo import memoized
+
+    return list(memoized(("list_processes",), _list_processes))
+
+
+def _list_processes() -> list[ProcInfo]:
     try:
         names = os.listdir(PROC)
     except OSError:

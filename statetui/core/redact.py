@@ -127,3 +127,54 @@ class RpcUrl:
 
     def __reduce__(self) -> tuple[Any, ...]:  # pickled to the console's prefetch helper
         return (RpcUrl, (self._raw,))
+
+
+def redact_notify_url(url: "str | RpcUrl | None") -> str:
+    """A notification URL as shown: its scheme only (`tgram://***`). Apprise's services put
+    tokens anywhere, the host included (tgram://BOTTOKEN/CHAT, discord://ID/TOKEN)."""
+    if url is None:
+        return ""
+    raw = url.reveal() if isinstance(url, RpcUrl) else str(url)
+    scheme, sep, _ = raw.partition("://")
+    if not sep or not scheme.isascii() or not all(c.isalnum() or c in "+.-" for c in scheme):
+        return "***"
+    return f"{scheme}://***"
+
+
+def notify_secret_parts(url: "str | RpcUrl") -> list[str]:
+    """What may be a credential in a notification URL, longest first: the RPC URL's parts
+    and the host too (where Apprise's services keep tokens)."""
+    raw = url.reveal() if isinstance(url, RpcUrl) else url
+    found = set(secret_parts(raw))
+    parts = _parts(raw)
+    for piece in ((parts.netloc, parts.hostname or "") if parts else ()):
+        for p in (piece, unquote(piece)):
+            if len(p) >= 3:
+                found.add(p)
+    return sorted(found, key=len, reverse=True)
+
+
+def redact_notify_text(text: str, urls: "list[str | RpcUrl]") -> str:
+    """`text` (an error from a notification service) with every part of `urls` replaced."""
+    for url in urls:
+        raw = url.reveal() if isinstance(url, RpcUrl) else url
+        text = text.replace(raw, redact_notify_url(raw))
+        for secret in notify_secret_parts(raw):
+            text = text.replace(secret, "***")
+    return text
+
+
+class NotifyUrl(RpcUrl):
+    """A notification URL (Apprise's form) whose every printable form is redacted to its scheme."""
+
+    __slots__ = ()
+
+    def __init__(self, raw: "str | RpcUrl"):
+        self._raw = raw.reveal() if isinstance(raw, RpcUrl) else str(raw)
+        self.shown = redact_notify_url(self._raw)
+
+    def __repr__(self) -> str:
+        return f"NotifyUrl({self.shown!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NotifyUrl, (self._raw,))

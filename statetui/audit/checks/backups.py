@@ -110,7 +110,9 @@ def _automation(store: StateStore, infos, ctx: AuditContext, report: Report) -> 
         found.append(f"the store's automatic backups ({len(auto)} in the last 48 h)")
     # Only lines that name statetui or this state file count: dpkg's own backups do not.
     words = ("statetui", store.path.name, store.path.stem)
-    cron_text = _cron_text()
+    from statetui.core.scanmemo import memoized
+
+    cron_text = memoized(("cron_text",), _cron_text)
     if any(w in cron_text for w in words):
         found.append("a crontab line")
     timers = _timers(words)
@@ -141,7 +143,14 @@ def _cron_text() -> str:
 
 
 def _timers(words: tuple[str, ...]) -> list[str]:
-    names = []
+    from statetui.core.scanmemo import memoized
+
+    return sorted({name for name, text in memoized(("timer_texts",), _timer_texts) if any(w in text for w in words)})
+
+
+def _timer_texts() -> list[tuple[str, str]]:
+    """(timer file name, its text and its service's) for every systemd timer unit."""
+    found = []
     for folder in ("/etc/systemd/system", os.path.expanduser("~/.config/systemd/user")):
         for path in glob.glob(os.path.join(folder, "**", "*.timer"), recursive=True):
             try:
@@ -149,6 +158,5 @@ def _timers(words: tuple[str, ...]) -> list[str]:
                 text = Path(path).read_text(errors="replace") + (service.read_text(errors="replace") if service.exists() else "")
             except OSError:
                 continue
-            if any(w in text for w in words):
-                names.append(Path(path).name)
-    return sorted(set(names))
+            found.append((Path(path).name, text))
+    return found

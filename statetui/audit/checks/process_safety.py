@@ -22,7 +22,8 @@ def check(ctx: AuditContext, report: Report) -> None:
 
     cfg = ctx.config
     have_proc = procinfo.available()
-    verdict = may_be_running(cfg, now=ctx.now)
+    # A face that asked already (the fleet's status) passes its verdict: one /proc pass per bot.
+    verdict = ctx.cache.get("running_verdict") or may_be_running(cfg, now=ctx.now)
     status = verdict.pidlock
     report.data["pidlock"] = status.to_dict()
     report.data["running"] = verdict.to_dict()
