@@ -287,7 +287,7 @@ async def max_stall(state: Path) -> float:
     async with app.run_test(size=SIZE) as pilot:
         last[0] = time.perf_counter()
         app.set_interval(0.01, tick)
-        while not (app.state_view and app.audit and not app.audit_running):
+        while not (app.ctx.state_view and app.ctx.audit and not app.ctx.audit_running):
             await pilot.pause(0.05)
     return max(late) if late else 0.0
 

@@ -46,6 +46,9 @@ FILE_KEYS = frozenset({"state", "pid_file"})
 CHAIN_KEYS = frozenset({"rpc_url", "chain_id", "wallet", "tokens", "ctf_address", "mismatch_threshold", "rpc_timeout",
                         "history_from_block", "history_since", "hwm_policy", "chain_cache_dir"})
 
+# The console's settings, in the [console] table (keys as its [console.keys] sub-table).
+CONSOLE_KEYS = frozenset({"theme", "keys"})
+
 
 def flag_name(key: str) -> str:
     return "--" + key.replace("_", "-")
@@ -128,6 +131,14 @@ def _from_file(path: Path, values: dict[str, Any], sources: dict[str, str], tabl
                     raise ConfigError(f"{path}:{lines.line(ckey, 'chain')}: {one_line(ckey)!r} is not a [chain] setting "
                                       f"(those are {', '.join(sorted(CHAIN_KEYS))})")
                 put(ckey, cvalue, "chain")
+        elif key == "console":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}:{lines.line(key, None)}: console: expected a [console] table")
+            for ckey, cvalue in value.items():
+                if ckey not in CONSOLE_KEYS:
+                    raise ConfigError(f"{path}:{lines.line(ckey, 'console')}: {one_line(ckey)!r} is not a [console] "
+                                      f"setting (those are {', '.join(sorted(CONSOLE_KEYS))})")
+                put(ckey, cvalue, "console")
         elif key == "offsite":  # validated by statetui.core.offsite_config where it is used
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}:{lines.line(key, None)}: offsite: expected an [offsite] table")

@@ -1,15 +1,16 @@
 """What the console shows, gathered from the core in a worker thread. No Textual import.
 
-Each gather_* function does blocking I/O and returns a small, immutable-ish view; the
-app keeps views, never live core objects, so a 10 MB state is parsed, summarised and
-dropped (its memory is not held between refreshes)."""
+Each gather_* function does blocking I/O and returns a small view; the app keeps views,
+never live core objects, so a 10 MB state is parsed, summarised and dropped (its memory
+is not held between refreshes). Views unpickle without importing pydantic (the first
+ones come from a helper process, statetui.tui.prefetch)."""
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from statetui.core.config import Config
@@ -30,7 +31,8 @@ def store_for(config: Config):
     from statetui.core.store import StateStore
 
     # auto_backup_interval=None: the console never writes on its own.
-    return StateStore.for_config(config, auto_backup_interval=None, writer="statetui-console")
+    return StateStore(config.state, backup_dir=config.backup_dir, auto_backup_interval=None, writer="statetui-console",
+                      fields=config.fields)
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,7 @@ def gather_state(config: Config) -> StateView:
     f = figures(doc, roles, config.halt_threshold)
     view.derived = DerivedView(f.cash, f.peak, f.drawdown, f.halt_threshold, f.halt_distance, f.at_or_past_halt,
                                f.position_value, f.basis, f.currency)
-    view.problems = [ProblemView(p.severity, p.role, p.message)
-                     for p in sanity_problems(doc, roles, config.halt_threshold, raw=state._origin.raw if state._origin else None)]
+    view.problems = [ProblemView(p.severity, p.role, p.message) for p in sanity_problems(doc, roles, config.halt_threshold)]
     pos = roles.positions(doc)
     view.positions = len(pos) if isinstance(pos, (list, dict)) else None
     view.position_tokens = position_token_ids(pos)
@@ -126,32 +127,70 @@ def gather_state(config: Config) -> StateView:
     return view
 
 
-@dataclass
-class LockView:
-    status: Any  # PidLockStatus
-    stop_command: str | None = None
-    systemd: dict[str, Any] | None = None
-    systemd_note: str | None = None
-    verdict: Any = None  # botrunning.RunningVerdict: may the bot be running (what repairs obey)
+# --- the balances panel's values: one small object, so naming them is one place -----------
+
+@dataclass(frozen=True)
+class Figure:
+    """One value as the dashboard shows it: our label, the bot's own field (from the role
+    map; None when the figure is derived or the bot has no such field), and the value."""
+
+    label: str
+    field: str | None
+    value: Any
 
 
-def gather_lock(config: Config) -> LockView:
-    from statetui.core.botrunning import may_be_running
-    from statetui.core.pidlock import systemd_status, systemd_unavailable_reason
+@dataclass(frozen=True)
+class BalancesView:
+    cash: Figure
+    peak: Figure
+    day_start: Figure
+    daily_pnl: Figure
+    starting: Figure
+    mode: Figure
+    halted: Figure
+    halt_reason: Figure
+    wins: Figure
+    trades: Figure
+    win_streak: Figure
+    loss_streak: Figure
+    positions: Figure
+    position_value: Figure
+    derived: DerivedView | None
+    problems: tuple[ProblemView, ...]
+    is_halted: bool
 
-    verdict = may_be_running(config)
-    status = verdict.pidlock
-    view = LockView(status, verdict.stop_command, verdict=verdict)
-    unit = config.systemd_unit or status.unit
-    if unit:
-        view.systemd = (verdict.systemd if config.systemd_unit and verdict.systemd is not None
-                        else systemd_status(unit, user=status.user_unit and not config.systemd_unit))
-        if view.systemd is None:
-            view.systemd_note = systemd_unavailable_reason()
-    else:
-        view.systemd_note = "no unit configured"
-    return view
 
+def balances_of(view: StateView | None) -> BalancesView | None:
+    """Which value of the state file each figure on the Balances panel is."""
+    if view is None or view.values is None:
+        return None
+    v, d = view.values, view.derived
+
+    def f(label: str, name: str) -> Figure:
+        role = SHOWN_ROLES.get(name)
+        return Figure(label, view.fields.get(role) if role else name, v.get(name))
+
+    return BalancesView(
+        cash=f("cash", "current_balance"), peak=f("peak", "peak_balance"), day_start=f("day start", "day_start_balance"),
+        daily_pnl=f("P&L", "daily_pnl"), starting=f("starting", "starting_balance"), mode=f("mode", "mode"),
+        halted=f("halted", "halted"), halt_reason=f("halt reason", "halt_reason"), wins=f("wins", "total_wins"),
+        trades=f("trades", "total_trades"), win_streak=f("won in a row", "consecutive_wins"),
+        loss_streak=f("lost in a row", "consecutive_losses"), positions=Figure("positions", "positions", view.positions),
+        position_value=Figure("worth", None, d.position_value if d else None), derived=d,
+        problems=tuple(view.problems), is_halted=view.halted,
+    )
+
+
+# --- the bot and its lock --------------------------------------------------------------
+
+def gather_lock(config: Config):
+    """statetui.tui.botstatus.BotStatus: may the bot be running, and how to stop it."""
+    from statetui.tui.botstatus import bot_status
+
+    return bot_status(config)
+
+
+# --- backups: only a new or changed backup is read again ------------------------------------
 
 @dataclass
 class BackupsView:
@@ -172,15 +211,44 @@ class BackupsView:
         return [b for b in self.infos if b.checksum in ("bad", "unreadable") or b.valid is False]
 
 
-def gather_backups(config: Config, verify: bool = True) -> BackupsView:
+_verified: dict[tuple[str, int, int, int], Any] = {}  # (path, size, mtime_ns, inode) -> verified BackupInfo
+_verified_lock = threading.Lock()
+
+
+def gather_backups(config: Config, verify: bool = True, fresh: bool = False) -> BackupsView:
+    """Every backup, newest first, verified. A backup whose size, mtime and inode have not
+    changed since it was verified is not read again (unless `fresh`: "verify all")."""
     store = store_for(config)
     view = BackupsView(str(store.backups.dir))
     try:
-        view.infos = store.backups.list(verify=verify)
+        infos = store.backups.list(verify=False)
     except (OSError, StatetuiError) as exc:
         view.error = str(exc)
+        return view
+    if verify:
+        with _verified_lock:
+            keep = {}
+            for i, info in enumerate(infos):
+                key = _file_key(info.path)
+                known = None if fresh or key is None else _verified.get(key)
+                infos[i] = known if known is not None else store.backups.verify(info)
+                if key is not None:
+                    keep[key] = infos[i]
+            _verified.clear()
+            _verified.update(keep)
+    view.infos = infos
     return view
 
+
+def _file_key(path) -> tuple[str, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+# --- the journal ----------------------------------------------------------------------------
 
 @dataclass
 class Point:
@@ -193,7 +261,6 @@ class HistoryView:
     journal: str
     entries: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     bad_lines: int = 0
-    first_bad: str | None = None  # "line N: cause" of the first malformed journal line
     cash: list[Point] = field(default_factory=list)
     peak: list[Point] = field(default_factory=list)
     error: str | None = None
@@ -214,31 +281,40 @@ def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> Histo
         view.error = str(exc)
         return view
     view.entries, view.bad_lines = scan.entries, scan.bad_lines
-    if scan.bad:
-        view.first_bad = f"line {scan.bad[0].number}: {scan.bad[0].cause}"
     roles = roles_from_journal(scan.entries, config.fields)
     view.cash = [Point(p.ts, p.value) for p in role_series(scan.entries, roles, "cash")]
     view.peak = [Point(p.ts, p.value) for p in role_series(scan.entries, roles, "peak")]
     return view
 
 
+# --- the chain --------------------------------------------------------------------------------
+
+@dataclass
+class TokenView:
+    symbol: str | None
+    address: str
+    amount: Decimal
+
+
 @dataclass
 class ChainView:
-    at: float
+    at: float  # when it was read (our clock)
     configured: bool
     rpc: str | None = None  # redacted
-    reading: Any = None  # ChainReading
+    block_number: int | None = None
+    block_time: float | None = None
+    tokens: list[TokenView] = field(default_factory=list)
+    cash: Decimal | None = None  # None: no reading
     error: str | None = None
     state_cash: Decimal | None = None
     threshold: Decimal = Decimal("1.00")
-    witness: Any = None  # the realized-cash history (ChainWitness), or why it is unread (ChainUnread)
-    unredeemed: str | None = None  # "unredeemed: $X in N resolved markets", or why it could not be read
+    source: str = "c"  # "c" (read on request) or "audit" (the chain-reconcile check read it)
 
     @property
     def mismatch(self) -> Decimal | None:
-        if self.reading is None or self.state_cash is None:
+        if self.cash is None or self.state_cash is None:
             return None
-        return self.state_cash - self.reading.cash
+        return self.state_cash - self.cash
 
     @property
     def matches(self) -> bool | None:
@@ -246,11 +322,8 @@ class ChainView:
         return None if m is None else abs(m) <= self.threshold
 
 
-def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], now: float,
-                 progress: Any = None) -> ChainView:
-    """One on-chain reading at a pinned block, then the wallet's realized-cash history (a
-    cached scan; `progress` gets its ScanProgress) and its unredeemed positions. Imported
-    here, never at console start."""
+def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], now: float) -> ChainView:
+    """One on-chain reading at a pinned block. Imported here, never at console start."""
     from statetui.core.redact import redact_url
 
     view = ChainView(at=now, configured=config.chain_configured, state_cash=state_cash,
@@ -262,32 +335,32 @@ def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], 
     from statetui.core.chain import read_chain
 
     try:
-        view.reading = read_chain(config, tokens)
+        r = read_chain(config, tokens)
     except StatetuiError as exc:
         view.error = str(exc)
         return view
-    from statetui.core.chainhist import read_positions
-    from statetui.core.chainhist.witness import obtain
-
-    view.witness = obtain(config, progress=progress)
-    try:
-        view.unredeemed = read_positions(config, block=view.reading.block_number, progress=progress).summary()
-    except StatetuiError as exc:
-        view.unredeemed = f"positions unread: {exc}"
+    view.block_number, view.block_time, view.cash = r.block_number, r.block_time, r.cash
+    view.tokens = [TokenView(t.symbol, t.address, t.amount) for t in r.tokens]
     return view
 
 
-def failed_view(kind: str, config: Config, exc: BaseException) -> Any:
-    """A view that says a first read failed (the console shows it and keeps watching)."""
-    cause = f"{type(exc).__name__}: {exc}" if not isinstance(exc, StatetuiError) else str(exc)
-    if kind == "state":
-        return StateView(path=str(config.state), exists=os.path.lexists(config.state), error=cause, error_kind="load-error")
-    if kind == "backups":
-        return BackupsView(str(config.backups), error=cause)
-    if kind == "history":
-        return HistoryView("", error=cause)
-    return None  # the lock: never guessed (a failed read must not say "not running")
+def chain_of_check(result: Any, config: Config, now: float) -> ChainView | None:
+    """The reading the chain-reconcile check made (its `data`), as the Chain panel's view."""
+    chain = (result.data or {}).get("chain") if result is not None else None
+    if not isinstance(chain, dict):
+        return None
+    try:
+        view = ChainView(at=now, configured=True, rpc=chain.get("rpc_url"), block_number=int(chain["block_number"]),
+                         block_time=float(chain["block_time"]), cash=Decimal(str(chain["cash"])),
+                         threshold=config.mismatch_threshold, source="audit")
+        view.tokens = [TokenView(t.get("symbol"), str(t.get("address")), Decimal(str(t.get("amount"))))
+                       for t in chain.get("tokens", []) if isinstance(t, dict)]
+        if result.data.get("state_cash") is not None:
+            view.state_cash = Decimal(str(result.data["state_cash"]))
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+    return view
 
 
 def state_dir_exists(config: Config) -> bool:
-    return os.path.isdir(Path(os.path.abspath(config.state)).parent)
+    return os.path.isdir(os.path.dirname(os.path.abspath(config.state)))

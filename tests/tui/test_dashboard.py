@@ -28,7 +28,7 @@ async def test_jan16_dashboard_shows_the_desync(jan16):
         assert "48.1%/30%" in balances and "HALT" in balances
         assert "positions 2 worth 186.00" in balances
         assert "HALTED" in plain(app.screen.query_one(TopBar))
-        assert app.audit["peak-drawdown"].result.status.value == "FAIL"
+        assert app.ctx.audit["peak-drawdown"].result.status.value == "FAIL"
         assert app.screen.has_class("-compact")
         text = screen_text(app)
         assert "FAIL peak-drawdown" in text
@@ -101,7 +101,7 @@ async def test_lock_panel_shows_a_live_holder(healthy, lock_holder):
     app = StateTuiApp(healthy)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, audit=False)
-        await wait_for(pilot, lambda: app.lock_view.status.running, "the lock holder")
+        await wait_for(pilot, lambda: app.ctx.lock_view.lock.running, "the lock holder")
         text = plain(app.screen.query_one(LockPanel))
         assert "RUNNING" in text and f"pid {holder.pid}" in text and "holds lock" in text
         assert f"stop: kill {holder.pid}" in text

@@ -33,9 +33,9 @@ def app_for(name: str, build=scenarios.jan16) -> StateTuiApp:
 async def settle(pilot) -> None:
     await ready(pilot)
     app = pilot.app
-    for entry in app.audit.values():
+    for entry in app.ctx.audit.values():
         entry.result.duration_ms = 0.0
-    app.changed.publish("audit")
+    app.ctx.changed.publish("audit")
     await pilot.pause()
 
 
@@ -57,10 +57,10 @@ def test_dashboard_file_corrupt(snap_compare):
             f.truncate(os.path.getsize(path) - 2)  # the closing brace never made it
         when = frozen.FIXED_NOW - 5
         os.utime(path, (when, when))
-        await wait_for(pilot, lambda: app.state_view.error_kind == "corrupt" and app.state_view.mtime == when,
+        await wait_for(pilot, lambda: app.ctx.state_view.error_kind == "corrupt" and app.ctx.state_view.mtime == when,
                        "the truncated file on screen")
         # The checks that read the file re-run a second after it changes: wait for them.
-        await wait_for(pilot, lambda: app.audit["state-file"].result.status.value != "PASS" and not app.audit_running,
+        await wait_for(pilot, lambda: app.ctx.audit["state-file"].result.status.value != "PASS" and not app.ctx.audit_running,
                        "the state-file check re-run")
         await settle(pilot)
 
@@ -108,7 +108,7 @@ def test_backups(snap_compare):
         await settle(pilot)
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, BackupsScreen), "the backups screen")
-        await wait_for(pilot, lambda: "Diff:" in pilot.app.screen.query_one("#backup-preview").render().plain, "the preview")
+        await wait_for(pilot, lambda: "Diff:" in pilot.app.screen.query_one("#table-text").render().plain, "the preview")
 
     assert snap_compare(app_for("backups"), terminal_size=(120, 40), run_before=backups)
 
