@@ -98,7 +98,7 @@ def stop_bot(config: Config, seen: BotStatus, wait_s: float = STOP_WAIT_S) -> St
     if after.running:
         return StopOutcome(False, f"sent `{command}`, but after {wait_s:g} s the bot still runs ({after.evidence}); "
                            f"look at its log before anything stronger", command, after)
-    return StopOutcome(True, f"stopped: `{command}`; {after.evidence}", command, after)
+    return StopOutcome(True, f"stopped ({command})", command, after, [after.evidence])
 
 
 def _zombie(pid: int) -> bool:
@@ -145,4 +145,4 @@ def start_bot(config: Config, demo_start: list[str] | None = None, log: str | No
         if done.returncode != 0:
             why = (done.stderr or done.stdout).strip().splitlines()
             return StopOutcome(False, f"{command}: {why[0] if why else 'exit ' + str(done.returncode)}", command)
-    return StopOutcome(True, f"started: `{command}`", command)
+    return StopOutcome(True, "started the demo's simulated bot again" if demo_start else f"started ({command})", command)

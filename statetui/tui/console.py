@@ -211,7 +211,9 @@ class StateTuiApp(LiveViews, App[int]):
             done(None)
             return
         how = f"systemctl stop {bot.unit}" if bot.unit else f"SIGTERM to pid {bot.pid}, then wait up to 10 s"
-        detail = f"{bot.evidence}\n\nHow: {how}. The bot should save its state on the way out; nothing stronger is sent."
+        cmd = bot.lock.cmdline if bot.lock is not None and bot.lock.cmdline else "?"
+        detail = (f"pid {bot.pid} holds {ctx.config.pid_file}: {cmd[:200]}\n\nHow: {how}. The bot should save its "
+                  "state on the way out; nothing stronger is sent.")
 
         def answer(yes: bool | None) -> None:
             if not yes:

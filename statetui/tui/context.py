@@ -13,7 +13,7 @@ from typing import Any, Callable
 from statetui.core.config import Config
 from statetui.core.display import age
 
-LOCAL_KINDS = ("state", "lock", "backups", "history")
+STATE_CHECKS = ("state-file", "peak-drawdown")
 
 
 @dataclass
@@ -46,6 +46,10 @@ class DemoInfo:
             return "DEMO · calm bot"
         names = {i.id: i.title for i in self.incidents}
         return "DEMO · staged: " + names.get(self.staged[-1], self.staged[-1])
+
+    @property
+    def short_label(self) -> str:
+        return f"DEMO · staged {self.staged[-1]}" if self.staged else "DEMO · calm"
 
 
 def demo_of(config: Config) -> DemoInfo | None:
@@ -88,6 +92,7 @@ class ConsoleContext:
         self.demo: DemoInfo | None = None
         self.incident_logs: list[str] = []  # incident logs written this session (printed on exit)
         self.stopping_bot = False
+        self.recheck_pending = False  # the checks that read a changed file will re-run shortly
 
     # --- the audit ------------------------------------------------------------------
 
@@ -109,10 +114,11 @@ class ConsoleContext:
         return entry.result.status.value if entry else None
 
     def stale_results(self) -> bool:
-        """Some results predate the last change of the file."""
-        ran = [e.ran_at for e in self.audit.values()]
+        """A check that reads the state file ran before its last change and is not about to
+        run again (they re-run by themselves a second after the file settles)."""
+        ran = [e.ran_at for cid, e in self.audit.items() if cid in STATE_CHECKS]
         return bool(ran) and self.state_changed_at is not None and min(ran) < self.state_changed_at \
-            and not self.audit_running
+            and not self.audit_running and not self.recheck_pending
 
     # --- the bot --------------------------------------------------------------------------
 
@@ -128,8 +134,7 @@ class ConsoleContext:
         out = []
         if self.state_view is not None and self.state_view.mtime is not None:
             out.append(now - self.state_view.mtime)
-        if self.lock_view is not None and self.lock_view.running and self.lock_view.lock is not None \
-                and self.lock_view.lock.uptime_s is not None and self.lock_view.started_at:
+        if self.lock_view is not None and self.lock_view.running and self.lock_view.started_at:
             out.append(now - self.lock_view.started_at)
         if self.backups_view is not None and self.backups_view.infos:
             out.append(self.backups_view.infos[0].age_s(now))

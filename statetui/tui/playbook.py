@@ -169,14 +169,17 @@ _CHECKS_GATE = {"backups", "chain", "peak", "audit"}
 
 
 def _bot_stopped(config: Config, situation: Situation, now: float) -> StepResult:
+    from statetui.core import procinfo
     from statetui.tui.botstatus import bot_status
 
     bot = bot_status(config, systemd=False)
     s = bot.lock
     if bot.running:
-        lines = ["this is the demo's simulated bot: stopping it is safe"] if situation.demo_start else []
-        return StepResult("FAIL", f"the bot is running: {bot.evidence}", lines, command=bot.stop_command,
-                          action=None if config.read_only else "stop-bot")
+        lines = [f"its command: {procinfo.shorten(s.cmdline, 100)}"] if s is not None and s.cmdline else []
+        if situation.demo_start:
+            lines.append("this is the demo's simulated bot: stopping it is safe")
+        return StepResult("FAIL", f"the bot is running: pid {bot.pid} holds {config.pid_file}", lines,
+                          command=bot.stop_command, action=None if config.read_only else "stop-bot")
     if s is not None and s.stale:
         return StepResult("WARNING", f"stale pid file: {bot.evidence}", ["nobody holds its lock: it can be cleared"],
                           suggested="clear-stale-lock")
@@ -255,7 +258,7 @@ def _start_bot(config: Config, situation: Situation, now: float) -> StepResult:
 
     bot = bot_status(config, systemd=False)
     if bot.running:
-        return StepResult("PASS", f"the bot is running: {bot.evidence}")
+        return StepResult("PASS", f"the bot is running again: pid {bot.pid} holds {config.pid_file}")
     cmd = start_command(config, list(situation.demo_start) if situation.demo_start else None, situation.unit)
     if cmd is None:
         return StepResult("PENDING", "not running yet: start it the way you usually do (service, tmux, screen…)",

@@ -16,13 +16,13 @@ from textual import work
 from textual.worker import Worker, WorkerState
 
 from statetui.tui import data
-from statetui.tui.context import AuditEntry, next_age_change
+from statetui.tui.context import STATE_CHECKS, AuditEntry, next_age_change
 
 KINDS = ("state", "lock", "backups", "history")
 RECHECK_S = 1.0  # quiet time before the checks that read a changed file re-run
 RECHECK_MAX_S = 10.0  # ... and at least this often while it keeps changing
 # Which checks answer for which file: re-run when it changes.
-CHECKS_FOR = {"state": ("state-file", "peak-drawdown"), "backups": ("backups",), "lock": ("process-safety",)}
+CHECKS_FOR = {"state": STATE_CHECKS, "backups": ("backups",), "lock": ("process-safety",)}
 HEAVY_BYTES = 1_000_000  # from this state size on, full reads take turns
 PREFETCH_WAIT_S = 10.0  # a helper that says nothing for this long is given up on
 MISSING_LOOK_S = 1.0  # a watched folder that does not exist yet: look again this often
@@ -364,9 +364,11 @@ class LiveViews:
         if self._recheck_timer is not None:
             self._recheck_timer.stop()
         overdue = time.monotonic() - self._last_recheck >= RECHECK_MAX_S
+        ctx.recheck_pending = True
 
         def go() -> None:
             self._recheck_timer = None
+            ctx.recheck_pending = False
             self._last_recheck = time.monotonic()
             wanted, self._recheck_ids = sorted(self._recheck_ids), set()
             self.run_checks([c for c in ctx.audit_ids if c in wanted])

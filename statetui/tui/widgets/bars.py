@@ -27,7 +27,8 @@ class TopBar(Widget):
         badges: list[Content | str] = []
         view = ctx.state_view
         if ctx.demo is not None:
-            badges.append(Content.styled(f" {ctx.demo.label} ", "$warning bold reverse"))
+            badges.append(Content.styled(f" {ctx.demo.label if self.size.width >= 110 else ctx.demo.short_label} ",
+                                         "$warning bold reverse"))
         if view is not None and not view.ok:
             badges.append(Content.styled(" FILE " + (view.error_kind or "ERROR").upper() + " ", "$error bold reverse"))
         elif view is not None and view.halted:
@@ -37,7 +38,9 @@ class TopBar(Widget):
             badges.append(Content.styled(" READ-ONLY ", "$warning bold reverse"))
         right = Content.assemble(*badges)
         left = row(Content.styled(" statetui ", "bold reverse"), " ", Content.styled(self.screen_name, "bold"), label(" · "))
-        room = max(0, self.size.width - left.cell_length - right.cell_length - 1)
+        room = self.size.width - left.cell_length - right.cell_length - 1
+        if room < 8:  # no room for the path: the badges matter more
+            return Content.assemble(left.truncate(max(0, self.size.width - right.cell_length)), right)
         path = fmt.clip_path(str(ctx.config.state), room)
         return Content.assemble(left, path, " " * max(1, room - len(path) + 1), right)
 

@@ -158,9 +158,9 @@ class LockPanel(Panel):
             out.append(Content.styled("stopping the bot…", "$accent"))
         if bot.running:
             holds = "holds lock" if s.holds_lock else ("lock held" if s.locked else "no lock")
-            out.append(row(Content.styled(" RUNNING ", "$success bold reverse"), f" pid {bot.pid} · {holds}",
-                           label(" · up "), fmt.age(s.uptime_s)))
-            out.append(row(label("cmd "), fmt.clip(s.cmdline or "?", w - 4)))
+            up = fmt.age(self.ctx.now() - bot.started_at) if bot.started_at else "?"
+            out.append(row(Content.styled(" RUNNING ", "$success bold reverse"), f" pid {bot.pid} · {holds}"))
+            out.append(row(label("up "), up, label(" · cmd "), fmt.clip(s.cmdline or "?", w - 12 - len(up))))
             if bot.stop_command:
                 out.append(row(label("stop: "), fmt.clip(bot.stop_command, w - 17), label(" (^k does it)")))
         elif not s.exists:
