@@ -56,6 +56,7 @@ class Demo:
         from statetui.core.store import StateStore
 
         sb = self.sandbox = create_sandbox(self.directory)
+        children.on_exit(self._on_lost_terminal)
         self.say(f"demo sandbox: {sb.root}" + (" (temporary: removed on exit)" if sb.temporary else " (kept)"))
         state = StateStore(sb.state, backup_dir=sb.backups).load()
         cash = state.money("current_balance") or 0
@@ -67,7 +68,6 @@ class Demo:
         self.chain = start_chain(self.chain_kind, sb.wallet, cash, held)
         if self.chain.proc is not None:
             children.adopt(self.chain.proc)
-        children.on_exit(self._on_lost_terminal)
         self.say(f"demo chain: {self.chain.kind} at {self.chain.url} (chain id 137, pid {self.chain.pid}); "
                  f"wallet {sb.wallet} holds ${fmt_money(cash)}")
         write_config(sb, self.chain.url)
@@ -124,11 +124,10 @@ class Demo:
     # --- stop --------------------------------------------------------------------
 
     def _on_lost_terminal(self) -> None:
-        """The terminal went away: the children are stopped already; the chain and the
-        temporary sandbox go too (quietly: nobody is there to read it)."""
+        """The terminal went away: the children (the bot, anvil) are stopped already, a
+        py-evm chain ends with this process; the temporary sandbox goes (quietly: nobody
+        is there to read it)."""
         self._closed = True
-        if self.chain is not None:
-            self.chain.stop()
         if self.sandbox is not None:
             remove_sandbox(self.sandbox)
 
@@ -219,14 +218,12 @@ def _shares(pos: Any) -> int:
     return int(round(float(size) * 10**6)) if isinstance(size, (int, float)) and not isinstance(size, bool) else 0
 
 
-def _raise_exit(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
 def run_demo(args) -> int:
     demo = Demo(getattr(args, "dir", None), getattr(args, "chain", None) or "auto", getattr(args, "incident", None) or "jan16")
     atexit.register(demo.close)  # a last resort; the finally below is the normal path
-    previous = {sig: signal.signal(sig, _raise_exit) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGHUP/SIGTERM at any moment (the terminal lost, a kill): the bot and anvil are stopped,
+    # the sandbox removed, and the process leaves at once (statetui.tui.children).
+    previous = children.install_signal_guard()
     try:
         demo.start()
         assert demo.sandbox is not None
@@ -247,5 +244,4 @@ def run_demo(args) -> int:
         return 130
     finally:
         demo.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        children.restore_signals(previous)
