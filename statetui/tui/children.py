@@ -15,7 +15,6 @@ No Textual import."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import signal
 import subprocess
@@ -36,7 +35,7 @@ _leaving = threading.Event()
 
 def _prctl():
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)  # this process's own symbols: libc is among them (no ldconfig run)
         return libc.prctl
     except (OSError, AttributeError):
         return None

@@ -22,7 +22,6 @@ from textual.signal import Signal
 from statetui.core.config import Config
 from statetui.tui import children, messages as m
 from statetui.tui.context import ConsoleContext, demo_of
-from statetui.tui.dialogs import ConfirmScreen, PickScreen
 from statetui.tui.views import LiveViews
 
 
@@ -153,6 +152,7 @@ class StateTuiApp(LiveViews, App[int]):
 
     def on_pick_repair(self, message: m.PickRepair) -> None:
         from statetui.repair.runner import get_repair, repair_ids
+        from statetui.tui.dialogs import PickScreen
 
         known = repair_ids()
         ids = [i for i in (message.ids or known) if i in known]
@@ -199,6 +199,8 @@ class StateTuiApp(LiveViews, App[int]):
     # --- the bot ------------------------------------------------------------------------
 
     def on_stop_bot(self, message: m.StopBot) -> None:
+        from statetui.tui.dialogs import ConfirmScreen
+
         ctx = self.ctx
         bot = ctx.lock_view
         done = message.on_done or (lambda _o: None)
@@ -242,6 +244,7 @@ class StateTuiApp(LiveViews, App[int]):
 
     def on_start_bot(self, message: m.StartBot) -> None:
         from statetui.tui.botstatus import start_command
+        from statetui.tui.dialogs import ConfirmScreen
 
         ctx = self.ctx
         done = message.on_done or (lambda _o: None)
@@ -279,6 +282,8 @@ class StateTuiApp(LiveViews, App[int]):
             self.notify("incidents are staged only in `statetui demo`", severity="warning")
             return
         if message.incident is None:
+            from statetui.tui.dialogs import PickScreen
+
             options = [(i.id, f"{i.title}: {i.story}") for i in demo.incidents]
             self.push_screen(PickScreen("Stage an incident (demo)", options),
                              lambda choice: self.post_message(m.StageIncident(choice)) if choice else None)

@@ -9,7 +9,6 @@ back to watchfiles (statetui.tui.watch). No Textual import."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import select
 import struct
@@ -45,8 +44,7 @@ DIR_GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED
 
 
 def _libc():
-    name = ctypes.util.find_library("c") or "libc.so.6"
-    lib = ctypes.CDLL(name, use_errno=True)
+    lib = ctypes.CDLL(None, use_errno=True)  # this process's own symbols: libc is among them (no ldconfig run)
     lib.inotify_init1.argtypes = [ctypes.c_int]
     lib.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
     lib.inotify_rm_watch.argtypes = [ctypes.c_int, ctypes.c_int]

@@ -8,7 +8,8 @@ def binding_ids() -> set[str]:
     from statetui.tui.dialogs import ConfirmScreen, DetailScreen, InputScreen, PickScreen
     from statetui.tui.screens.audit import AuditScreen
     from statetui.tui.screens.backups import BackupsScreen
-    from statetui.tui.screens.base import BaseScreen, TableScreen
+    from statetui.tui.screens.base import BaseScreen
+    from statetui.tui.screens.table import TableScreen
     from statetui.tui.screens.dashboard import DashboardScreen
     from statetui.tui.screens.help import HelpScreen
     from statetui.tui.screens.journal import JournalScreen

@@ -14,7 +14,8 @@ from statetui.audit.base import Status
 from statetui.tui import fmt
 from statetui.tui.dialogs import InputScreen
 from statetui.tui.messages import PickRepair, RunChecks
-from statetui.tui.screens.base import screen_keys, Column, PaletteCommand, Row, TableScreen
+from statetui.tui.screens.base import screen_keys, PaletteCommand
+from statetui.tui.screens.table import Column, Row, TableScreen
 from statetui.tui.widgets.style import label, lines, row, status, strong, table_status
 
 _ORDER = {None: -1, "RUNNING": -1, **{s.value: s.rank for s in Status}}

@@ -15,7 +15,8 @@ from textual.worker import get_current_worker
 
 from statetui.tui import fmt
 from statetui.tui.messages import OpenRepair, Refresh
-from statetui.tui.screens.base import screen_keys, Column, PaletteCommand, Row, TableScreen
+from statetui.tui.screens.base import screen_keys, PaletteCommand
+from statetui.tui.screens.table import Column, Row, TableScreen
 from statetui.tui.widgets.difftable import diff_table
 from statetui.tui.widgets.style import label, lines, row, strong
 

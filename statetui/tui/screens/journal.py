@@ -9,7 +9,8 @@ from textual import work
 from textual.content import Content
 
 from statetui.tui import fmt
-from statetui.tui.screens.base import screen_keys, Column, Row, TableScreen
+from statetui.tui.screens.base import screen_keys
+from statetui.tui.screens.table import Column, Row, TableScreen
 from statetui.tui.widgets.difftable import diff_table
 from statetui.tui.widgets.style import label, lines, row, strong
 

@@ -329,7 +329,11 @@ class AuditPanel(ScrollPanel):
             return label("loading checks…")
         w = self.inner_width
         worst = ctx.audit_overall()
-        self.border_title = f"Audit · {worst}" if worst else "Audit"
+        done = sum(1 for cid in ids if cid in ctx.audit and cid not in ctx.audit_running)
+        if ctx.audit_running:
+            self.border_title = f"Audit · running {done}/{len(ids)}"
+        else:
+            self.border_title = f"Audit · {worst}" if worst else "Audit"
         out: list[Content | str] = []
         passed = []
         for cid in ids:
