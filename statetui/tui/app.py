@@ -35,9 +35,9 @@ def run_app(config: Config) -> int:
 def check_console_config(config: Config) -> None:
     """[console] keys name real binding ids, and the theme exists: a one-line error, not
     a key that silently does nothing."""
-    from statetui.tui.keys import binding_ids
-
     if config.keys:
+        from statetui.tui.keys import binding_ids  # imports every screen: only when keys are remapped
+
         known = binding_ids()
         unknown = sorted(k for k in config.keys if k not in known)
         if unknown:

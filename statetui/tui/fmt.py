@@ -77,6 +77,16 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
+def clip_middle(text: str, width: int) -> str:
+    """Keep both ends (a backup's time and checksum) when it does not fit."""
+    if len(text) <= width:
+        return text
+    if width < 5:
+        return text[:width]
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[-(width - 1 - head):]
+
+
 def clip_path(text: str, width: int) -> str:
     """Keep a path's end (the file name) when it does not fit."""
     return text if len(text) <= width else "…" + text[-max(0, width - 1):]

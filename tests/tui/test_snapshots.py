@@ -21,7 +21,7 @@ from statetui.tui.screens.repair import RepairScreen
 
 from tests.tui import frozen
 from tests.tui.conftest import ready, wait_for
-from tests.tui.test_repairs import pick
+from tests.tui.test_repairs import confirm_and_apply, pick
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -116,8 +116,36 @@ def test_backups(snap_compare):
 def test_journal(snap_compare):
     async def journal(pilot) -> None:
         await settle(pilot)
-        await pilot.press("j")
+        await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, JournalScreen)
                        and pilot.app.screen.query_one("DataTable").row_count > 0, "the journal")
 
     assert snap_compare(app_for("journal"), terminal_size=(120, 40), run_before=journal)
+
+
+def test_repair_result_undo_at_80_columns(snap_compare):
+    """The undo command is wrapped between its words only (a pasted block still runs),
+    never inside the backup's name."""
+    async def result(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("p")
+        await pick(pilot, "recompute-peak")
+        wizard = await confirm_and_apply(pilot)
+        for r in wizard.outcome.verify:
+            r.duration_ms = 0.0
+        wizard._redraw()
+        await pilot.pause()
+
+    assert snap_compare(app_for("result-80"), terminal_size=(80, 24), run_before=result)
+
+
+def test_backup_row_whole_at_80_columns(snap_compare):
+    """v: every value of the highlighted backup whole, the name cut in the table included."""
+    async def whole(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, BackupsScreen), "the backups screen")
+        await pilot.press("v")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "DetailScreen", "the detail view")
+
+    assert snap_compare(app_for("whole-80"), terminal_size=(80, 24), run_before=whole)

@@ -24,7 +24,7 @@ import pytest
 
 from statetui.demo.chain import pyevm_available
 
-RUNS = int(os.environ.get("STATETUI_LOSS_RUNS", "9"))
+RUNS = int(os.environ.get("STATETUI_LOSS_RUNS", "6"))  # STATETUI_LOSS_RUNS=60 for a long loop
 GONE_WITHIN_S = 5.0  # generous: the figure to watch is printed, this only fails a hang
 
 pytestmark = [

@@ -43,12 +43,12 @@ v shows the row whole."""
 
     COLUMNS = [
         Column("mark", "", 1),
-        Column("created", "created (UTC)", 19),
-        Column("age", "age", 6),
-        Column("reason", "reason", 12),
-        Column("checksum", "sum", 5),
-        Column("cash", "cash", 10),
-        Column("peak", "peak", 10),
+        Column("created", "created UTC", 11),
+        Column("age", "age", 5),
+        Column("reason", "reason", 10),
+        Column("checksum", "sum", 3),
+        Column("cash", "cash", 8),
+        Column("peak", "peak", 8),
         Column("name", "name"),
     ]
     BINDINGS = screen_keys(
@@ -87,9 +87,25 @@ v shows the row whole."""
         check = _CHECK.get(b.checksum, b.checksum)
         if b.valid is False and check == "ok":
             check = "INV"
-        return ("*" if b.name == self.marked else " ", fmt.utc_time(b.created)[:19], fmt.age(b.age_s(self.ctx.now())),
+        return ("*" if b.name == self.marked else " ", fmt.utc_time(b.created)[5:16], fmt.age(b.age_s(self.ctx.now())),
                 b.reason or b.kind, Content.styled(check, "bold red" if bad else ("green" if check == "ok" else "")),
-                _money(b.cash), _money(b.peak), b.name)
+                _money(b.cash), _money(b.peak), fmt.clip_middle(self.short_name(b.name), self.name_width()))
+
+    def short_name(self, name: str) -> str:
+        """Without the state file's stem and the .json every backup of ours has."""
+        stem = self.ctx.config.state.stem + "."
+        if name.startswith(stem) and name.endswith(".json") and len(name) > len(stem) + 5:
+            return name[len(stem):-5]
+        return name
+
+    def name_width(self) -> int:
+        """What is left of the row for the name (its time and checksum kept, the middle cut:
+        v shows it whole, y copies it)."""
+        fixed = sum((c.width or 0) + 2 for c in self.COLUMNS if c.width)
+        return max(16, (self.table.size.width or 80) - fixed - 3)
+
+    def on_resize(self) -> None:
+        self.fill()
 
     def sort_values(self, b) -> tuple[Any, ...]:
         return (b.name == self.marked, b.created, -b.created, b.reason or b.kind, b.checksum,
@@ -169,7 +185,7 @@ v shows the row whole."""
         b = self.info(name)
         if b is None:
             return []
-        items = [("path", str(b.path)), ("sha256", b.sha256 or "not read")]
+        items = [("name", b.name), ("created", fmt.utc_time(b.created)), ("path", str(b.path)), ("sha256", b.sha256 or "not read")]
         if b.error:
             items.append(("error", b.error))
         return items + [("restore command", f"statetui restore {b.name}")]

@@ -158,7 +158,9 @@ class TableScreen(BaseScreen):
         r = self.selected_row()
         if r is None:
             return []
-        return [(c.label, _plain(cell)) for c, cell in zip(self.COLUMNS, r.cells)] + self.extra_items(r.key)
+        extra = self.extra_items(r.key)
+        named = {k for k, _v in extra}
+        return [(c.label, _plain(cell)) for c, cell in zip(self.COLUMNS, r.cells) if c.label and c.label not in named] + extra
 
     def extra_items(self, key: str) -> list[tuple[str, str]]:
         return []
