@@ -55,8 +55,11 @@ async def test_chain_panel_reads_on_demand_and_reconcile_fixes_the_state(jan16, 
         await ready(pilot, audit=False)
         panel = app.screen.query_one(ChainPanel)
         assert "not read yet" in panel.render().plain  # never read on its own
+        app.run_checks(["chain-reconcile"])  # the audit reads the chain: the panel shows that reading
+        await wait_for(pilot, lambda: "chain-reconcile" in app.ctx.audit and not app.ctx.audit_running, "the check")
+        assert "(audit)" in panel.render().plain and "= 210.97" in panel.render().plain
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.ctx.chain_view is not None and not app.ctx.chain_busy, "the chain reading")
+        await wait_for(pilot, lambda: app.ctx.chain_view.source == "c" and not app.ctx.chain_busy, "the chain reading")
         text = panel.render().plain
         assert app.ctx.chain_view.error is None, app.ctx.chain_view.error
         assert "pUSD 160.50" in text and "USDC.e 50.47" in text and "= 210.97" in text
