@@ -213,10 +213,18 @@ def bench_idle(sandbox: Path, seconds: float) -> dict:
     wall = time.perf_counter() - t0
     cpu, base_cpu = (p.cpu_s() - c0) / wall * 100, (b.cpu_s() - b0) / wall * 100
     rss_after = p.rss()
+    # The bot writes: the console reads the file in-process from now on (the core loaded).
+    doc = json.loads(sc.state.read_bytes())
+    doc["current_balance"] = 123.45
+    start = len(p.text)
+    replace(sc.state, doc)
+    p.wait_for((b"cash 123.45",), start=start)
+    time.sleep(3.0)  # the state checks re-run (in a child) a second after the change
+    rss_live = p.rss()
     p.quit()
     b.quit(b"x")
-    return {"rss_mb": rss, "rss_after_mb": rss_after, "base_rss_mb": base_rss, "cpu_pct": cpu,
-            "base_cpu_pct": base_cpu, "seconds": wall}
+    return {"rss_mb": rss, "rss_after_mb": rss_after, "rss_live_mb": rss_live, "base_rss_mb": base_rss,
+            "cpu_pct": cpu, "base_cpu_pct": base_cpu, "seconds": wall}
 
 
 async def watch_latency(path: Path, updates: int) -> list[float]:
@@ -390,9 +398,12 @@ def part_idle(sandbox: Path, seconds: float) -> bool:
           f"{s['rss_after_mb'][0]:.1f} MB after the idle period; target <= {TARGET_IDLE_RSS_MB:.0f} MB")
     print(f"  baseline (the one-widget app): RSS {s['base_rss_mb'][0]:.1f} MB; "
           f"console/baseline {s['rss_mb'][0] / s['base_rss_mb'][0]:.2f}x")
+    print(f"  after the file changed once (read, and its checks re-run, in the console's process): "
+          f"RSS {s['rss_live_mb'][0]:.1f} MB (peak {s['rss_live_mb'][1]:.1f})")
     print(f"idle CPU over {s['seconds']:.0f} s: {s['cpu_pct']:.3f}% of a core; target <= {TARGET_IDLE_CPU_PCT}%")
     print(f"  baseline (the one-widget app, same seconds): {s['base_cpu_pct']:.3f}%")
-    return max(s["rss_mb"][0], s["rss_after_mb"][0]) <= TARGET_IDLE_RSS_MB and s["cpu_pct"] <= TARGET_IDLE_CPU_PCT
+    return (max(s["rss_mb"][0], s["rss_after_mb"][0], s["rss_live_mb"][0]) <= TARGET_IDLE_RSS_MB
+            and s["cpu_pct"] <= TARGET_IDLE_CPU_PCT)
 
 
 def part_live(sandbox: Path, updates: int) -> bool:

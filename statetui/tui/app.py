@@ -15,8 +15,14 @@ from statetui.core.errors import ConfigError
 def run_app(config: Config) -> int:
     """Run the console; on the way out, print where the incident logs were written.
     Losing the terminal at any moment ends it, and everything it started, at once."""
+    import os
+
     from statetui.tui import children, prefetch
 
+    # pydantic looks for plugins (observability hooks) by scanning every installed package's
+    # metadata (importlib.metadata, email, csv...): ~2 MB and tens of ms the console does
+    # not need. A user who wants plugins sets the variable themselves.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     previous = children.install_signal_guard()
     try:
         early = prefetch.start(config)

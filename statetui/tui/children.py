@@ -88,6 +88,17 @@ def adopt(proc: subprocess.Popen) -> None:
     threading.Thread(target=_reap, args=(proc,), name=f"reap-{proc.pid}", daemon=True).start()
 
 
+def register(proc: subprocess.Popen) -> None:
+    """Register a child whose owner waits for it itself (no reaper thread)."""
+    with _lock:
+        _children[proc.pid] = proc
+
+
+def unregister(proc: subprocess.Popen) -> None:
+    with _lock:
+        _children.pop(proc.pid, None)
+
+
 def _reap(proc: subprocess.Popen) -> None:
     try:
         proc.wait()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from statetui.core.config import Config
-from statetui.core.display import age
+from statetui.tui.fmt import age
 
 STATE_CHECKS = ("state-file", "peak-drawdown")
 
@@ -147,9 +147,12 @@ class ConsoleContext:
 
 
 def next_age_change(seconds: float) -> float:
-    """Seconds until `age(seconds)` reads differently (at least 0.05 s). Its labels round
-    to the nearest unit, so they change half-way: at 5.5 s, 90 s, 1.05 h..."""
-    step = 1.0 if seconds < 60 else 60.0 if seconds < 3600 else 360.0 if seconds < 172800 else 8640.0
+    """Seconds until the console's `age(seconds)` reads differently (at least 0.05 s): every
+    5 s below a minute; then the core's labels, which round to the nearest unit and so
+    change half-way (90 s, 1.05 h...)."""
+    if seconds < 60:
+        return max(0.05, 5 - seconds % 5 + 0.01)
+    step = 60.0 if seconds < 3600 else 360.0 if seconds < 172800 else 8640.0
     t = (math.floor((seconds - step / 2) / step) + 1) * step + step / 2 - seconds
     label = age(seconds)
     for extra in (0.01, 0.5, step / 2):  # the range edges (60 s, 1 h, 2 d) are not on the grid

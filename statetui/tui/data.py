@@ -11,6 +11,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from statetui.core.config import Config
@@ -259,6 +260,7 @@ class Point:
 @dataclass
 class HistoryView:
     journal: str
+    stat: tuple[int, int] | None = None  # the journal's (size, mtime_ns) when read
     entries: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     bad_lines: int = 0
     cash: list[Point] = field(default_factory=list)
@@ -274,7 +276,7 @@ def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> Histo
     from statetui.core.history import role_series, roles_from_journal
 
     store = store_for(config)
-    view = HistoryView(str(store.journal.path))
+    view = HistoryView(str(store.journal.path), stat=file_stat(store.journal.path))
     try:
         scan = store.journal.scan(limit=limit)
     except (OSError, StatetuiError) as exc:
@@ -360,6 +362,51 @@ def chain_of_check(result: Any, config: Config, now: float) -> ChainView | None:
     except (KeyError, TypeError, ValueError, ArithmeticError):
         return None
     return view
+
+
+# --- has it changed since it was read? (a stat, never a parse) ------------------------------
+
+def file_stat(path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+def changed_since(kind: str, view: Any, config: Config) -> bool:
+    """Whether `kind` may differ from `view` on disk now, by stat alone: the read the
+    watcher's start-up needs (a write may have landed before the watch was set) without
+    parsing what did not change."""
+    if view is None:
+        return True
+    if kind == "state":
+        try:
+            st = os.stat(config.state)
+        except OSError:
+            return view.exists
+        return not view.exists or st.st_size != view.size or st.st_mtime != view.mtime
+    if kind == "history":
+        from statetui.core.journal import journal_path_for
+
+        return file_stat(journal_path_for(Path(os.path.abspath(config.state)))) != view.stat
+    if kind == "backups":
+        from statetui.core.backups import Backups
+
+        try:
+            names = [b.name for b in Backups(Path(os.path.abspath(config.state)), config.backup_dir).list(verify=False)]
+        except (OSError, StatetuiError):
+            return True
+        return names != [b.name for b in view.infos]
+    if kind == "lock":
+        # A bot taking the lock writes its pid; one leaving is seen by a pidfd (statetui.tui.views).
+        s = view.lock
+        try:
+            st = os.lstat(config.pid_file)
+        except OSError:
+            return s is None or s.exists
+        return s is None or not s.exists or st.st_mtime != s.file_mtime
+    return True
 
 
 def state_dir_exists(config: Config) -> bool:

@@ -58,7 +58,7 @@ class Targets:
         self.state = Path(os.path.abspath(config.state))
         self.dir = self.state.parent
         self.journal = journal_path_for(self.state)
-        self.backups = Path(os.path.abspath(config.backups))
+        self.backups = Path(os.path.abspath(config.backup_dir)) if config.backup_dir else self.dir / "backups"
         self.pid_file = Path(os.path.abspath(config.pid_file))
 
     def rules(self) -> dict[Path, list[tuple[str | None, int, str]]]:

@@ -10,12 +10,20 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Sequence
 
+from statetui.core.display import age as exact_age
 from statetui.core.money import fmt_money
-from statetui.core.display import age  # noqa: F401  (re-exported for the face)
 
 money = fmt_money
 
 SPARK = "▁▂▃▄▅▆▇█"
+
+
+def age(seconds: float | None) -> str:
+    """An age on screen: the core's, in 5-second steps below a minute (the console redraws
+    an age when its label changes; the exact time is shown beside it)."""
+    if seconds is not None and 0 <= seconds < 60:
+        return f"{int(seconds // 5) * 5}s"
+    return exact_age(seconds)
 
 
 def utc_time(ts: float | None, with_date: bool = True) -> str:

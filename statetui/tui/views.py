@@ -108,6 +108,7 @@ class LiveViews:
                 self._again.discard(kind)
                 self.request(kind)
 
+
     def _apply(self, kind: str, view: Any) -> None:
         ctx = self.ctx
         if kind == "state":
@@ -155,15 +156,24 @@ class LiveViews:
 
         try:
             self._events = FileEvents.open(self.ctx.config)
-        except (OSError, AttributeError):
+        except (OSError, ValueError, AttributeError):  # no inotify here (or no libc symbol for it)
             self._watch_fallback()
             return
         asyncio.get_running_loop().add_reader(self._events.fileno(), self._on_file_events)
         self.ctx.live = True
         self.ctx.changed.publish("live")
         self._look_for_missing()
-        # A write between the first read and the watch being set up would go unseen: read again.
-        self.refresh_all()
+        # A write between the first read and the watch being set up would go unseen: look
+        # (a stat) and read again only what changed.
+        self._catch_up()
+
+    @work(thread=True, group="catch-up", exit_on_error=False)
+    def _catch_up(self) -> None:
+        views = {"state": self.ctx.state_view, "lock": self.ctx.lock_view, "backups": self.ctx.backups_view,
+                 "history": self.ctx.history_view}
+        changed = [k for k in KINDS if data.changed_since(k, views[k], self.ctx.config)]
+        for kind in changed:
+            self.call_from_thread(self.request, kind)
 
     def _on_file_events(self) -> None:
         kinds = self._events.read() if self._events is not None else set()
@@ -325,17 +335,18 @@ class LiveViews:
 
     @work(thread=True, group="audit", exit_on_error=False)
     def _run_checks(self, ids: list[str]) -> None:
-        from statetui.audit.base import AuditContext
-        from statetui.audit.engine import run_audit
+        """In a child process (statetui.tui.offload): the checks' memory goes with it."""
+        from statetui.tui import offload
 
-        actx = AuditContext(self.ctx.config, now=self.ctx.now())
-        for cid in ids:
-            try:
-                results = self._heavy(run_audit, actx, [cid])
-            except Exception as exc:  # an unknown id: say so on screen, keep going
-                self.call_from_thread(self._check_failed, cid, exc)
-                continue
-            self.call_from_thread(self._check_done, results[0])
+        done: set[str] = set()
+        try:
+            for result in offload.run_checks(self.ctx.config, ids, self.ctx.now()):
+                done.add(result.id)
+                self.call_from_thread(self._check_done, result)
+        except Exception as exc:  # the child died or hung up: say so, keep the console going
+            for cid in ids:
+                if cid not in done:
+                    self.call_from_thread(self._check_failed, cid, exc)
 
     def _check_done(self, result: Any) -> None:
         ctx = self.ctx
@@ -394,7 +405,10 @@ class LiveViews:
 
     @work(thread=True, group="chain", exit_on_error=False)
     def _read_chain(self, cash, tokens) -> None:
-        view = data.gather_chain(self.ctx.config, cash, tokens, self.ctx.now())
+        """In a child process: web3 never loads into the console."""
+        from statetui.tui import offload
+
+        view = offload.read_chain(self.ctx.config, cash, tokens, self.ctx.now())
         self.call_from_thread(self._chain_done, view)
 
     def _chain_done(self, view: Any) -> None:

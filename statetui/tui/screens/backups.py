@@ -5,6 +5,7 @@ A column is one entry in COLUMNS and one value in `cells()` (and `sort_values()`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -93,7 +94,7 @@ v shows the row whole."""
 
     def short_name(self, name: str) -> str:
         """Without the state file's stem and the .json every backup of ours has."""
-        stem = self.ctx.config.state.stem + "."
+        stem = Path(self.ctx.config.state).stem + "."
         if name.startswith(stem) and name.endswith(".json") and len(name) > len(stem) + 5:
             return name[len(stem):-5]
         return name

@@ -64,7 +64,7 @@ class BaseScreen(Screen):
     def on_data(self, kind: str) -> None:
         """The app has a new view of `kind` (state, lock, backups, history, audit, chain, tick)."""
         for bar in self.query(TopBar):
-            bar.refresh()
+            bar.update_view()
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:

@@ -21,8 +21,24 @@ class TopBar(Widget):
     def __init__(self, screen_name: str, **kw) -> None:
         super().__init__(**kw)
         self.screen_name = screen_name
+        self._shown: Content | None = None
+
+    def update_view(self) -> None:
+        """Redraw only when what it says changed."""
+        new = self.build()
+        if self._shown is None or not new.is_same(self._shown):
+            self._shown = new
+            self.refresh()
+
+    def on_resize(self) -> None:
+        self._shown = None
 
     def render(self) -> Content:
+        if self._shown is None:
+            self._shown = self.build()
+        return self._shown
+
+    def build(self) -> Content:
         ctx = self.app.ctx  # type: ignore[attr-defined]
         badges: list[Content | str] = []
         view = ctx.state_view
@@ -54,7 +70,14 @@ class AlertBanner(Widget):
     AlertBanner.-shown { display: block; }
     """
 
+    _shown: Content | None = None
+
     def render(self) -> Content:
+        if self._shown is None:
+            self._shown = self.build()
+        return self._shown
+
+    def build(self) -> Content:
         ctx = self.app.ctx  # type: ignore[attr-defined]
         view = ctx.state_view
         if view is None or view.ok:
@@ -82,5 +105,13 @@ class AlertBanner(Widget):
 
     def update_view(self) -> None:
         view = self.app.ctx.state_view  # type: ignore[attr-defined]
-        self.set_class(view is not None and not view.ok, "-shown")
-        self.refresh(layout=True)
+        self.set_class(view is not None and not view.ok, "-shown")  # a class change lays the screen out again
+        new = self.build()
+        if self._shown is not None and new.is_same(self._shown):
+            return
+        lines_changed = self._shown is None or new.plain.count("\n") != self._shown.plain.count("\n")
+        self._shown = new
+        self.refresh(layout=lines_changed)
+
+    def on_resize(self) -> None:
+        self._shown = None

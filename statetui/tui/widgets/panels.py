@@ -27,9 +27,12 @@ class _PanelMixin:
 
 
 class Panel(_PanelMixin, Widget):
-    """A bordered box that re-renders when the app's data changes."""
+    """A bordered box that re-renders when the app's data changes, and only then: what it
+    would show is built first and compared with what it shows (an idle console redraws
+    nothing); the screen is laid out again only when its number of lines changed."""
 
     DEFAULT_CLASSES = "panel"
+    _shown: Content | None = None
 
     def on_mount(self) -> None:
         self.border_title = self.TITLE
@@ -38,14 +41,32 @@ class Panel(_PanelMixin, Widget):
     def inner_width(self) -> int:
         return max(10, self.content_region.width or 36)
 
+    def build(self) -> Content:
+        raise NotImplementedError
+
+    def render(self) -> Content:
+        if self._shown is None:
+            self._shown = self.build()
+        return self._shown
+
     def update_view(self) -> None:
-        self.refresh(layout=True)
+        new = self.build()
+        old = self._shown
+        if old is not None and new.is_same(old):
+            return
+        self._shown = new
+        self.refresh(layout=old is None or new.plain.count("\n") != old.plain.count("\n"))
+
+    def on_resize(self) -> None:
+        self._shown = None  # widths changed: build again when drawn
 
 
 class ScrollPanel(_PanelMixin, VerticalScroll):
-    """A bordered box whose content scrolls inside it (the scrollbar within the border)."""
+    """A bordered box whose content scrolls inside it (the scrollbar within the border).
+    Like Panel, it updates only when what it shows changed."""
 
     DEFAULT_CLASSES = "panel scroll-panel"
+    _shown: Content | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(classes="panel-body")
@@ -59,9 +80,14 @@ class ScrollPanel(_PanelMixin, VerticalScroll):
         return max(10, (self.content_region.width or 37) - 1)  # leave the scrollbar its column
 
     def update_view(self) -> None:
-        self.query_one(Static).update(self.content())
+        new = self.content()
+        if self._shown is not None and new.is_same(self._shown):
+            return
+        self._shown = new
+        self.query_one(Static).update(new)
 
     def on_resize(self) -> None:
+        self._shown = None
         self.update_view()
 
     def content(self) -> Content:
@@ -80,7 +106,7 @@ class BalancesPanel(Panel):
         self.border_title = f"Balances · LAST GOOD {fmt.utc_time(ctx.last_good.mtime, with_date=False)}" if stale else self.TITLE
         super().update_view()
 
-    def render(self) -> Content:
+    def build(self) -> Content:
         ctx = self.ctx
         view = ctx.state_view
         shown = ctx.last_good if view is not None and not view.ok else view
@@ -147,7 +173,7 @@ def _signed(value) -> Content:
 class LockPanel(Panel):
     TITLE = "Bot & lock"
 
-    def render(self) -> Content:
+    def build(self) -> Content:
         bot = self.ctx.lock_view
         if bot is None:
             return label("checking the pid lock…")
@@ -187,7 +213,7 @@ class LockPanel(Panel):
 class FilePanel(Panel):
     TITLE = "State file"
 
-    def render(self) -> Content:
+    def build(self) -> Content:
         ctx = self.ctx
         v = ctx.state_view
         if v is None:
@@ -224,7 +250,7 @@ class FilePanel(Panel):
 class BackupsPanel(Panel):
     TITLE = "Backups"
 
-    def render(self) -> Content:
+    def build(self) -> Content:
         ctx = self.ctx
         bv = ctx.backups_view
         if bv is None:
@@ -248,7 +274,7 @@ class BackupsPanel(Panel):
 class ChainPanel(Panel):
     TITLE = "Chain"
 
-    def render(self) -> Content:
+    def build(self) -> Content:
         ctx = self.ctx
         cv = ctx.chain_view
         w = self.inner_width
