@@ -8,6 +8,7 @@ after a deliberate change, and look at the SVGs before committing them."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -24,6 +25,17 @@ from tests.tui.conftest import ready, wait_for
 from tests.tui.test_repairs import confirm_and_apply, pick
 
 SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture(autouse=True)
+def _one_at_a_time_on_this_machine():
+    """The sandboxes live at a fixed path (it is on screen); another checkout's suite
+    running at the same time would rebuild them under us: take turns (flock)."""
+    import fcntl
+
+    with open(frozen.ROOT.parent / "statetui-snap.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
 
 
 def app_for(name: str, build=scenarios.jan16) -> StateTuiApp:
@@ -97,8 +109,10 @@ def test_guided_recovery(snap_compare):
         await settle(pilot)
         await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecoveryScreen) and pilot.app.screen.book
-                       and "bot-stopped" in pilot.app.screen.book.progress.results and not pilot.app.screen.checking,
-                       "the first step checked")
+                       and "bot-stopped" in pilot.app.screen.book.progress.results and not pilot.app.screen.checking
+                       and pilot.app.screen.query_one("#steps").has_focus, "the first step checked")
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
 
     assert snap_compare(app_for("recovery"), terminal_size=(80, 24), run_before=recovery)
 
@@ -133,6 +147,10 @@ def test_repair_result_undo_at_80_columns(snap_compare):
         wizard = await confirm_and_apply(pilot)
         for r in wizard.outcome.verify:
             r.duration_ms = 0.0
+        # The backup was taken now: its name carries the real time; pin it like every other time on screen.
+        o = wizard.outcome
+        stamp = re.search(r"\d{8}T\d{6}\.\d{6}Z", o.backup).group(0)
+        o.backup, o.undo = o.backup.replace(stamp, "20260116T020000.000000Z"), o.undo.replace(stamp, "20260116T020000.000000Z")
         wizard._redraw()
         await pilot.pause()
 

@@ -103,7 +103,7 @@ v shows the row whole."""
         """What is left of the row for the name (its time and checksum kept, the middle cut:
         v shows it whole, y copies it)."""
         fixed = sum((c.width or 0) + 2 for c in self.COLUMNS if c.width)
-        return max(16, (self.table.size.width or 80) - fixed - 3)
+        return max(16, (self.table.size.width or self.app.size.width or 80) - fixed - 3)
 
     def on_resize(self) -> None:
         self.fill()

@@ -25,6 +25,8 @@ class TopBar(Widget):
 
     def update_view(self) -> None:
         """Redraw only when what it says changed."""
+        if not self.size.width:  # not laid out yet: render() builds it
+            return
         new = self.build()
         if self._shown is None or not new.is_same(self._shown):
             self._shown = new
@@ -34,7 +36,7 @@ class TopBar(Widget):
         self._shown = None
 
     def render(self) -> Content:
-        if self._shown is None:
+        if self._shown is None or not self._shown.cell_length:
             self._shown = self.build()
         return self._shown
 

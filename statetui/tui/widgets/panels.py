@@ -50,6 +50,9 @@ class Panel(_PanelMixin, Widget):
         return self._shown
 
     def update_view(self) -> None:
+        if not self.size.width:  # not laid out yet: render() builds it at its real width
+            self._shown = None
+            return
         new = self.build()
         old = self._shown
         if old is not None and new.is_same(old):
