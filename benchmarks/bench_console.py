@@ -10,16 +10,18 @@ SSH (or tmux), on the Jan 16 state.
    <= 1.3x, complete <= 2.0x. Also checks, with -X importtime, that web3 is not imported.
 2. Idle: resident memory of the console once the dashboard is complete (target <= 50 MB),
    and its CPU over --idle seconds doing nothing (target <= 0.3% of a core); the
-   one-widget app runs beside it over the same seconds as the baseline.
-2. Live: an external atomic replace (temp file + os.replace from this process) -> the
+   one-widget app runs beside it over the same seconds as the baseline. Then one live
+   change of the file (the core is loaded to read it): the resident memory after it.
+3. Live: an external atomic replace (temp file + os.replace from this process) -> the
    new cash value rendered, over --updates replaces: median, p95, max. Baseline: how
    long watchfiles (debounce 50 ms, step 10 ms) alone takes to report the same replace.
-3. Memory: resident memory of the console on a 10 MB state, after the dashboard and the
+4. Memory: resident memory of the console on a 10 MB state, after the dashboard and the
    local audit (which read the file again) are done: VmRSS and peak VmHWM. Baseline: the
    console on the small state. Also the longest event-loop stall while the 10 MB file
    loads (an in-process timer every 10 ms; how late it fired).
 
-Targets (issue 5): start median <= 400 ms; replace p95 <= 100 ms; RSS <= 150 MB.
+Targets (issue 5): replace p95 <= 100 ms; RSS on 10 MB <= 150 MB. The start is judged by
+its ratios to the baseline (issue 15), not by milliseconds: the machines are shared.
 Prints figures; exits 1 when a target is missed or web3 was imported."""
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\
 SIZE = (80, 24)
 READY = (b"cash 200.97", b"no pid file", b"all verify", b"via the store", b"peak ")
 COMPLETE = (b"Audit \xc2\xb7 FAIL",)  # "Audit · FAIL": every check done (the title counts them while they run)
-TARGET_START_MS, TARGET_P95_MS, TARGET_RSS_MB = 400.0, 100.0, 150.0
+TARGET_P95_MS, TARGET_RSS_MB = 100.0, 150.0
 TARGET_FIRST_RATIO, TARGET_COMPLETE_RATIO, TARGET_IDLE_RSS_MB, TARGET_IDLE_CPU_PCT = 1.3, 2.0, 50.0, 0.3
 
 
