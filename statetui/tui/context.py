@@ -147,11 +147,11 @@ class ConsoleContext:
 
 
 def next_age_change(seconds: float) -> float:
-    """Seconds until the console's `age(seconds)` reads differently (at least 0.05 s): every
-    5 s below a minute; then the core's labels, which round to the nearest unit and so
-    change half-way (90 s, 1.05 h...)."""
+    """Seconds until the console's `age(seconds)` reads differently (at least 0.05 s): at a
+    minute (below it, "<1m"); then the core's labels, which round to the nearest unit and
+    so change half-way (90 s, 1.05 h...)."""
     if seconds < 60:
-        return max(0.05, 5 - seconds % 5 + 0.01)
+        return max(0.05, 60 - seconds + 0.01)
     step = 60.0 if seconds < 3600 else 360.0 if seconds < 172800 else 8640.0
     t = (math.floor((seconds - step / 2) / step) + 1) * step + step / 2 - seconds
     label = age(seconds)

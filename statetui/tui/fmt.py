@@ -19,10 +19,11 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 
 def age(seconds: float | None) -> str:
-    """An age on screen: the core's, in 5-second steps below a minute (the console redraws
-    an age when its label changes; the exact time is shown beside it)."""
+    """An age on screen: the core's, but "<1m" below a minute. The console redraws an age
+    when its label changes, so a seconds counter would redraw every second for nothing:
+    the exact time is shown beside it."""
     if seconds is not None and 0 <= seconds < 60:
-        return f"{int(seconds // 5) * 5}s"
+        return "<1m"
     return exact_age(seconds)
 
 
