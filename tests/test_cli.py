@@ -69,7 +69,7 @@ def test_init_show_backup_backups_verify_restore_cycle(tmp_path):
     assert again.returncode == 4 and "refusing to overwrite" in again.stderr
     shown = run_cli("show", env=env).stdout
     assert "200.97" in shown and "halted   no (" in shown and "running)" not in shown
-    assert "bot      not running: no pid file" in shown
+    assert "bot      no sign of the bot running: no pid file" in shown  # may_be_running, never a guess
     assert "written  by statetui (pid " in shown and "through the store: init" in shown  # never `-` or __main__.py
     first = json.loads(run_cli("backup", "--json", env=env).stdout)
     listed = json.loads(run_cli("backups", "--json", env=env).stdout)["backups"]

@@ -48,7 +48,7 @@ def configure_show(p: argparse.ArgumentParser) -> None:
 def run_show(args, config) -> int:
     from statetui.core.figures import figures, label, sanity_problems
     from statetui.core.money import fmt_money
-    from statetui.core.pidlock import inspect_pidlock
+    from statetui.core.botrunning import may_be_running
     from statetui.core.roles import roles_for
 
     store = store_for(config)
@@ -58,7 +58,7 @@ def run_show(args, config) -> int:
     roles = roles_for(config, doc)
     f = figures(doc, roles, config.halt_threshold)
     problems = sanity_problems(doc, roles, config.halt_threshold, raw=state._origin.raw if state._origin else None)
-    bot = inspect_pidlock(config.pid_file)
+    bot = may_be_running(config)  # what every repair obeys: never "not running" on a guess
     if args.json:
         print_json({
             "path": str(store.path),
@@ -67,7 +67,8 @@ def run_show(args, config) -> int:
             "derived": f.to_dict(),
             "file": status.to_dict(),
             "last_writer": last_writer(status),
-            "bot": {"running": bot.running, "pid": bot.holder_pid if bot.running else None, "evidence": bot.reason},
+            "bot": {"running": bot.running, "pid": bot.holder_pid, "evidence": bot.headline,
+                    "refuses_writes": bot.refuses_writes},
             "problems": [p.to_dict() for p in problems],
         })
         return EXIT_OK
@@ -93,7 +94,7 @@ def run_show(args, config) -> int:
     if any(roles.mapped(r) for r in ("day_start", "daily_pnl", "starting")):
         print(f"day      start {money('day_start')}    P&L {money('daily_pnl')}    starting {money('starting')}")
     print(f"halted   {_halt_line(doc, roles)}")
-    print(f"bot      {'running: ' if bot.running else 'not running: '}{bot.reason}")
+    print(f"bot      {bot.headline}")
     if any(roles.mapped(r) for r in ("trades", "wins", "losses")):
         print(f"trades   {count('trades')} total, {count('wins')} wins, {count('losses')} losses")
     positions = roles.positions(doc)

@@ -1,8 +1,9 @@
 """May the bot be running, and how to stop or start it: the console's one answer.
 
-`bot_status` is the only place the console asks; today it reads the pid lock
-(statetui.core.pidlock). When statetui.core.botrunning lands, `bot_status` calls
-`may_be_running(config)` instead and nothing else in the console changes. No Textual."""
+`bot_status` is the only place the console asks; it asks what every repair obeys,
+`statetui.core.botrunning.may_be_running` (the pid lock, the bot's processes, its systemd
+unit, a write the journal does not account for), and keeps what the console shows. No
+Textual."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ STOP_WAIT_S = 10.0  # a bot that saves its state on SIGTERM may take a few secon
 
 @dataclass
 class BotStatus:
-    running: bool | None  # None: cannot tell
-    evidence: str
+    running: bool | None  # True: a sign it runs; None: cannot tell (repairs refused); False: no sign
+    evidence: str  # the verdict's headline: what decided it
     stop_command: str | None = None
     pid: int | None = None
     started_at: float | None = None
@@ -30,20 +31,42 @@ class BotStatus:
     lock: Any = None  # PidLockStatus: the lock panel's details
     systemd: dict[str, Any] | None = None
     systemd_note: str | None = None
+    cmdline: str | None = None
+    verdict: Any = None  # botrunning.RunningVerdict: may the bot be running (what repairs obey)
+
+    @property
+    def refuses_writes(self) -> bool:
+        return self.verdict.refuses_writes if self.verdict is not None else bool(self.running)
+
+    @property
+    def deciding(self) -> str:
+        """The first item behind the verdict, one line."""
+        items = self.verdict.deciding if self.verdict is not None else []
+        return items[0].message if items else self.evidence
 
 
 def bot_status(config: Config, systemd: bool = True) -> BotStatus:
-    """Running True/False/None, the evidence, and the command that stops it."""
-    from statetui.core.pidlock import inspect_pidlock, stop_command, systemd_status, systemd_unavailable_reason
+    """Running True/None/False, the evidence, and the command that stops it."""
+    from statetui.core.botrunning import may_be_running
+    from statetui.core.pidlock import systemd_status, systemd_unavailable_reason
 
-    s = inspect_pidlock(config.pid_file)
-    status = BotStatus(running=bool(s.running), evidence=s.reason, lock=s, pid=s.holder_pid or s.pid,
-                       started_at=s.started_at, unit=config.systemd_unit or s.unit, user_unit=bool(s.user_unit))
+    v = may_be_running(config)
+    s = v.pidlock
+    proc = v.processes[0] if v.processes else None
     if s.running:
-        status.stop_command = stop_command(config, s)
+        pid, started, cmdline = s.holder_pid or s.pid, s.started_at, s.cmdline
+    elif proc is not None:  # seen without the pid lock (process_pattern, the unit's command)
+        pid, started, cmdline = proc.pid, proc.started_at, proc.cmdline
+    else:
+        pid, started, cmdline = v.holder_pid or s.pid, s.started_at, s.cmdline
+    running = True if v.running else (None if v.refuses_writes else False)
+    status = BotStatus(running=running, evidence=v.headline, lock=s, pid=pid, started_at=started,
+                       unit=config.systemd_unit or s.unit, user_unit=bool(s.user_unit), cmdline=cmdline,
+                       stop_command=v.stop_command if v.refuses_writes else None, verdict=v)
     if systemd:
         if status.unit:
-            status.systemd = systemd_status(status.unit, user=status.user_unit and not config.systemd_unit)
+            status.systemd = (v.systemd if config.systemd_unit and v.systemd is not None
+                              else systemd_status(status.unit, user=status.user_unit and not config.systemd_unit))
             if status.systemd is None:
                 status.systemd_note = systemd_unavailable_reason()
         else:
@@ -67,8 +90,10 @@ def stop_bot(config: Config, seen: BotStatus, wait_s: float = STOP_WAIT_S) -> St
     from statetui.tui import children
 
     now = bot_status(config, systemd=False)
-    if not now.running:
+    if now.running is False:
         return StopOutcome(True, f"the bot is not running ({now.evidence})", "", now)
+    if now.running is None:
+        return StopOutcome(False, f"{now.evidence}: nothing was stopped", "", now)
     if now.pid != seen.pid or (seen.started_at and now.started_at and abs(now.started_at - seen.started_at) > 2):
         return StopOutcome(False, f"the lock holder changed since you confirmed (now: {now.evidence}); look again",
                            now.stop_command or "", now)
@@ -82,6 +107,8 @@ def stop_bot(config: Config, seen: BotStatus, wait_s: float = STOP_WAIT_S) -> St
         if done.returncode != 0:
             why = (done.stderr or done.stdout).strip().splitlines()
             return StopOutcome(False, f"{command}: {why[0] if why else 'exit ' + str(done.returncode)}", command, now)
+    elif now.pid is None:
+        return StopOutcome(False, f"no pid to signal ({now.evidence}); stop it the way it was started", "", now)
     else:
         pid = now.pid
         command = f"kill {pid}"

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
 from statetui.core.config import Config
+from statetui.tui.plain import notice
 from statetui.tui import children, messages as m
 from statetui.tui.context import ConsoleContext, demo_of
 from statetui.tui.views import LiveViews
@@ -132,8 +133,8 @@ class StateTuiApp(LiveViews, App[int]):
                 if not amount.is_finite() or amount < 0:
                     raise InvalidOperation
             except InvalidOperation:
-                self.notify(f"{text!r}: expected an amount like 200.00 (0 only if the bot really holds no cash)",
-                            severity="error")
+                self.notify(notice(f"{text!r}: expected an amount like 200.00 (0 only if the bot really holds no cash)"),
+                            severity="error", markup=False)
                 if on_done is not None:
                     on_done(None)
                 return
@@ -194,7 +195,7 @@ class StateTuiApp(LiveViews, App[int]):
     def on_copy(self, message: m.Copy) -> None:
         self.copy_to_clipboard(message.text)
         shown = message.text if len(message.text) <= 60 else message.text[:57] + "…"
-        self.notify(f"{shown}", title=f"copied {message.what}".strip(), timeout=4)
+        self.notify(notice(shown), title=f"copied {message.what}".strip(), timeout=4, markup=False)
 
     # --- the bot ------------------------------------------------------------------------
 
@@ -239,7 +240,7 @@ class StateTuiApp(LiveViews, App[int]):
         self.request("lock")
         self.ctx.changed.publish("lock")
         if outcome is not None and not outcome.ok:
-            self.notify(outcome.message, severity="error", timeout=10)
+            self.notify(notice(outcome.message), severity="error", timeout=10, markup=False)
         done(outcome)
 
     def on_start_bot(self, message: m.StartBot) -> None:
@@ -293,7 +294,7 @@ class StateTuiApp(LiveViews, App[int]):
         try:
             trigger_incident(self.ctx.config, message.incident)
         except DemoError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(notice(exc), severity="error", markup=False)
             return
         demo.staged.append(message.incident)
         self.ctx.changed.publish("demo")

@@ -83,6 +83,8 @@ class ConsoleContext:
         self.history_view: Any = None  # data.HistoryView
         self.chain_view: Any = None  # data.ChainView
         self.chain_busy = False
+        self.chain_progress: float | None = None  # the history scan's progress while it runs
+        self.chain_witness: Any = None  # passed to the peak check once the chain was read
         self.audit: dict[str, AuditEntry] = {}
         self.audit_ids: list[str] = []
         self.audit_running: set[str] = set()

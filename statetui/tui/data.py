@@ -32,8 +32,7 @@ def store_for(config: Config):
     from statetui.core.store import StateStore
 
     # auto_backup_interval=None: the console never writes on its own.
-    return StateStore(config.state, backup_dir=config.backup_dir, auto_backup_interval=None, writer="statetui-console",
-                      fields=config.fields)
+    return StateStore.for_config(config, auto_backup_interval=None, writer="statetui-console")
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,8 @@ def gather_state(config: Config) -> StateView:
     f = figures(doc, roles, config.halt_threshold)
     view.derived = DerivedView(f.cash, f.peak, f.drawdown, f.halt_threshold, f.halt_distance, f.at_or_past_halt,
                                f.position_value, f.basis, f.currency)
-    view.problems = [ProblemView(p.severity, p.role, p.message) for p in sanity_problems(doc, roles, config.halt_threshold)]
+    view.problems = [ProblemView(p.severity, p.role, p.message)
+                     for p in sanity_problems(doc, roles, config.halt_threshold, raw=state._origin.raw if state._origin else None)]
     pos = roles.positions(doc)
     view.positions = len(pos) if isinstance(pos, (list, dict)) else None
     view.position_tokens = position_token_ids(pos)
@@ -263,6 +263,7 @@ class HistoryView:
     stat: tuple[int, int] | None = None  # the journal's (size, mtime_ns) when read
     entries: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     bad_lines: int = 0
+    first_bad: str | None = None  # "line N: cause" of the first malformed journal line
     cash: list[Point] = field(default_factory=list)
     peak: list[Point] = field(default_factory=list)
     error: str | None = None
@@ -283,6 +284,8 @@ def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> Histo
         view.error = str(exc)
         return view
     view.entries, view.bad_lines = scan.entries, scan.bad_lines
+    if scan.bad:
+        view.first_bad = f"line {scan.bad[0].number}: {scan.bad[0].cause}"
     roles = roles_from_journal(scan.entries, config.fields)
     view.cash = [Point(p.ts, p.value) for p in role_series(scan.entries, roles, "cash")]
     view.peak = [Point(p.ts, p.value) for p in role_series(scan.entries, roles, "peak")]
@@ -311,6 +314,8 @@ class ChainView:
     state_cash: Decimal | None = None
     threshold: Decimal = Decimal("1.00")
     source: str = "c"  # "c" (read on request) or "audit" (the chain-reconcile check read it)
+    witness: Any = None  # the realized-cash history (ChainWitness), or why it is unread (ChainUnread)
+    unredeemed: str | None = None  # "unredeemed: $X in N resolved markets", or why it could not be read
 
     @property
     def mismatch(self) -> Decimal | None:
@@ -324,8 +329,11 @@ class ChainView:
         return None if m is None else abs(m) <= self.threshold
 
 
-def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], now: float) -> ChainView:
-    """One on-chain reading at a pinned block. Imported here, never at console start."""
+def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], now: float,
+                 progress: Any = None) -> ChainView:
+    """One on-chain reading at a pinned block, then the wallet's realized-cash history (a
+    cached scan; `progress` gets its ScanProgress) and its unredeemed positions. Imported
+    here, never at console start (the console runs it in a child: statetui.tui.offload)."""
     from statetui.core.redact import redact_url
 
     view = ChainView(at=now, configured=config.chain_configured, state_cash=state_cash,
@@ -343,7 +351,27 @@ def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], 
         return view
     view.block_number, view.block_time, view.cash = r.block_number, r.block_time, r.cash
     view.tokens = [TokenView(t.symbol, t.address, t.amount) for t in r.tokens]
+    from statetui.core.chainhist import read_positions
+    from statetui.core.chainhist.witness import obtain
+
+    view.witness = obtain(config, progress=progress)
+    try:
+        view.unredeemed = read_positions(config, block=r.block_number, progress=progress).summary()
+    except StatetuiError as exc:
+        view.unredeemed = f"positions unread: {exc}"
     return view
+
+
+def failed_view(kind: str, config: Config, exc: BaseException) -> Any:
+    """A view that says a first read failed (the console shows it and keeps watching)."""
+    cause = f"{type(exc).__name__}: {exc}" if not isinstance(exc, StatetuiError) else str(exc)
+    if kind == "state":
+        return StateView(path=str(config.state), exists=os.path.lexists(config.state), error=cause, error_kind="load-error")
+    if kind == "backups":
+        return BackupsView(str(config.backups), error=cause)
+    if kind == "history":
+        return HistoryView("", error=cause)
+    return None  # the lock: never guessed (a failed read must not say "not running")
 
 
 def chain_of_check(result: Any, config: Config, now: float) -> ChainView | None:

@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from statetui.tui.plain import plain
+
 from statetui.tui.messages import Copy
 from statetui.tui.widgets.style import label
 from statetui.tui.widgets.tables import VimOptionList
@@ -36,7 +38,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="dialog", id="confirm"):
             yield Static(Content.styled(self.question, "bold"), id="confirm-question")
             if self.detail:
-                yield Static(self.detail, id="confirm-detail")
+                yield Static(plain(self.detail), id="confirm-detail")
             yield Static(Content.assemble(("y", "bold reverse"), f" {self.yes}   ", ("n", "bold reverse"), " / ",
                                           ("esc", "bold reverse"), " cancel"), id="confirm-keys")
 

@@ -54,9 +54,10 @@ def _answers(proc: subprocess.Popen) -> Iterator[Any]:
         children.unregister(proc)
 
 
-def run_checks(config: Config, ids: list[str], now: float) -> Iterator[Any]:
-    """CheckResults, one per id in order, as each finishes in the child."""
-    proc = _child({"job": "checks", "config": config, "ids": list(ids), "now": now})
+def run_checks(config: Config, ids: list[str], now: float, witness: Any = None) -> Iterator[Any]:
+    """CheckResults, one per id in order, as each finishes in the child. `witness`: what the
+    console's chain read found (the peak check cites it; the checks never read the network)."""
+    proc = _child({"job": "checks", "config": config, "ids": list(ids), "now": now, "witness": witness})
     seen = []
     for answer in _answers(proc):
         seen.append(answer.id)
@@ -66,13 +67,21 @@ def run_checks(config: Config, ids: list[str], now: float) -> Iterator[Any]:
         raise RuntimeError(f"the check process ended before {', '.join(missing)} (exit {proc.returncode})")
 
 
-def read_chain(config: Config, cash: Decimal | None, tokens: list[int], now: float):
-    """statetui.tui.data.ChainView, read in a child (web3 never loads in the console)."""
+def read_chain(config: Config, cash: Decimal | None, tokens: list[int], now: float,
+               progress: Callable[[float], None] | None = None):
+    """statetui.tui.data.ChainView, read in a child (web3 never loads in the console);
+    `progress` gets the history scan's fraction done while it runs."""
     proc = _child({"job": "chain", "config": config, "cash": cash, "tokens": tokens, "now": now})
-    answers = list(_answers(proc))
-    if not answers:
+    view = None
+    for answer in _answers(proc):
+        if isinstance(answer, tuple) and answer[:1] == ("progress",):
+            if progress is not None:
+                progress(answer[1])
+        else:
+            view = answer
+    if view is None:
         raise RuntimeError(f"the chain process ended without an answer (exit {proc.returncode})")
-    return answers[0]
+    return view
 
 
 # --- the child ---------------------------------------------------------------------------
@@ -81,15 +90,27 @@ def _do_checks(req: dict[str, Any], send: Callable[[Any], None]) -> None:
     from statetui.audit.base import AuditContext
     from statetui.audit.engine import run_audit
 
-    ctx = AuditContext(req["config"], now=req["now"])
+    # The console reads the chain only in its chain worker (c): checks get what it found.
+    ctx = AuditContext(req["config"], now=req["now"], network=False)
+    if req.get("witness") is not None:
+        ctx.cache["chain_witness"] = req["witness"]
     for cid in req["ids"]:
         send(run_audit(ctx, [cid])[0])
 
 
 def _do_chain(req: dict[str, Any], send: Callable[[Any], None]) -> None:
+    import time
+
     from statetui.tui.data import gather_chain
 
-    send(gather_chain(req["config"], req["cash"], req["tokens"], req["now"]))
+    shown = [0.0]
+
+    def progress(p: Any) -> None:  # a long history scan: the console draws a bar, at most 5 times a second
+        if time.monotonic() - shown[0] >= 0.2:
+            shown[0] = time.monotonic()
+            send(("progress", float(p.fraction)))
+
+    send(gather_chain(req["config"], req["cash"], req["tokens"], req["now"], progress=progress))
 
 
 def main() -> int:

@@ -175,11 +175,16 @@ def _bot_stopped(config: Config, situation: Situation, now: float) -> StepResult
     bot = bot_status(config, systemd=False)
     s = bot.lock
     if bot.running:
-        lines = [f"its command: {procinfo.shorten(s.cmdline, 100)}"] if s is not None and s.cmdline else []
+        lines = [f"its command: {procinfo.shorten(bot.cmdline, 100)}"] if bot.cmdline else []
         if situation.demo_start:
             lines.append("this is the demo's simulated bot: stopping it is safe")
-        return StepResult("FAIL", f"the bot is running: pid {bot.pid} holds {config.pid_file}", lines,
-                          command=bot.stop_command, action=None if config.read_only else "stop-bot")
+        head = (f"the bot is running: pid {bot.pid} holds {config.pid_file}" if s is not None and s.running
+                else f"the bot may be running: {bot.deciding}")
+        return StepResult("FAIL", head, lines, command=bot.stop_command,
+                          action=None if config.read_only or bot.pid is None and not bot.unit else "stop-bot")
+    if bot.running is None:  # cannot tell: repairs are refused until inspection settles it
+        return StepResult("FAIL", f"cannot tell whether the bot is running: {bot.deciding}",
+                          ["run statetui as the bot's user (or root) so it can look"], command=bot.stop_command)
     if s is not None and s.stale:
         return StepResult("WARNING", f"stale pid file: {bot.evidence}", ["nobody holds its lock: it can be cleared"],
                           suggested="clear-stale-lock")

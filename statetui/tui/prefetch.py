@@ -37,7 +37,8 @@ def startup_audit(config: Config) -> list[dict[str, Any]]:
     from statetui.audit.base import AuditContext
     from statetui.audit.engine import run_audit
 
-    return [r.to_dict() for r in run_audit(AuditContext(config), startup_check_ids(config))]
+    # The console's own check runs never touch the network: the chain is read on c only.
+    return [r.to_dict() for r in run_audit(AuditContext(config, network=False), startup_check_ids(config))]
 
 
 def _jobs() -> list[tuple[str, Callable[[Config], Any]]]:

@@ -116,12 +116,16 @@ class Playbook:
         return Progress(state=str(Path(os.path.abspath(self.config.state))), started=self.now())
 
     def _load(self) -> Progress | None:
-        try:
-            raw = self.path.read_bytes()
+        from statetui.core.errors import StatetuiError
+        from statetui.core.fsio import read_capped
+        from statetui.core.limits import LIMITS
+
+        try:  # never blocks on a FIFO, never reads a planted 2 GiB file
+            raw = read_capped(self.path, "playbook progress", LIMITS.playbook_bytes)
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            self.note = f"{self.path}: cannot read playbook progress ({exc.strerror or exc}); starting afresh"
+        except (OSError, StatetuiError) as exc:
+            self.note = f"{self.path}: cannot read playbook progress ({getattr(exc, 'strerror', None) or exc}); starting afresh"
             return None
         try:
             d = json.loads(raw)

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 from textual import work
 from textual.worker import Worker, WorkerState
 
+from statetui.tui.plain import notice
 from statetui.tui import data
 from statetui.tui.context import STATE_CHECKS, AuditEntry, next_age_change
 
@@ -101,7 +102,11 @@ class LiveViews:
         if event.state == WorkerState.SUCCESS:
             self._apply(kind, worker.result)
         elif event.state == WorkerState.ERROR:
-            self.notify(f"{kind} refresh failed: {type(worker.error).__name__}: {worker.error}", severity="error", timeout=8)
+            self.notify(notice(f"{kind} refresh failed: {type(worker.error).__name__}: {worker.error}"), severity="error",
+                        timeout=8, markup=False)
+            failed = data.failed_view(kind, self.ctx.config, worker.error) if getattr(self.ctx, f"{kind}_view") is None else None
+            if failed is not None:  # a first read failed: show why, and keep watching
+                self._apply(kind, failed)
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self._busy_kinds.discard(kind)
             if kind in self._again:
@@ -340,7 +345,7 @@ class LiveViews:
 
         done: set[str] = set()
         try:
-            for result in offload.run_checks(self.ctx.config, ids, self.ctx.now()):
+            for result in offload.run_checks(self.ctx.config, ids, self.ctx.now(), witness=self.ctx.chain_witness):
                 done.add(result.id)
                 self.call_from_thread(self._check_done, result)
         except Exception as exc:  # the child died or hung up: say so, keep the console going
@@ -361,7 +366,7 @@ class LiveViews:
 
     def _check_failed(self, cid: str, exc: Exception) -> None:
         self.ctx.audit_running.discard(cid)
-        self.notify(f"{cid}: {exc}", severity="error")
+        self.notify(notice(f"{cid}: {exc}"), severity="error", markup=False)
         self.ctx.changed.publish("audit")
 
     def _recheck(self, kind: str) -> None:
@@ -408,14 +413,24 @@ class LiveViews:
         """In a child process: web3 never loads into the console."""
         from statetui.tui import offload
 
-        view = offload.read_chain(self.ctx.config, cash, tokens, self.ctx.now())
+        view = offload.read_chain(self.ctx.config, cash, tokens, self.ctx.now(),
+                                  progress=lambda done: self.call_from_thread(self._chain_progressed, done))
         self.call_from_thread(self._chain_done, view)
 
-    def _chain_done(self, view: Any) -> None:
-        self.ctx.chain_view = view
-        self.ctx.chain_busy = False
+    def _chain_progressed(self, fraction: float) -> None:
+        self.ctx.chain_progress = fraction
         self.ctx.changed.publish("chain")
+
+    def _chain_done(self, view: Any) -> None:
+        ctx = self.ctx
+        ctx.chain_view = view
+        ctx.chain_busy = False
+        ctx.chain_progress = None
+        ctx.changed.publish("chain")
         self._schedule_tick()
+        if view.witness is not None:  # the peak check cites what the chain says
+            ctx.chain_witness = view.witness
+            self.run_checks([c for c in ("peak-drawdown",) if c in ctx.audit_ids])
 
     def _worker_error(self, event: Worker.StateChanged) -> None:
         w = event.worker
@@ -424,7 +439,8 @@ class LiveViews:
                 self.ctx.audit_running.clear()
             if w.group == "chain":
                 self.ctx.chain_busy = False
-            self.notify(f"{w.group}: {type(w.error).__name__}: {w.error}", severity="error", timeout=8)
+                self.ctx.chain_progress = None
+            self.notify(notice(f"{w.group}: {type(w.error).__name__}: {w.error}"), severity="error", timeout=8, markup=False)
             self.ctx.changed.publish(w.group)
 
 

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.content import Content
 
 from statetui.audit.base import Status
+from statetui.tui.plain import notice
 from statetui.tui import fmt
 from statetui.tui.dialogs import InputScreen
 from statetui.tui.messages import PickRepair, RunChecks
@@ -159,18 +160,15 @@ column (S reverses), y copies the repair command, v shows the row whole."""
 
         config = self.ctx.config
         text = to_markdown(results, config) if fmt_name == "md" else dumps_json(results, config) + "\n"
-        try:
-            if os.path.lexists(path):
-                raise FileExistsError(path)
-            with open(path, "x", encoding="utf-8") as f:
-                f.write(text)
-        except FileExistsError:
-            self.app.call_from_thread(self.notify, f"{path}: already exists; not overwritten", severity="error")
+        from statetui.core.errors import StatetuiError
+        from statetui.core.outfile import write_output
+
+        try:  # the CLI's --output writer: private temp, fsync, never over a link, device or FIFO
+            write_output(path, text, "report", read_only=config.read_only, exclusive=True)
+        except StatetuiError as exc:
+            self.app.call_from_thread(self.notify, notice(exc), severity="error", markup=False)
             return
-        except OSError as exc:
-            self.app.call_from_thread(self.notify, f"{path}: cannot write ({exc.strerror or exc})", severity="error")
-            return
-        self.app.call_from_thread(self.notify, f"report written to {path}", title="exported")
+        self.app.call_from_thread(self.notify, notice(f"report written to {path}"), title="exported", markup=False)
 
     def palette(self) -> list[PaletteCommand]:
         return [PaletteCommand("audit: export markdown", "write the report as Markdown", lambda: self.action_export("md")),

@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from statetui.tui.plain import plain, safe
 from statetui.tui import fmt
 from statetui.tui.messages import OpenRepair, Refresh
 from statetui.tui.screens.base import screen_keys, PaletteCommand
@@ -70,6 +71,16 @@ v shows the row whole."""
 
     def title_text(self) -> str:
         return "restore: choose a backup" if self.pick else "backups"
+
+    def table_area(self, table):
+        from statetui.tui.widgets.offsite import BackupLists, OffsitePanel, offsite_configured
+
+        if not offsite_configured(self.ctx.config)[0]:
+            yield table
+            return
+        with BackupLists():  # off-site beside the local list (issue 17)
+            yield table
+            yield OffsitePanel(self.ctx.config)
 
     def on_data(self, kind: str) -> None:
         super().on_data(kind)
@@ -128,7 +139,7 @@ v shows the row whole."""
         b = self.info(name)
         if b is None:
             return label("…")
-        self.query_one("#table-detail").border_title = f"Preview · {b.name}"
+        self.query_one("#table-detail").border_title = plain(f"Preview · {b.name}")
         self._load_diff(b, None)
         return label("reading the backup…")
 
@@ -170,13 +181,13 @@ v shows the row whole."""
         out: list[Content | str] = [row(strong(b.name))]
         out.append(row(label("checksum "), b.checksum, label(" · valid "), str(b.valid), label(" · "), fmt.size(b.size)))
         if b.error:
-            out.append(Content.styled(b.error, "$error"))
+            out.append(Content.styled(safe(b.error), "$error"))
         if preview:
             out.append(row(*[c for k, v in preview.items() for c in (label(f"{k} "), fmt.show_value(v, 24), "  ")]))
         against = f"the marked backup {other.name}" if other is not None else "the current state"
         out.append("")
         if why:
-            out.append(row(label(f"diff against {against}: "), Content.styled(why, "$warning")))
+            out.append(row(label(f"diff against {against}: "), Content.styled(safe(why), "$warning")))
         elif changes is not None:
             out.append(strong(f"Diff: {against} → this backup" if other is None else f"Diff: {other.name} → {b.name}"))
             out.extend(diff_table(changes, width) or [label("identical")])

@@ -8,6 +8,7 @@ from typing import Any
 from textual import work
 from textual.content import Content
 
+from statetui.tui.plain import notice
 from statetui.tui import fmt
 from statetui.tui.screens.base import screen_keys
 from statetui.tui.screens.table import Column, Row, TableScreen
@@ -85,7 +86,7 @@ shows the whole entry. (The journal opens with l on the dashboard: j/k move in l
     def _loaded(self, view) -> None:
         self.entries, self.bad_lines = view.entries, view.bad_lines
         if view.error:
-            self.notify(view.error, severity="error")
+            self.notify(notice(view.error), severity="error", markup=False)
         self.fill()
 
     def rows(self) -> list[Row]:

@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from statetui.tui.plain import notice
 from statetui.tui import fmt
 from statetui.tui import playbook as pb
 from statetui.tui.dialogs import ConfirmScreen, PickScreen
@@ -100,7 +101,7 @@ incident. y copies the step's command."""
     def _opened(self, book: Playbook) -> None:
         self.book = book
         if book.note:
-            self.notify(book.note, severity="warning")
+            self.notify(notice(book.note), severity="warning", markup=False)
         self._redraw()
         ol = self.query_one(OptionList)
         ol.highlighted = book.progress.current
@@ -277,7 +278,7 @@ incident. y copies the step's command."""
                 return
             self.book.record_repair(sid, rid, outcome.ok, outcome.message, outcome.backup, outcome.undo,
                                     [v.to_dict() for v in outcome.verify])
-            self.notify(f"recorded: {rid}: {outcome.message}", timeout=4)
+            self.notify(notice(f"recorded: {rid}: {outcome.message}"), timeout=4, markup=False)
             self._redraw()
             self.action_check()
 
@@ -301,7 +302,7 @@ incident. y copies the step's command."""
                 return
             unit = self.ctx.lock_view.unit if self.ctx.lock_view is not None else None
             self.book.record_action(sid, action.replace("-", " "), outcome.ok, outcome.message, outcome.command, unit)
-            self.notify(outcome.message, severity="information" if outcome.ok else "error", timeout=6)
+            self.notify(notice(outcome.message), severity="information" if outcome.ok else "error", timeout=6, markup=False)
             self._redraw()
             self.action_check()
 
@@ -346,9 +347,9 @@ incident. y copies the step's command."""
     def _finished(self, path) -> None:
         if path is not None:
             self.post_message(IncidentLogged(str(path)))
-            self.notify(f"incident log written: {path}", title="incident closed", timeout=8)
+            self.notify(notice(f"incident log written: {path}"), title="incident closed", timeout=8, markup=False)
         elif self.book is not None and self.book.note:
-            self.notify(self.book.note, severity="warning")
+            self.notify(notice(self.book.note), severity="warning", markup=False)
         self._redraw()
 
     def action_restart(self) -> None:

@@ -10,8 +10,10 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from rich.text import Text
 from textual.widgets import DataTable, Input, Static
 
+from statetui.tui.plain import plain
 from statetui.tui.screens.base import BaseScreen
 from statetui.tui.widgets.bars import TopBar
 from statetui.tui.widgets.footer import ConsoleFooter
@@ -35,7 +37,13 @@ class Row:
 
 
 def _plain(cell: Any) -> str:
-    return cell.plain if isinstance(cell, Content) else str(cell)
+    return cell.plain if isinstance(cell, (Content, Text)) else str(cell)
+
+
+def _cell(cell: Any) -> Any:
+    """A str cell is outside text (a check's summary, a writer, a reason, a backup's name):
+    shown literally, control characters escaped (plain)."""
+    return plain(cell) if isinstance(cell, str) else cell
 
 
 class TableScreen(BaseScreen):
@@ -58,13 +66,17 @@ class TableScreen(BaseScreen):
         yield TopBar(self.title_text())
         with Vertical(classes="table-body"):
             yield Input(placeholder=self.FILTER_HINT, id="table-filter", compact=True, classes="-hidden")
-            yield VimTable(self.ENTER, id="table")
+            yield from self.table_area(VimTable(self.ENTER, id="table"))
             with VerticalScroll(id="table-detail"):
                 yield Static(id="table-text")
         yield ConsoleFooter()
 
     def title_text(self) -> str:
         return self.TITLE or self.NAME
+
+    def table_area(self, table: DataTable) -> ComposeResult:
+        """Where the table goes (the backups screen sets the off-site list beside it)."""
+        yield table
 
     def on_mount(self) -> None:
         table = self.table
@@ -100,11 +112,11 @@ class TableScreen(BaseScreen):
         if existing == [r.key for r in shown]:
             for r in shown:  # same rows, same order: update in place (no flicker, cursor kept)
                 for c, cell in zip(self.COLUMNS, r.cells):
-                    table.update_cell(r.key, c.key, cell)
+                    table.update_cell(r.key, c.key, _cell(cell))
         else:
             table.clear()
             for r in shown:
-                table.add_row(*r.cells, key=r.key)
+                table.add_row(*(_cell(c) for c in r.cells), key=r.key)
             if keep is not None and keep in table.rows:
                 table.move_cursor(row=table.get_row_index(keep))
         self._label_columns()

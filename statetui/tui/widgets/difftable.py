@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.content import Content
 
+from statetui.tui.plain import safe
 from statetui.tui import fmt
 from statetui.tui.widgets.style import label, row, strong
 
@@ -40,8 +41,8 @@ def diff_table(changes: list[tuple[str, Any, Any]], width: int, roles: dict[str,
             money = roles.get(name) in _MONEY_ROLES or name in _MONEY
             b = _value(before, val_w, money)
             a = _value(after, val_w, money)
-            out.append(row(strong(str(name).ljust(name_w)[:name_w]), "  ", Content.styled(b.ljust(val_w), "$error"),
-                           label(" → "), Content.styled(a, "$success")))
+            out.append(row(strong(str(name).ljust(name_w)[:name_w]), "  ", Content.styled(safe(b.ljust(val_w)), "$error"),
+                           label(" → "), Content.styled(safe(a), "$success")))
     if null_only:
         out.append(label(f"null, key only added or removed: {', '.join(null_only)}"))
     return out

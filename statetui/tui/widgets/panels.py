@@ -11,6 +11,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from statetui.tui import data, fmt
+from statetui.tui.plain import safe
 from statetui.tui.widgets.style import label, lines, row, status, strong
 
 
@@ -185,7 +186,14 @@ class LockPanel(Panel):
         out: list[Content | str] = []
         if self.ctx.stopping_bot:
             out.append(Content.styled("stopping the bot…", "$accent"))
-        if bot.running:
+        if bot.refuses_writes and not s.running:  # seen without the pid lock, or cannot tell
+            tag = " RUNNING? " if bot.running else " CANNOT TELL "
+            out.append(row(Content.styled(tag, "$warning bold reverse"), label(" repairs refused")))
+            out.append(fmt.clip(bot.deciding, w))
+            if bot.stop_command:
+                out.append(row(label("stop: "), fmt.clip(bot.stop_command, w - 17),
+                               label(" (^k does it)" if bot.running and bot.pid else "")))
+        elif bot.running:
             holds = "holds lock" if s.holds_lock else ("lock held" if s.locked else "no lock")
             up = fmt.age(self.ctx.now() - bot.started_at) if bot.started_at else "?"
             out.append(row(Content.styled(" RUNNING ", "$success bold reverse"), f" pid {bot.pid} · {holds}"))
@@ -259,7 +267,7 @@ class BackupsPanel(Panel):
         if bv is None:
             return label("verifying…")
         if bv.error:
-            return Content.styled(fmt.clip(bv.error, self.inner_width * 2), "$error")
+            return Content.styled(safe(fmt.clip(bv.error, self.inner_width * 2)), "$error")
         if not bv.infos:
             return lines(Content.styled("NO BACKUPS", "$warning bold"), label("b opens backups; b there takes one"))
         newest = bv.infos[0]
@@ -283,14 +291,16 @@ class ChainPanel(Panel):
         w = self.inner_width
         out: list[Content | str] = []
         if ctx.chain_busy:
-            out.append(Content.styled("reading the chain…", "$accent"))
+            done = ctx.chain_progress
+            out.append(Content.styled("reading the chain…" if done is None else
+                                      f"history {fmt.bar(done, max(4, w - 14))} {done:4.0%}", "$accent"))
         if cv is None:
             if not ctx.config.chain_configured:
                 out.append(label("not configured (rpc_url, wallet)"))
             elif not ctx.chain_busy:
                 out.append(label("not read yet · c reads it now"))
         elif cv.error:
-            out.append(Content.styled(fmt.clip(cv.error, w * 2), "$error" if cv.configured else "$text-muted"))
+            out.append(Content.styled(safe(fmt.clip(cv.error, w * 2)), "$error" if cv.configured else "$text-muted"))
         else:
             src = "audit" if cv.source == "audit" else "c"
             out.append(row(label("block "), f"{cv.block_number:,}", label(f" · read {fmt.age(ctx.now() - cv.at)} ago ({src})")))
@@ -305,11 +315,27 @@ class ChainPanel(Panel):
                 out.append(row(label("state "), fmt.money(cv.state_cash), label(" · mismatch "),
                                Content.styled(fmt.money(m), "$success" if ok else "$error bold"),
                                Content.styled(" ok" if ok else f" > {fmt.money(cv.threshold)}", "$success" if ok else "$error bold")))
+            out += _history_lines(cv, ctx, w)
         last = ctx.history_view.last_reconcile if ctx.history_view else None
         if last is not None and self.wide:
             ts = fmt.iso_ts(last.get("ts"))
             out.append(row(label("last reconcile "), fmt.age(ctx.now() - ts) if ts else "?", label(f" ago (#{last.get('generation')})")))
         return lines(*out) if out else label("—")
+
+
+def _history_lines(cv, ctx, w: int) -> list[Content]:
+    """The chain's cash curve beside the state's peak, and what is unredeemed on chain."""
+    out: list[Content] = []
+    wit = cv.witness
+    if hasattr(wit, "curve"):
+        peak = ctx.last_good.derived.peak if ctx.last_good is not None and ctx.last_good.derived else None
+        out.append(row(label("cash "), Content.styled(fmt.sparkline(wit.curve, max(4, w - 34)), "$success"),
+                       label(" mark "), fmt.money(wit.high_water_mark), label(" · peak "), fmt.money(peak)))
+    elif wit is not None:
+        out.append(Content.styled(safe(fmt.clip(f"history: {wit.reason}", w * 2)), "$error"))
+    if cv.unredeemed:
+        out.append(label(fmt.clip(cv.unredeemed, w * 2)))
+    return out
 
 
 class HistoryPanel(ScrollPanel):
@@ -321,7 +347,7 @@ class HistoryPanel(ScrollPanel):
         if hv is None:
             return label("reading the journal…")
         if hv.error:
-            return Content.styled(hv.error, "$error")
+            return Content.styled(safe(hv.error), "$error")
         w = self.inner_width
         spark_w = max(4, w - 16)
         out: list[Content | str] = []
@@ -335,8 +361,9 @@ class HistoryPanel(ScrollPanel):
                 out.append(row(label(f"{name} "), label("no journal history")))
         for e in reversed(hv.entries[-20:]):
             out.append(_entry_line(e, w))
-        if hv.bad_lines:
-            out.append(Content.styled(f"{hv.bad_lines} unreadable journal line(s)", "$warning"))
+        if hv.bad_lines:  # named, skipped, and the watch goes on
+            first = f" (first: {hv.first_bad})" if hv.first_bad else ""
+            out.append(Content.styled(safe(f"journal has {hv.bad_lines} bad line(s), skipped{first}"), "$warning"))
         return lines(*out)
 
 

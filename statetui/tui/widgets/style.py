@@ -132,10 +132,10 @@ def page(width: int, *items: "Content | str | Cmd") -> Content:
             pad = len(item.label)
             for n, line in enumerate(shell_lines(item.text, max(20, width - pad))):
                 head = label(item.label) if n == 0 else Content(" " * pad)
-                out.append(Content.assemble(head, Content.styled(line, item.style)))
+                out.append(Content.assemble(head, Content.styled(safe(line), item.style)))
                 cut = cut or pad + len(line) > width
             continue
-        content = Content(item) if isinstance(item, str) else item
+        content = Content(safe(item)) if isinstance(item, str) else item
         out.extend(content.wrap(width) or [Content("")])
     if cut:  # a file name wider than the screen is cut, never broken: say where to see it whole
         out.append(label("(a name is cut at the edge: v shows it whole, y copies the command)"))
