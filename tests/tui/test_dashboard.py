@@ -66,6 +66,16 @@ async def test_bad_file_while_open_then_recovery(healthy):
         banner = app.screen.query_one(AlertBanner)
         balances = app.screen.query_one(BalancesPanel)
         cash = f"cash {json.loads(good)['current_balance']:.2f}"
+        # The banner and the dimmed balances follow the same view, set when it arrives (not
+        # when a panel is next painted: that race made this test flaky). Checked right after
+        # every state view the dashboard applies, so a lag fails every run, not one in thirty.
+        disagree: list[str] = []
+
+        def same_view(kind: str) -> None:
+            if kind == "state" and banner.has_class("-shown") != balances.has_class("stale"):
+                disagree.append(f"banner {banner.has_class('-shown')}, stale {balances.has_class('stale')}")
+
+        app.ctx.changed.subscribe(app.screen, same_view, immediate=True)  # after the screen's own on_data
 
         # Truncated mid-write (a partial file: the last brace never made it).
         with open(healthy.state, "r+b") as f:
@@ -93,7 +103,8 @@ async def test_bad_file_while_open_then_recovery(healthy):
         # Back again.
         write_atomically(healthy.state, good)
         await wait_for(pilot, lambda: not banner.has_class("-shown"), "recovery after the file returns")
-        assert cash in plain(balances)
+        assert cash in plain(balances) and not balances.has_class("stale")
+        assert app.ctx.state_updates >= 5 and disagree == []
 
 
 async def test_lock_panel_shows_a_live_holder(healthy, lock_holder):
