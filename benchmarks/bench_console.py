@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]")
 SIZE = (80, 24)
-READY = (b"cash 200.97", b"no pid file", b"all verify", b"via the store", b"peak ")
+READY = (b"cash (current_balance) 200.97", b"no pid file", b"all verify", b"via the store", b"peak ")
 COMPLETE = (b"Audit \xc2\xb7 FAIL",)  # "Audit · FAIL": every check done (the title counts them while they run)
 TARGET_P95_MS, TARGET_RSS_MB = 100.0, 150.0
 TARGET_FIRST_RATIO, TARGET_COMPLETE_RATIO, TARGET_IDLE_RSS_MB, TARGET_IDLE_CPU_PCT = 1.3, 2.0, 50.0, 0.3
@@ -220,7 +220,7 @@ def bench_idle(sandbox: Path, seconds: float) -> dict:
     doc["current_balance"] = 123.45
     start = len(p.text)
     replace(sc.state, doc)
-    p.wait_for((b"cash 123.45",), start=start)
+    p.wait_for((b"cash (current_balance) 123.45",), start=start)
     time.sleep(3.0)  # the state checks re-run (in a child) a second after the change
     rss_live = p.rss()
     p.quit()
@@ -280,7 +280,7 @@ def bench_live(sandbox: Path, updates: int) -> dict:
         doc["current_balance"] = cash
         start = len(p.text)
         t0 = replace(sc.state, doc)
-        lat.append((p.wait_for((f"cash {cash:.2f}".encode(),), start=start, timeout=10) - t0) * 1000)
+        lat.append((p.wait_for((f"cash (current_balance) {cash:.2f}".encode(),), start=start, timeout=10) - t0) * 1000)
         time.sleep(0.1)
     p.quit()
     base = asyncio.run(watch_latency(sc.state, updates))

@@ -20,7 +20,7 @@ from statetui.core.errors import StatetuiError
 # What the dashboard shows, by the names its panels use -> the role that fills it (the bot's
 # own field comes from the role map); everything else in the state is counted, not kept.
 SHOWN_ROLES = {
-    "current_balance": "cash", "peak_balance": "peak", "day_start_balance": "day_start",
+    "current_balance": "cash", "equity": "equity", "peak_balance": "peak", "day_start_balance": "day_start",
     "starting_balance": "starting", "daily_pnl": "daily_pnl", "mode": "mode", "halted": "halted",
     "halt_reason": "halt_reason", "total_trades": "trades", "total_wins": "wins", "last_updated": "updated_at",
 }
@@ -73,6 +73,7 @@ class StateView:
     stray_temp_files: list[str] = field(default_factory=list)
     values: dict[str, Any] | None = None  # SHOWN_ROLES' names; None when the file is unusable
     fields: dict[str, str] = field(default_factory=dict)  # role -> the bot's own field (for labels)
+    hints: dict[str, str] = field(default_factory=dict)  # role -> why detection left it unmapped
     derived: DerivedView | None = None
     problems: list[ProblemView] = field(default_factory=list)
     positions: int | None = None
@@ -110,11 +111,12 @@ def gather_state(config: Config) -> StateView:
     doc = state._document()
     roles = roles_for(config, doc)
     view.values = {name: (roles.halted(doc) if role == "halted" else
-                          roles.money(doc, role) if role in ("cash", "peak", "day_start", "starting", "daily_pnl") else
+                          roles.money(doc, role) if role in ("cash", "equity", "peak", "day_start", "starting", "daily_pnl") else
                           roles.raw(doc, role)) for name, role in SHOWN_ROLES.items()}
     view.values.update({k: doc.get(k) for k in SHOWN_RAW})
-    view.fields = {role: roles.field_name(role) for role in set(SHOWN_ROLES.values()) | {"positions"}
+    view.fields = {role: _field_label(roles, role) for role in set(SHOWN_ROLES.values()) | {"positions"}
                    if roles.mapped(role)}
+    view.hints = {role: hint for role, hint in roles.hints.items() if not roles.mapped(role)}
     f = figures(doc, roles, config.halt_threshold)
     view.derived = DerivedView(f.cash, f.peak, f.drawdown, f.halt_threshold, f.halt_distance, f.at_or_past_halt,
                                f.position_value, f.basis, f.currency)
@@ -128,6 +130,14 @@ def gather_state(config: Config) -> StateView:
     return view
 
 
+def _field_label(roles: Any, role: str) -> str:
+    """The bot's own field as a label shows it: `bankroll_current`, `account.cash`,
+    `traders.*.balance`, `not trading_enabled` (a flag that means the opposite)."""
+    name = roles.field_name(role) or ""
+    b = roles.bindings.get(role)
+    return f"not {name}" if b is not None and b.inverted else name
+
+
 # --- the balances panel's values: one small object, so naming them is one place -----------
 
 @dataclass(frozen=True)
@@ -138,11 +148,18 @@ class Figure:
     label: str
     field: str | None
     value: Any
+    role: str | None = None  # None: not a role (derived, or statetui's own counters)
+    hint: str | None = None  # why the role is unmapped (detection's words), when it is
+
+    @property
+    def mapped(self) -> bool:
+        return self.field is not None
 
 
 @dataclass(frozen=True)
 class BalancesView:
     cash: Figure
+    equity: Figure
     peak: Figure
     day_start: Figure
     daily_pnl: Figure
@@ -169,14 +186,16 @@ def balances_of(view: StateView | None) -> BalancesView | None:
 
     def f(label: str, name: str) -> Figure:
         role = SHOWN_ROLES.get(name)
-        return Figure(label, view.fields.get(role) if role else name, v.get(name))
+        if role is None:
+            return Figure(label, name, v.get(name))
+        return Figure(label, view.fields.get(role), v.get(name), role, view.hints.get(role))
 
     return BalancesView(
-        cash=f("cash", "current_balance"), peak=f("peak", "peak_balance"), day_start=f("day start", "day_start_balance"),
+        cash=f("cash", "current_balance"), equity=f("equity", "equity"), peak=f("peak", "peak_balance"), day_start=f("day start", "day_start_balance"),
         daily_pnl=f("P&L", "daily_pnl"), starting=f("starting", "starting_balance"), mode=f("mode", "mode"),
         halted=f("halted", "halted"), halt_reason=f("halt reason", "halt_reason"), wins=f("wins", "total_wins"),
         trades=f("trades", "total_trades"), win_streak=f("won in a row", "consecutive_wins"),
-        loss_streak=f("lost in a row", "consecutive_losses"), positions=Figure("positions", "positions", view.positions),
+        loss_streak=f("lost in a row", "consecutive_losses"), positions=Figure("positions", view.fields.get("positions"), view.positions, "positions"),
         position_value=Figure("worth", None, d.position_value if d else None), derived=d,
         problems=tuple(view.problems), is_halted=view.halted,
     )

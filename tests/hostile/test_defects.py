@@ -331,7 +331,7 @@ async def test_the_console_keeps_watching_with_a_malformed_journal_line(healthy,
         doc = json.loads(healthy.state.read_text())
         doc["current_balance"] = 123.45
         write_atomically(healthy.state, json.dumps(doc, indent=2).encode())
-        await wait_for(pilot, lambda: "cash 123.45" in app.screen.query_one(BalancesPanel).render().plain,
+        await wait_for(pilot, lambda: "cash (current_balance) 123.45" in app.screen.query_one(BalancesPanel).render().plain,
                        "the outside write on screen")
         history = app.screen.query_one(HistoryPanel).content().plain
         assert "journal has 1 bad line(s)" in history and f"line {bad_line}" in history

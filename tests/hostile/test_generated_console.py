@@ -123,6 +123,6 @@ async def test_the_console_watches_a_state_turned_into_a_fifo_a_giant_and_back(t
         tmp = sc.state.with_name("swap.json")
         tmp.write_bytes(good.replace(b"200.97", b"123.45"))
         os.replace(tmp, sc.state)
-        await wait_for(pilot, lambda: "cash 123.45" in app.screen.query_one(BalancesPanel).render().plain, "readable again",
+        await wait_for(pilot, lambda: "cash (current_balance) 123.45" in app.screen.query_one(BalancesPanel).render().plain, "readable again",
                        timeout=WAIT_S)
         assert app.ctx.live

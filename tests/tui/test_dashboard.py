@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -24,7 +25,8 @@ async def test_jan16_dashboard_shows_the_desync(jan16):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         balances = plain(app.screen.query_one(BalancesPanel))
-        assert "cash 200.97" in balances and "peak 386.97" in balances
+        # Each money row names the role and the bot's own field (issue 12), values aligned.
+        assert "cash (current_balance) 200.97" in balances and re.search(r"peak \(peak_balance\) +386\.97", balances)
         assert "48.1%/30%" in balances and "HALT" in balances
         assert "positions 2 worth 186.00" in balances
         assert "HALTED" in plain(app.screen.query_one(TopBar))
@@ -52,7 +54,7 @@ async def test_live_update_from_another_process(healthy):
         for cash in (123.45, 98.76, 250.01):
             doc["current_balance"] = cash
             write_atomically(healthy.state, json.dumps(doc, indent=2).encode())
-            await wait_for(pilot, lambda: f"cash {cash:.2f}" in plain(app.screen.query_one(BalancesPanel)),
+            await wait_for(pilot, lambda: f"cash (current_balance) {cash:.2f}" in plain(app.screen.query_one(BalancesPanel)),
                            f"cash {cash} on screen")
         # Written by another process, not through the store: the panel says so.
         assert "OUTSIDE the store" in plain(app.screen.query_one(FilePanel))
@@ -65,7 +67,7 @@ async def test_bad_file_while_open_then_recovery(healthy):
         await ready(pilot, audit=False)
         banner = app.screen.query_one(AlertBanner)
         balances = app.screen.query_one(BalancesPanel)
-        cash = f"cash {json.loads(good)['current_balance']:.2f}"
+        cash = f"cash (current_balance) {json.loads(good)['current_balance']:.2f}"
         # The banner and the dimmed balances follow the same view, set when it arrives (not
         # when a panel is next painted: that race made this test flaky). Checked right after
         # every state view the dashboard applies, so a lag fails every run, not one in thirty.

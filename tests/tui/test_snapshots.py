@@ -56,6 +56,19 @@ def test_dashboard_jan16(snap_compare, size):
     assert snap_compare(app_for(f"dash-jan16-{size[0]}"), terminal_size=size, run_before=settle)
 
 
+# Other bots' schemas (tests/schemas.py): nested fields with a kill switch and a peak of
+# unknown basis; EUR with an equity peak and a halt mode; cash summed over symbols, no peak.
+FOREIGN = [("nested-account", False), ("eur", True), ("per-symbol", False)]
+
+
+@pytest.mark.parametrize("name,halted", FOREIGN, ids=[n for n, _ in FOREIGN])
+def test_dashboard_foreign_schema(snap_compare, name, halted):
+    from tests.tui.test_foreign_schemas import foreign_bot
+
+    app = StateTuiApp(frozen.sandbox(f"foreign-{name}", foreign_bot(name, halted)), now=frozen.clock)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
 def test_dashboard_healthy(snap_compare):
     assert snap_compare(app_for("dash-healthy", scenarios.healthy), terminal_size=(80, 24), run_before=settle)
 

@@ -42,7 +42,7 @@ def test_console_start_does_not_import_web3(jan16):
                 cash = app.screen.query_one("BalancesPanel").render().plain
                 used = not app._prefetched  # every prefetched view was taken
             print(json.dumps({{"web3": sorted(m for m in sys.modules if m == "web3" or m.startswith("web3.")),
-                               "cash": "cash 200.97" in cash, "prefetch used": used}}))
+                               "cash": "cash (current_balance) 200.97" in cash, "prefetch used": used}}))
 
         asyncio.run(main())
     """)
@@ -79,7 +79,7 @@ async def test_ten_megabyte_state_keeps_the_ui_working(tmp_path):
         await pilot.press("escape")
         await ready(pilot, audit=False)
         text = app.screen.query_one(BalancesPanel).render().plain
-        assert "cash 200.97" in text and f"positions {len(doc['positions'])}" in text
+        assert "cash (current_balance) 200.97" in text and f"positions {len(doc['positions'])}" in text
 
 
 def test_quit_exits_cleanly_with_code_zero(healthy):

@@ -120,29 +120,48 @@ class BalancesPanel(Panel):
                          label("loading…" if view is None else "nothing to show"))
         d = b.derived
         w = self.inner_width
-        out = [
-            row(label(f"{b.cash.label} "), strong(fmt.money(b.cash.value)), label(f"   {b.peak.label} "),
-                strong(fmt.money(b.peak.value))),
-            self._gauge(d, w),
-            row(label(f"{b.day_start.label} "), fmt.money(b.day_start.value), label(f"  {b.daily_pnl.label} "),
-                _signed(b.daily_pnl.value)),
-            self._mode(b, d),
-            row(label(f"{b.wins.label} "), f"{_n(b.wins.value)}/{_n(b.trades.value)}", label(" trades  streak "),
-                f"+{b.win_streak.value or 0}/-{b.loss_streak.value or 0}"),
-        ]
+        # Money and halt rows name the role and the bot's own field: `cash (bankroll_current)`.
+        money = [b.cash, b.peak] + ([b.equity] if d is not None and d.basis == "equity" else [])
+        out: list[Content | str] = _money_rows(money, d, w)
+        out.append(self._gauge(b, d, w))
+        day = [f for f in (b.day_start, b.daily_pnl) if f.mapped]
+        if day:
+            out.append(_fit(w, *[row(*_pairs(day, d, named)) for named in (True, False)]))
+        out.append(self._halt(b, d, w))
+        if b.wins.mapped or b.trades.mapped:
+            streak = b.win_streak.value is not None or b.loss_streak.value is not None
+            tail = [label(" trades  streak "), f"+{b.win_streak.value or 0}/-{b.loss_streak.value or 0}"] if streak \
+                else [label(" trades")]
+            out.append(row(label(f"{b.wins.label} "), f"{_n(b.wins.value)}/{_n(b.trades.value)}", *tail))
         if self.wide or b.positions.value:
             worth = f" {b.position_value.label} {fmt.money(b.position_value.value)}" if b.position_value.value is not None else ""
             parts = [label(f"{b.positions.label} "), f"{_n(b.positions.value)}{worth}"]
-            if self.wide:
-                parts += [label(f"   {b.starting.label} "), fmt.money(b.starting.value)]
-            out.append(row(*parts))
+            options = [row(*parts)]
+            if self.wide and b.starting.mapped:
+                start = _amount(b.starting.value, d, bold=False)
+                options[:0] = [row(*parts, label(f"   {b.starting.label} ({b.starting.field}) "), start),
+                               row(*parts, label(f"   {b.starting.label} "), start)]
+            out.append(_fit(w, *options))
+        unmapped = [f.label for f in money if not f.mapped] + ([] if b.halted.mapped or b.mode.mapped else ["halt"])
+        if unmapped:  # never a guess: say how to map them
+            out.append(_fit(w, label(f"map {', '.join(unmapped)}: statetui fields · [fields]"),
+                            label("map: statetui fields · [fields]")))
         for p in b.problems[: 2 if not self.wide else 4]:
             out.append(row(status(p.severity), " ", fmt.clip(p.message, w - 5)))
         return lines(*out)
 
-    def _gauge(self, d, width: int) -> Content:
+    def _gauge(self, b: data.BalancesView, d, width: int) -> Content:
         if d is None or d.drawdown is None:
-            return row(label("drawdown "), "—", label(f"   halt at {fmt.pct(d.halt_threshold, 0) if d else '—'}"))
+            if not b.peak.mapped or not (b.cash.mapped or b.equity.mapped):
+                why = "needs cash and peak"
+            elif d is not None and d.basis is None:
+                why = "basis? fields.peak_basis"
+            elif d is not None and d.basis == "equity" and not b.equity.mapped:
+                why = "needs equity (peak basis)"
+            else:
+                why = "cannot tell"
+            halt = f"halt at {fmt.pct(d.halt_threshold, 0)}" if d else ""
+            return _fit(width, row(label("drawdown "), "— ", label(f"{why} · {halt}")), row(label("drawdown "), "— ", label(why)))
         threshold = float(d.halt_threshold) or 1.0
         frac = float(d.drawdown) / threshold
         text = f"{fmt.pct(d.drawdown)}/{fmt.pct(d.halt_threshold, 0)}"
@@ -151,12 +170,73 @@ class BalancesPanel(Panel):
         return row(label("drawdown "), Content.styled(fmt.bar(frac, bar_w), style), " ", text,
                    Content.styled(" HALT" if d.at_or_past_halt else "", style))
 
-    def _mode(self, b: data.BalancesView, d) -> Content:
+    def _halt(self, b: data.BalancesView, d, width: int) -> Content:
+        """The halt as the bot keeps it: its flag, its mode, or both; `halt —` when it keeps neither."""
+        flag, mode = b.halted, b.mode
         if b.is_halted:
-            reason = b.halt_reason.value or "no reason recorded"
-            return row(Content.styled(" HALTED ", "$error bold reverse"), " ", fmt.clip(str(reason), self.inner_width - 10))
-        room = f" · {fmt.pct(d.halt_distance)} to halt" if d is not None and d.halt_distance is not None else ""
-        return row(label(f"{b.mode.label} "), strong(str(b.mode.value or "—")), label(room))
+            by = flag if flag.mapped and flag.value is True else mode
+            if b.halt_reason.mapped:
+                reason = b.halt_reason.value or "no reason recorded"
+            else:  # the bot keeps no reason: what it does keep
+                reason = str(mode.value) if by is mode else "no reason field"
+            badge = Content.styled(" HALTED ", "$error bold reverse")
+            one = row(badge, label(f" ({by.field}) "), fmt.clip(str(reason), max(8, width - 12 - len(by.field or ""))))
+            if one.cell_length <= width:
+                return one
+            # A long field: the reason on a line of its own rather than the field left out.
+            return lines(row(badge, label(f" ({fmt.clip_middle(by.field or '', width - 11)})")), fmt.clip(str(reason), width))
+        room = label(f" · {fmt.pct(d.halt_distance)} to halt") if d is not None and d.halt_distance is not None else ""
+        parts = []
+        if flag.mapped:
+            parts.append(row(label(f"{flag.label} ({flag.field}) "), strong(_yes_no(flag.value))))
+        if mode.mapped:
+            parts.append(row(label(f"{mode.label} ({mode.field}) "), strong(str(mode.value or "—"))))
+        if not parts:
+            return row(label("halt "), "—", label(" no flag or mode mapped"))
+        both = Content(" · ").join(parts)
+        return _fit(width, row(both, room), both, row(parts[-1], room), parts[-1])
+
+
+def _yes_no(value) -> str:
+    return "yes" if value is True else "no" if value is False else "—"
+
+
+def _amount(value, d, bold: bool = True) -> Content:
+    if value is None:
+        return Content("—")
+    cur = d.currency if d is not None else "USD"
+    text = fmt.money(value) + ("" if cur == "USD" else f" {cur}")
+    return strong(text) if bold else Content(text)
+
+
+def _money_rows(figures: list, d, width: int) -> list[Content]:
+    """cash, peak (and equity when the peak is compared with it), values aligned; a long
+    field name is cut in the middle (`statetui fields` prints it whole)."""
+    names = [f"{f.label} ({f.field})" if f.mapped else f.label for f in figures]
+    shown = [_amount(f.value, d) if f.mapped else
+             row("—", label(" ambiguous" if (f.hint or "").startswith("ambiguous") else " unmapped")) for f in figures]
+    pad = min(max(len(n) for n in names), max(8, width - 1 - max(v.cell_length for v in shown)))
+    out = []
+    for f, name, value in zip(figures, names, shown):
+        head = name if len(name) <= pad else f"{f.label} ({fmt.clip_middle(f.field, max(3, pad - len(f.label) - 3))})"
+        out.append(row(label(head.ljust(pad) + " "), value))
+    return out
+
+
+def _pairs(figures: list, d, named: bool) -> list:
+    out: list = []
+    for i, f in enumerate(figures):
+        head = f"{f.label} ({f.field}) " if named else f"{f.label} "
+        out += [label(("  " if i else "") + head), _signed(f.value) if f.role == "daily_pnl" else _amount(f.value, d, bold=False)]
+    return out
+
+
+def _fit(width: int, *options: Content) -> Content:
+    """The first option that fits in `width` cells (the last one otherwise)."""
+    for c in options:
+        if c.cell_length <= width:
+            return c
+    return options[-1].truncate(width, ellipsis=True)
 
 
 def _n(value) -> str:
