@@ -118,3 +118,18 @@ async def test_lock_panel_shows_a_live_holder(healthy, lock_holder):
         text = plain(app.screen.query_one(LockPanel))
         assert "RUNNING" in text and f"pid {holder.pid}" in text and "holds lock" in text
         assert f"stop: kill {holder.pid}" in text
+
+
+async def test_lock_panel_shows_a_bot_seen_without_its_lock(healthy, tmp_path):
+    """A bot seen only by its command line (process_pattern), no pid lock: the panel says it
+    may be running and that repairs are refused (may_be_running, what every repair obeys),
+    never "not running"; ctrl+k is offered to stop it."""
+    from statetui.testing.botsigns import bot_sign
+
+    with bot_sign("pattern-without-lock", tmp_path / "sign", healthy.state) as sign:
+        app = StateTuiApp(healthy.model_copy(update=sign.config))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready(pilot, audit=False)
+            text = plain(app.screen.query_one(LockPanel))
+            assert "RUNNING?" in text and "repairs refused" in text and "not running" not in text, text
+            assert f"kill {sign.pid}" in text and app.ctx.bot_running
