@@ -209,14 +209,20 @@ class StateTuiApp(LiveViews, App[int]):
             self.notify("read-only: the console does not stop the bot", severity="warning")
             done(None)
             return
-        if bot is None or not bot.running:
-            self.notify("the bot is not running", timeout=4)
+        if bot is None or not bot.running:  # None: cannot tell (never "not running" on a guess)
+            self.notify(notice(bot.evidence if bot is not None and bot.running is None else "the bot is not running"),
+                        timeout=6, markup=False)
+            done(None)
+            return
+        if not bot.unit and bot.pid is None:
+            self.notify(notice(f"{bot.evidence}: no pid to signal; stop it the way it was started"), severity="warning",
+                        markup=False)
             done(None)
             return
         how = f"systemctl stop {bot.unit}" if bot.unit else f"SIGTERM to pid {bot.pid}, then wait up to 10 s"
-        cmd = bot.lock.cmdline if bot.lock is not None and bot.lock.cmdline else "?"
-        detail = (f"pid {bot.pid} holds {ctx.config.pid_file}: {cmd[:200]}\n\nHow: {how}. The bot should save its "
-                  "state on the way out; nothing stronger is sent.")
+        seen = (f"pid {bot.pid} holds {ctx.config.pid_file}: {(bot.cmdline or '?')[:200]}"
+                if bot.lock is not None and bot.lock.running else bot.deciding[:300])  # (it names the pid and command)
+        detail = f"{seen}\n\nHow: {how}. The bot should save its state on the way out; nothing stronger is sent."
 
         def answer(yes: bool | None) -> None:
             if not yes:

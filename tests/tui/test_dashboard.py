@@ -133,3 +133,7 @@ async def test_lock_panel_shows_a_bot_seen_without_its_lock(healthy, tmp_path):
             text = plain(app.screen.query_one(LockPanel))
             assert "RUNNING?" in text and "repairs refused" in text and "not running" not in text, text
             assert f"kill {sign.pid}" in text and app.ctx.bot_running
+            await pilot.press("ctrl+k")  # stopping it is offered, behind a confirmation naming what was seen
+            await wait_for(pilot, lambda: f"Stop the bot (pid {sign.pid})?" in screen_text(app), "the confirmation")
+            assert "process_pattern" in screen_text(app), screen_text(app)
+            await pilot.press("n")
