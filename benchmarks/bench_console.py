@@ -309,7 +309,7 @@ def bench_memory(sandbox: Path) -> dict:
     n = big_state(big)
     size_mb = big.stat().st_size / 1e6
     p = Pty(console(big, sandbox / "bot.pid"))
-    p.wait_for((b"cash 200.97", f"positions {n}".encode()), timeout=60)
+    p.wait_for((b"cash (current_balance) 200.97", f"positions {n}".encode()), timeout=60)
     p.wait_for((b"PASS state-file",), timeout=120)
     time.sleep(1.0)
     big_rss = p.rss()
