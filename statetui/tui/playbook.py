@@ -263,7 +263,12 @@ def _start_bot(config: Config, situation: Situation, now: float) -> StepResult:
 
     bot = bot_status(config, systemd=False)
     if bot.running:
-        return StepResult("PASS", f"the bot is running again: pid {bot.pid} holds {config.pid_file}")
+        held = bot.lock is not None and bot.lock.running
+        return StepResult("PASS", f"the bot is running again: pid {bot.pid} holds {config.pid_file}" if held
+                          else f"the bot is running again: {bot.deciding}")
+    if bot.running is None:  # never start a second copy of a bot that may be running
+        return StepResult("FAIL", f"cannot tell whether the bot is running: {bot.deciding}",
+                          ["run statetui as the bot's user (or root) so it can look"])
     cmd = start_command(config, list(situation.demo_start) if situation.demo_start else None, situation.unit)
     if cmd is None:
         return StepResult("PENDING", "not running yet: start it the way you usually do (service, tmux, screen…)",
