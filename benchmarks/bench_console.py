@@ -1,20 +1,27 @@
-"""Console benchmarks: the real `statetui` process in a pseudo-terminal, as over SSH.
+"""Console benchmarks: the real `statetui` process in a pseudo-terminal of 80x24, as over
+SSH (or tmux), on the Jan 16 state.
 
-    python3 benchmarks/bench_console.py [--runs 7] [--updates 50]
+    python3 benchmarks/bench_console.py [--runs 7] [--updates 50] [--idle 60]
 
-1. Start: process start -> first complete dashboard paint (balances, lock, file,
-   backups and journal panels filled), median of --runs; then -> the local audit shown.
-   Baseline in the same run: a minimal Textual app painting one word in the same pty.
-   Also checks, with -X importtime, that web3 is not imported.
-2. Live: an external atomic replace (temp file + os.replace from this process) -> the
+1. Start: process start -> first paint (balances, lock, file, backups and journal
+   panels filled) and -> complete dashboard (every audit row filled: the Audit panel's
+   title shows the verdict), median of --runs. Baseline, interleaved in the same run: a
+   one-widget Textual app's first paint in the same pty. Targets (issue 15): first paint
+   <= 1.3x, complete <= 2.0x. Also checks, with -X importtime, that web3 is not imported.
+2. Idle: resident memory of the console once the dashboard is complete (target <= 50 MB),
+   and its CPU over --idle seconds doing nothing (target <= 0.3% of a core); the
+   one-widget app runs beside it over the same seconds as the baseline. Then one live
+   change of the file (the core is loaded to read it): the resident memory after it.
+3. Live: an external atomic replace (temp file + os.replace from this process) -> the
    new cash value rendered, over --updates replaces: median, p95, max. Baseline: how
    long watchfiles (debounce 50 ms, step 10 ms) alone takes to report the same replace.
-3. Memory: resident memory of the console on a 10 MB state, after the dashboard and the
+4. Memory: resident memory of the console on a 10 MB state, after the dashboard and the
    local audit (which read the file again) are done: VmRSS and peak VmHWM. Baseline: the
    console on the small state. Also the longest event-loop stall while the 10 MB file
    loads (an in-process timer every 10 ms; how late it fired).
 
-Targets (issue 5): start median <= 400 ms; replace p95 <= 100 ms; RSS <= 150 MB.
+Targets (issue 5): replace p95 <= 100 ms; RSS on 10 MB <= 150 MB. The start is judged by
+its ratios to the baseline (issue 15), not by milliseconds: the machines are shared.
 Prints figures; exits 1 when a target is missed or web3 was imported."""
 
 from __future__ import annotations
@@ -41,8 +48,10 @@ sys.path.insert(0, str(ROOT))
 
 ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]")
 SIZE = (80, 24)
-READY = (b"cash 200.97", b"no pid file", b"all verify", b"via the store", b"peak ")
-TARGET_START_MS, TARGET_P95_MS, TARGET_RSS_MB = 400.0, 100.0, 150.0
+READY = (b"cash (current_balance) 200.97", b"no pid file", b"all verify", b"via the store", b"peak ")
+COMPLETE = (b"Audit \xc2\xb7 FAIL",)  # "Audit · FAIL": every check done (the title counts them while they run)
+TARGET_P95_MS, TARGET_RSS_MB = 100.0, 150.0
+TARGET_FIRST_RATIO, TARGET_COMPLETE_RATIO, TARGET_IDLE_RSS_MB, TARGET_IDLE_CPU_PCT = 1.3, 2.0, 50.0, 0.3
 
 
 class Pty:
@@ -103,6 +112,11 @@ class Pty:
     def send(self, data: bytes) -> None:
         os.write(self.fd, data)
 
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the process (its threads included)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss(self) -> tuple[float, float]:
         fields = {}
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -159,7 +173,7 @@ def bench_start(sandbox: Path, runs: int) -> dict:
     for _ in range(runs):
         p = Pty(console(sc.state, sandbox / "bot.pid"))
         t_paint = p.wait_for(READY)
-        t_audit = p.wait_for((b"FAIL peak-drawdown", b"PASS state-file"))
+        t_audit = p.wait_for(COMPLETE)
         first.append((t_paint - p.t0) * 1000)
         audit.append((t_audit - p.t0) * 1000)
         code = p.quit()
@@ -173,11 +187,46 @@ def bench_start(sandbox: Path, runs: int) -> dict:
         c.quit(b"")
     p = Pty(console(sc.state, sandbox / "bot.pid", "-X", "importtime"))
     p.wait_for(READY)
-    p.wait_for((b"FAIL peak-drawdown",))
+    p.wait_for(COMPLETE)
     p.quit()
     imported = sorted({m.decode() for m in re.findall(rb"\|\s+(web3(?:\.\w+)*)\s*$", bytes(p.text), re.M)})
     return {"first_paint_ms": first, "audit_shown_ms": audit, "baseline_ms": base, "cli_ms": cli, "clean_exit": clean,
             "web3_modules": imported}
+
+
+def bench_idle(sandbox: Path, seconds: float) -> dict:
+    """The complete dashboard left alone: its resident memory, and CPU over `seconds`,
+    beside the one-widget app over the same seconds."""
+    from statetui.testing import scenarios
+
+    sc = scenarios.jan16(sandbox / "idle")
+    p = Pty(console(sc.state, sandbox / "bot.pid"))
+    p.wait_for(READY)
+    p.wait_for(COMPLETE)
+    b = Pty([sys.executable, "-c", BASELINE_APP])
+    b.wait_for((b"baseline-ready",))
+    time.sleep(2.0)  # the last redraws after the audit
+    rss, base_rss = p.rss(), b.rss()
+    c0, b0, t0 = p.cpu_s(), b.cpu_s(), time.perf_counter()
+    deadline = t0 + seconds
+    while time.perf_counter() < deadline:  # keep reading both ptys so neither blocks on output
+        p.pump(0.05)
+        b.pump(0.0)
+    wall = time.perf_counter() - t0
+    cpu, base_cpu = (p.cpu_s() - c0) / wall * 100, (b.cpu_s() - b0) / wall * 100
+    rss_after = p.rss()
+    # The bot writes: the console reads the file in-process from now on (the core loaded).
+    doc = json.loads(sc.state.read_bytes())
+    doc["current_balance"] = 123.45
+    start = len(p.text)
+    replace(sc.state, doc)
+    p.wait_for((b"cash (current_balance) 123.45",), start=start)
+    time.sleep(3.0)  # the state checks re-run (in a child) a second after the change
+    rss_live = p.rss()
+    p.quit()
+    b.quit(b"x")
+    return {"rss_mb": rss, "rss_after_mb": rss_after, "rss_live_mb": rss_live, "base_rss_mb": base_rss,
+            "cpu_pct": cpu, "base_cpu_pct": base_cpu, "seconds": wall}
 
 
 async def watch_latency(path: Path, updates: int) -> list[float]:
@@ -231,7 +280,7 @@ def bench_live(sandbox: Path, updates: int) -> dict:
         doc["current_balance"] = cash
         start = len(p.text)
         t0 = replace(sc.state, doc)
-        lat.append((p.wait_for((f"cash {cash:.2f}".encode(),), start=start, timeout=10) - t0) * 1000)
+        lat.append((p.wait_for((f"cash (current_balance) {cash:.2f}".encode(),), start=start, timeout=10) - t0) * 1000)
         time.sleep(0.1)
     p.quit()
     base = asyncio.run(watch_latency(sc.state, updates))
@@ -251,7 +300,7 @@ def bench_memory(sandbox: Path) -> dict:
     small = scenarios.jan16(sandbox / "small")
     p = Pty(console(small.state, sandbox / "bot.pid"))
     p.wait_for(READY)
-    p.wait_for((b"FAIL peak-drawdown",))
+    p.wait_for(COMPLETE)
     time.sleep(0.5)
     small_rss = p.rss()
     p.quit()
@@ -260,7 +309,7 @@ def bench_memory(sandbox: Path) -> dict:
     n = big_state(big)
     size_mb = big.stat().st_size / 1e6
     p = Pty(console(big, sandbox / "bot.pid"))
-    p.wait_for((b"cash 200.97", f"positions {n}".encode()), timeout=60)
+    p.wait_for((b"cash (current_balance) 200.97", f"positions {n}".encode()), timeout=60)
     p.wait_for((b"PASS state-file",), timeout=120)
     time.sleep(1.0)
     big_rss = p.rss()
@@ -287,7 +336,7 @@ async def max_stall(state: Path) -> float:
     async with app.run_test(size=SIZE) as pilot:
         last[0] = time.perf_counter()
         app.set_interval(0.01, tick)
-        while not (app.state_view and app.audit and not app.audit_running):
+        while not (app.ctx.state_view and app.ctx.audit and not app.ctx.audit_running):
             await pilot.pause(0.05)
     return max(late) if late else 0.0
 
@@ -296,7 +345,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="console benchmarks (see the module docstring)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--updates", type=int, default=50)
-    parser.add_argument("--only", choices=("start", "live", "memory"), help="run one part")
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle CPU measured")
+    parser.add_argument("--only", choices=("start", "idle", "live", "memory"), help="run one part")
     args = parser.parse_args()
     os.environ.update({"TERM": "xterm-256color", "PYTHONDONTWRITEBYTECODE": ""})
     os.environ.pop("PYTHONDONTWRITEBYTECODE")  # users' installs have .pyc files; let ours be written too
@@ -314,6 +364,8 @@ def main() -> int:
 
         if args.only in (None, "start"):
             ok &= part_start(sandbox, args.runs)
+        if args.only in (None, "idle"):
+            ok &= part_idle(sandbox, args.idle)
         if args.only in (None, "live"):
             ok &= part_live(sandbox, args.updates)
         if args.only in (None, "memory"):
@@ -328,13 +380,32 @@ def main() -> int:
 def part_start(sandbox: Path, runs: int) -> bool:
     s = bench_start(sandbox, runs)
     med, base = statistics.median(s["first_paint_ms"]), statistics.median(s["baseline_ms"])
-    print(f"start -> first complete dashboard paint: median {med:.0f} ms over {runs} runs "
-          f"(min {min(s['first_paint_ms']):.0f}, max {max(s['first_paint_ms']):.0f}); target <= {TARGET_START_MS:.0f} ms")
-    print(f"  baseline (a one-word Textual app in the same pty): median {base:.0f} ms; console/baseline {med / base:.2f}x")
+    full = statistics.median(s["audit_shown_ms"])
+    print(f"baseline: a one-widget Textual app's first paint in the same pty: median {base:.0f} ms over {runs} runs")
+    print(f"start -> first paint (balances, lock, file, backups, journal): median {med:.0f} ms "
+          f"(min {min(s['first_paint_ms']):.0f}, max {max(s['first_paint_ms']):.0f}): "
+          f"{med / base:.2f}x baseline; target <= {TARGET_FIRST_RATIO}x")
+    print(f"start -> complete dashboard (every audit row filled): median {full:.0f} ms "
+          f"(min {min(s['audit_shown_ms']):.0f}, max {max(s['audit_shown_ms']):.0f}): "
+          f"{full / base:.2f}x baseline; target <= {TARGET_COMPLETE_RATIO}x")
     print(f"  for scale: `statetui --version` (interpreter + CLI, no Textual): median {statistics.median(s['cli_ms']):.0f} ms")
-    print(f"  local audit on screen: median {statistics.median(s['audit_shown_ms']):.0f} ms")
     print(f"  web3 imported: {s['web3_modules'] or 'no'}; clean exit (code 0, alternate screen left): {s['clean_exit']}")
-    return med <= TARGET_START_MS and not s["web3_modules"] and s["clean_exit"]
+    return (med / base <= TARGET_FIRST_RATIO and full / base <= TARGET_COMPLETE_RATIO and not s["web3_modules"]
+            and s["clean_exit"])
+
+
+def part_idle(sandbox: Path, seconds: float) -> bool:
+    s = bench_idle(sandbox, seconds)
+    print(f"resident memory, complete dashboard: RSS {s['rss_mb'][0]:.1f} MB (peak {s['rss_mb'][1]:.1f}), "
+          f"{s['rss_after_mb'][0]:.1f} MB after the idle period; target <= {TARGET_IDLE_RSS_MB:.0f} MB")
+    print(f"  baseline (the one-widget app): RSS {s['base_rss_mb'][0]:.1f} MB; "
+          f"console/baseline {s['rss_mb'][0] / s['base_rss_mb'][0]:.2f}x")
+    print(f"  after the file changed once (read, and its checks re-run, in the console's process): "
+          f"RSS {s['rss_live_mb'][0]:.1f} MB (peak {s['rss_live_mb'][1]:.1f})")
+    print(f"idle CPU over {s['seconds']:.0f} s: {s['cpu_pct']:.3f}% of a core; target <= {TARGET_IDLE_CPU_PCT}%")
+    print(f"  baseline (the one-widget app, same seconds): {s['base_cpu_pct']:.3f}%")
+    return (max(s["rss_mb"][0], s["rss_after_mb"][0], s["rss_live_mb"][0]) <= TARGET_IDLE_RSS_MB
+            and s["cpu_pct"] <= TARGET_IDLE_CPU_PCT)
 
 
 def part_live(sandbox: Path, updates: int) -> bool:

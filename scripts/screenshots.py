@@ -33,9 +33,9 @@ Steps = Callable[[object], Awaitable[None]]
 
 async def settle(pilot) -> None:
     await ready(pilot)
-    for entry in pilot.app.audit.values():
+    for entry in pilot.app.ctx.audit.values():
         entry.result.duration_ms = 0.0  # the one measured figure on screen
-    pilot.app.changed.publish("audit")
+    pilot.app.ctx.changed.publish("audit")
     await pilot.pause()
 
 
@@ -49,11 +49,11 @@ async def corrupt(pilot) -> None:
         f.truncate(os.path.getsize(path) - 2)
     when = frozen.FIXED_NOW - 5
     os.utime(path, (when, when))
-    await wait_for(pilot, lambda: pilot.app.state_view.error_kind == "corrupt" and pilot.app.state_view.mtime == when,
+    await wait_for(pilot, lambda: pilot.app.ctx.state_view.error_kind == "corrupt" and pilot.app.ctx.state_view.mtime == when,
                    "the truncated file")
     # The checks that read the file re-run a second after it changes.
-    await wait_for(pilot, lambda: pilot.app.audit["state-file"].result.status.value != "PASS"
-                   and not pilot.app.audit_running, "the state-file check re-run")
+    await wait_for(pilot, lambda: pilot.app.ctx.audit["state-file"].result.status.value != "PASS"
+                   and not pilot.app.ctx.audit_running, "the state-file check re-run")
     await settle(pilot)
 
 

@@ -127,7 +127,7 @@ def test_lock_held_on_a_deleted_pid_file(jan16, tmp_path):
 
 
 def test_lock_held_on_a_pid_file_replaced_by_another(jan16, tmp_path):
-    from statetui.tui.playbook import Progress, evaluate
+    from statetui.tui.playbook import evaluate
 
     with bot_sign("pid-file-replaced", tmp_path, jan16.state) as sign:
         cfg = config(jan16, **sign.config)
@@ -135,7 +135,7 @@ def test_lock_held_on_a_pid_file_replaced_by_another(jan16, tmp_path):
         assert v.pidlock.stale  # what the path says ...
         assert v.running is True and v.holder_pid == sign.pid  # ... is not the answer
         # The guided recovery does not offer to "clear the stale lock" of a running bot.
-        step = evaluate("bot-stopped", cfg, Progress(str(jan16.state), time.time()))
+        step = evaluate("bot-stopped", cfg)
         assert step.status == "FAIL" and step.command == f"kill {sign.pid}" and step.suggested is None
 
 
@@ -197,7 +197,7 @@ def test_every_face_gives_the_same_answer(jan16, tmp_path):
     from statetui.audit.base import REGISTRY, AuditContext, run_check
     from statetui.audit.checks import process_safety  # noqa: F401
     from statetui.tui.data import gather_lock
-    from statetui.tui.playbook import Progress, evaluate
+    from statetui.tui.playbook import evaluate
 
     with bot_sign("pattern-without-lock", tmp_path, jan16.state) as sign:
         cfg = config(jan16, **sign.config)
@@ -207,7 +207,7 @@ def test_every_face_gives_the_same_answer(jan16, tmp_path):
         assert r.data["running"]["running"] is True and any(f"kill {sign.pid}" in f.message for f in r.findings)
         lock = gather_lock(cfg)
         assert lock.verdict.running is True and lock.stop_command == f"kill {sign.pid}"
-        step = evaluate("bot-stopped", cfg, Progress(str(jan16.state), time.time()))
+        step = evaluate("bot-stopped", cfg)
         assert step.status == "FAIL" and step.command == f"kill {sign.pid}"
     assert may_be_running(cfg).running is False  # stopped: the same pattern now finds nothing
 

@@ -61,10 +61,16 @@ def test_state_flag_before_or_after_the_verb_and_env(tmp_path):
 
 def test_init_show_backup_backups_verify_restore_cycle(tmp_path):
     env = env_for(tmp_path, STATETUI_STATE=str(tmp_path / "s" / "trading_state.json"))
+    bare = run_cli("init", env=env)  # no silent $0.00: the cash is asked for
+    assert bare.returncode == 2 and "one of the arguments --balance --zero is required" in bare.stderr
+    assert not (tmp_path / "s").exists()
     assert run_cli("init", "--balance", "200.97", env=env).returncode == 0
-    again = run_cli("init", env=env)
+    again = run_cli("init", "--zero", env=env)
     assert again.returncode == 4 and "refusing to overwrite" in again.stderr
-    assert "200.97" in run_cli("show", env=env).stdout
+    shown = run_cli("show", env=env).stdout
+    assert "200.97" in shown and "halted   no (" in shown and "running)" not in shown
+    assert "bot      no sign of the bot running: no pid file" in shown  # may_be_running, never a guess
+    assert "written  by statetui (pid " in shown and "through the store: init" in shown  # never `-` or __main__.py
     first = json.loads(run_cli("backup", "--json", env=env).stdout)
     listed = json.loads(run_cli("backups", "--json", env=env).stdout)["backups"]
     assert [b["name"] for b in listed] == [first["name"]] and listed[0]["checksum"] == "ok"

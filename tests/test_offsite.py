@@ -329,7 +329,7 @@ async def test_console_lists_off_site_beside_local_and_restores_through_the_wiza
     from statetui.tui.screens.backups import BackupsScreen
     from tests.tui.conftest import ready, screen_text, wait_for
     from statetui.tui import fmt
-    from statetui.tui.screens.dialogs import ConfirmScreen
+    from statetui.tui.dialogs import ConfirmScreen
     from statetui.tui.screens.repair import RepairScreen
 
     for key in [k for k in os.environ if k.startswith(("STATETUI_", "AWS_"))]:

@@ -61,3 +61,16 @@ def test_cron_and_systemd_examples_parse_as_real_commands():
         args = build_parser().parse_args(shlex.split(command))  # exits (fails the test) on a bad flag
         verbs.add(args.verb)
     assert {"backup", "prune", "audit"} <= verbs
+
+
+def test_config_example_parses_console_section_included(tmp_path):
+    from statetui.core.config import load_config
+    from statetui.tui.app import check_console_config
+
+    toml = README.split("```toml", 1)[1].split("```", 1)[0]
+    wallet = "0x" + "5a" * 20  # the README's placeholder is not an address: the config refuses it
+    path = tmp_path / "config.toml"
+    path.write_text(toml.replace("0xYourFunderProxyOrSafe", wallet))
+    cfg = load_config({}, env={}, config_file=path)
+    assert cfg.theme == "nord" and cfg.keys == {"journal": "J"} and cfg.wallet == wallet
+    check_console_config(cfg)  # a real theme, a real binding id

@@ -7,7 +7,9 @@ import argparse
 
 def configure_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dir", help="keep the sandbox in DIR instead of a temporary folder")
-    p.add_argument("--incident", choices=("jan16",), help="stage the scripted incident after the bot's first trades")
+    p.add_argument("--incident", choices=("jan16", "corrupt", "stale-lock", "mismatch", "none"), default="jan16",
+                   help="the incident the simulated bot stages after its first trades (default jan16, the false "
+                        "peak of the reference audit; none: a calm bot; D in the console stages any of them)")
     # Hidden: run without the console for SECONDS (tests, scripted recordings).
     p.add_argument("--headless", type=float, nargs="?", const=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
     # Hidden: which local EVM to use (default: py-evm when installed, else anvil).

@@ -10,7 +10,9 @@ from statetui.cli.output import age_of, non_negative_int, print_json, store_for
 
 
 def configure_init(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--balance", metavar="USD", help="starting cash (default 0; reconcile to chain afterwards)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--balance", metavar="USD", help="the bot's cash now (reconcile it with the chain afterwards)")
+    g.add_argument("--zero", action="store_true", help="start from $0.00 on purpose (a bot that holds no cash yet)")
 
 
 def run_init(args, config) -> int:
@@ -19,7 +21,7 @@ def run_init(args, config) -> int:
 
     if config.read_only:
         return error("read-only mode: not creating a state file", EXIT_REFUSED)
-    balance = None
+    balance = Decimal(0) if args.zero else None
     if args.balance is not None:
         try:
             balance = Decimal(args.balance)
@@ -34,7 +36,8 @@ def run_init(args, config) -> int:
     if args.json:
         print_json({"created": str(store.path), "generation": result.generation, "sha256": result.sha256})
     else:
-        print(f"created {store.path} (generation {result.generation})")
+        print(f"created {store.path} with cash {balance:.2f} (generation {result.generation}); "
+              "check it against the chain: statetui reconcile")
     return EXIT_OK
 
 
@@ -45,6 +48,7 @@ def configure_show(p: argparse.ArgumentParser) -> None:
 def run_show(args, config) -> int:
     from statetui.core.figures import figures, label, sanity_problems
     from statetui.core.money import fmt_money
+    from statetui.core.botrunning import may_be_running
     from statetui.core.roles import roles_for
 
     store = store_for(config)
@@ -54,6 +58,7 @@ def run_show(args, config) -> int:
     roles = roles_for(config, doc)
     f = figures(doc, roles, config.halt_threshold)
     problems = sanity_problems(doc, roles, config.halt_threshold, raw=state._origin.raw if state._origin else None)
+    bot = may_be_running(config)  # what every repair obeys: never "not running" on a guess
     if args.json:
         print_json({
             "path": str(store.path),
@@ -61,6 +66,9 @@ def run_show(args, config) -> int:
             "roles": roles.values(doc),
             "derived": f.to_dict(),
             "file": status.to_dict(),
+            "last_writer": last_writer(status),
+            "bot": {"running": bot.running, "pid": bot.holder_pid, "evidence": bot.headline,
+                    "refuses_writes": bot.refuses_writes},
             "problems": [p.to_dict() for p in problems],
         })
         return EXIT_OK
@@ -86,6 +94,7 @@ def run_show(args, config) -> int:
     if any(roles.mapped(r) for r in ("day_start", "daily_pnl", "starting")):
         print(f"day      start {money('day_start')}    P&L {money('daily_pnl')}    starting {money('starting')}")
     print(f"halted   {_halt_line(doc, roles)}")
+    print(f"bot      {bot.headline}")
     if any(roles.mapped(r) for r in ("trades", "wins", "losses")):
         print(f"trades   {count('trades')} total, {count('wins')} wins, {count('losses')} losses")
     positions = roles.positions(doc)
@@ -93,8 +102,8 @@ def run_show(args, config) -> int:
         pv = f", valued {fmt_money(f.position_value)}" if f.position_value is not None else ""
         npos = len(positions) if isinstance(positions, (list, dict)) else 0
         print(f"positions {npos} ({roles.field_name('positions')}){pv}")
-    writer = {True: "through the store", False: "OUTSIDE the store", None: "unknown (no journal)"}[status.written_by_store]
-    print(f"file     {status.size} bytes, written {age_of(status.mtime)} ago {writer}, generation {status.generation or '—'}")
+    print(f"file     {status.size} bytes, written {age_of(status.mtime)} ago, generation {status.generation or '—'}")
+    print(f"written  {describe_writer(status)}")
     for role in ("cash", "peak"):
         if not roles.mapped(role):
             print(f"note     {role} not mapped: {roles.hints.get(role, 'see statetui fields')}")
@@ -151,6 +160,25 @@ def run_fields(args, config) -> int:
     return EXIT_OK
 
 
+def last_writer(status) -> dict | None:
+    """Who wrote the file last, from the journal entry whose checksum is the file's."""
+    e = status.last_entry if status.written_by_store else None
+    if e is None:
+        return None
+    return {k: e.get(k) for k in ("writer", "pid", "ts", "reason", "generation")}
+
+
+def describe_writer(status) -> str:
+    w = last_writer(status)
+    if w is not None:
+        return f"by {w['writer'] or '?'} (pid {w['pid']}) at {w['ts']}, through the store: {w['reason'] or 'no reason given'}"
+    if status.written_by_store is False:
+        last = status.last_entry
+        after = f" after the store's last write (#{last.get('generation')} by {last.get('writer')})" if last else ""
+        return f"OUTSIDE the store{after}: no journal entry matches the file, so who wrote it is unknown"
+    return "unknown: no journal beside the file (written without statetui's store)"
+
+
 def configure_journal(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--limit", type=non_negative_int, default=20, help="newest N entries (0 = all)")
     p.add_argument("--changed", metavar="FIELD|ROLE",
@@ -184,8 +212,9 @@ def run_journal(args, config) -> int:
         shown_roles = [f"{r} ({roles.field_name(r)})" if roles.field_name(r) not in (None, r) else r for r in d]
         by_role = [f"{label} {_j(a)}→{_j(b)}" for label, (a, b) in zip(shown_roles, d.values())]
         covered = {top for r in d if (top := (roles.path(r) or "").lstrip("!").split(".")[0])}
+        # [None, None]: a key only added or removed with a null value, not a change of value.
         rest = [f"{k} {_j(v[0])}→{_j(v[1])}" for k, v in (e.get("changes") or {}).items()
-                if k not in covered and isinstance(v, list) and len(v) == 2]
+                if k not in covered and isinstance(v, list) and len(v) == 2 and v != [None, None]]
         print(f"{e.get('ts', '?')}  #{e.get('generation', '?'):<6} {e.get('writer', '?')}[{e.get('pid', '?')}]  "
               f"{e.get('reason', '')}: {', '.join(by_role + rest)}")
     return EXIT_OK

@@ -476,11 +476,15 @@ class _Rpc:
         """HTTP 4xx/5xx, with the JSON-RPC error a provider often puts in the body (QuickNode
         sends its range limit as HTTP 413, most providers their rate limits as 429)."""
         error: object = None
+        from statetui.core.jsondoc import nested_too_deep
+
         try:
+            if nested_too_deep(data[:20000].decode("utf-8", "replace")):
+                raise RecursionError
             doc = json.loads(data[:20000])
             doc = doc[0] if isinstance(doc, list) and doc else doc
             error = doc.get("error") if isinstance(doc, dict) else None
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             pass
         said = f": {_error_text(error)}" if isinstance(error, dict) else ""
         err = self._err(RpcCallError, f"RPC {self.shown} answered HTTP {resp.status} {resp.reason} to {what}{said}")
@@ -517,7 +521,11 @@ class _Rpc:
         return Deferred(self, raw, calls) if len(raw) > over else self.parse_batch(raw, calls, method)[0]
 
     def parse_batch(self, raw: bytes, calls: list[tuple[str, list[Any]]], what: str) -> list[Any]:
+        from statetui.core.jsondoc import nested_too_deep
+
         try:
+            if nested_too_deep(raw.decode("utf-8")):  # web3 raised the recursion limit: json.loads would crash the C stack
+                raise RecursionError
             doc = json.loads(raw)
         except (ValueError, RecursionError):  # not JSON, an integer of 5,000 digits, nested 100k deep
             text = raw[:60].decode("utf-8", "replace")

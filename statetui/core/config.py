@@ -289,6 +289,14 @@ def _fields(value: Any) -> dict[str, Any]:
         raise PydanticCustomError("statetui_plain", "{message}", {"message": str(exc).replace("\0: ", "")}) from None
 
 
+def _keys(value: Any) -> dict[str, str]:
+    """[console.keys]: binding id = "key[,key...]" (`?` in the console lists the ids)."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                              and v.isprintable() for k, v in value.items()):
+        raise _bad('a table of binding id = "key[,key...]" (e.g. journal = "J")')
+    return {k: v.strip() for k, v in value.items()}
+
+
 def _choice(*options: str):
     def parse(value: Any) -> str:
         if value not in options:
@@ -356,6 +364,10 @@ class Config(BaseModel):
     notify_on: Annotated[str, _setting(_choice("failure", "change", "always"))] = "change"
     # How often `metrics --listen` reads each bot's chain cash in the background (a scrape never does).
     chain_refresh_interval: Annotated[float, _setting(_positive("seconds", 1e9))] = 3600.0
+    # The console ([console] in the file): a Textual theme, and keys by binding id
+    # ([console.keys], e.g. journal = "J"; `?` in the console lists the ids).
+    theme: Annotated[str | None, _setting(_opt_text)] = None
+    keys: Annotated[dict[str, str], _setting(_keys)] = Field(default_factory=dict)
     config_file: Annotated[Path | None, _setting(_dir_path)] = None
 
     def __init__(self, **values: Any):

@@ -49,6 +49,9 @@ FILE_KEYS = frozenset({"state", "pid_file"})
 CHAIN_KEYS = frozenset({"rpc_url", "chain_id", "wallet", "tokens", "ctf_address", "mismatch_threshold", "rpc_timeout",
                         "history_from_block", "history_since", "hwm_policy", "chain_cache_dir"})
 
+# The console's settings, in the [console] table (keys as its [console.keys] sub-table).
+CONSOLE_KEYS = frozenset({"theme", "keys"})
+
 
 def flag_name(key: str) -> str:
     return "--" + key.replace("_", "-")
@@ -208,6 +211,14 @@ def _read_table(doc: dict[str, Any], path: Path, lines: "KeyLines", where: str |
                     raise ConfigError(f"{path}:{at(ckey, sub('chain'))}: {one_line(ckey)!r} is not a [chain] setting "
                                       f"(those are {', '.join(sorted(CHAIN_KEYS))})")
                 put(ckey, cvalue, sub("chain"))
+        elif key == "console":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}:{at(key, where)}: console: expected a [console] table")
+            for ckey, cvalue in value.items():
+                if ckey not in CONSOLE_KEYS:
+                    raise ConfigError(f"{path}:{at(ckey, sub('console'))}: {one_line(ckey)!r} is not a [console] "
+                                      f"setting (those are {', '.join(sorted(CONSOLE_KEYS))})")
+                put(ckey, cvalue, sub("console"))
         elif key == "offsite":  # validated by statetui.core.offsite_config where it is used
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}:{at(key, where)}: offsite: expected an [offsite] table")

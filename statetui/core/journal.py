@@ -314,7 +314,11 @@ def parse_entry(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
     line = line.strip()
     if not line:
         return None, "blank"
+    from statetui.core.jsondoc import nested_too_deep
+
     try:
+        if nested_too_deep(line.decode("utf-8")):  # a C stack overflow where web3 raised the recursion limit
+            raise RecursionError
         entry = json.loads(line)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None, "not valid JSON"

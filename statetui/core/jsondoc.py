@@ -178,8 +178,10 @@ def parse_with_text(raw: bytes, path: str) -> tuple[dict[str, Any], str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StateCorruptError(f"{path}: invalid UTF-8 at byte {exc.start}", path, exc.start) from None
-    beyond_parser = False
+    beyond_parser = nested_too_deep(text)
     try:
+        if beyond_parser:
+            raise RecursionError
         obj = json.loads(text, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as exc:
         raise _corrupt(exc, text, raw, path) from None
@@ -273,6 +275,25 @@ def _refuse_too_deep(obj: Any) -> None:
         for child in (value.values() if isinstance(value, dict) else value):
             if isinstance(child, (dict, list)):
                 stack.append((child, depth + 1))
+
+
+def nested_too_deep(text: str) -> bool:
+    """Whether JSON text nests past MAX_DEPTH, found before json.loads recurses into it. Only
+    looked at where the recursion limit was raised (web3/py-evm set it to 100,000): there the
+    C parser overflows the C stack on a deep enough document instead of raising RecursionError.
+    At Python's default limit json.loads raises it by itself and nothing is scanned."""
+    if sys.getrecursionlimit() <= 1000 or text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        token = m.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif token in ("]", "}"):
+            depth -= 1
+    return False
 
 
 def _too_deep(raw: bytes, obj: Any) -> bool:

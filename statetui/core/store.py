@@ -253,7 +253,7 @@ class StateStore:
         self.backups = Backups(self.path, Path(os.path.abspath(backup_dir)) if backup_dir else None, ops, fields=fields)
         self.lock_timeout = lock_timeout
         self.auto_backup_interval = auto_backup_interval
-        self.writer = writer or os.path.basename(sys.argv[0] or "python") or "python"
+        self.writer = writer or default_writer()
         self.last_recovery: RecoveryReport | None = None
         self.fields = dict(fields or {})
         self.model = model
@@ -898,6 +898,19 @@ class StateStore:
         fs.last_entry = writer or (done[-1] if done else None)
         fs.generation = fs.last_entry["generation"] if fs.last_entry else None
         return fs
+
+
+def default_writer() -> str:
+    """The journal's name for a store created without `writer=`: the program, as its user
+    knows it (`python -m pkg.bot` -> pkg.bot, `bot.py`, `statetui`), never `-` or
+    `__main__.py` (a script read from stdin or -c is "python")."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name:
+        return spec.name.removesuffix(".__main__")
+    arg0 = sys.argv[0] if sys.argv else ""
+    name = os.path.basename(arg0)
+    return name if name and arg0 not in ("-", "-c") else "python"
 
 
 def _journal_value(value: Any) -> Any:

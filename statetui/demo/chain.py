@@ -44,6 +44,7 @@ class DemoChain:
     url: str
     pid: int  # the process serving it (this one for py-evm)
     _stop: Callable[[], None] = field(repr=False, default=lambda: None)
+    proc: Any = field(default=None, repr=False)  # anvil's Popen (None for py-evm, in this process)
     _stopped: bool = field(default=False, repr=False)
 
     def stop(self) -> None:
@@ -100,6 +101,14 @@ def set_wallet(url: str, wallet: str, cash: Decimal | None = None, positions: di
     rpc_batch(url, calls + [("evm_mine", [])], timeout)
 
 
+def get_cash(url: str, wallet: str, timeout: float = 5.0) -> Decimal:
+    """The wallet's cash now (pUSD + USDC.e), by plain eth_call: the bot moves it relative
+    to what the chain holds, so a change made outside the bot stays visible."""
+    data = "0x70a08231" + wallet.lower().removeprefix("0x").rjust(64, "0")  # balanceOf(wallet)
+    raw = rpc_batch(url, [("eth_call", [{"to": token, "data": data}, "latest"]) for token in (PUSD, USDC_E)], timeout)
+    return sum((Decimal(int(x, 16)) for x in raw), Decimal(0)) / 10**DECIMALS
+
+
 def rpc_batch(url: str, calls: list[tuple[str, list[Any]]], timeout: float = 5.0) -> list[Any]:
     body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)])
     req = urllib.request.Request(url, body.encode(), {"Content-Type": "application/json"})
@@ -139,7 +148,7 @@ def start_anvil_chain(wallet: str | None, cash: Decimal, positions: dict[int, in
     except BaseException:
         node.stop()
         raise
-    return DemoChain("anvil", node.url, node.pid, node.stop)
+    return DemoChain("anvil", node.url, node.pid, node.stop, proc=node.proc)
 
 
 # --- py-evm -----------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """`statetui demo`: sandbox, chain, simulated bot, then the console; on the way out,
-whatever happened (quit, Ctrl-C, SIGTERM, SIGHUP, the console crashing), stop the bot
-and the chain by pid and remove the temporary sandbox."""
+whatever happened (quit, Ctrl-C, SIGTERM, SIGHUP, the terminal closing, the console
+crashing), stop the bot and the chain and remove the temporary sandbox.
+
+The bot and an anvil chain are registered with statetui.tui.children: reaped as soon as
+they exit (never <defunct>), stopped first when the terminal is lost."""
 
 from __future__ import annotations
 
@@ -16,18 +19,27 @@ from typing import Any
 from statetui.core import procinfo
 from statetui.core.money import fmt_money
 from statetui.demo.chain import DemoChain, start_chain
-from statetui.demo.sandbox import DemoError, Sandbox, create_sandbox, remove_sandbox, write_config, write_manifest
+from statetui.demo.sandbox import (
+    INCIDENTS,
+    DemoError,
+    Sandbox,
+    create_sandbox,
+    remove_sandbox,
+    write_config,
+    write_manifest,
+)
+from statetui.tui import children
 
 BOT_READY_S = 15.0
 STOP_GRACE_S = 5.0
 
 
 class Demo:
-    def __init__(self, directory: str | None = None, chain_kind: str = "auto", incident: str | None = None,
+    def __init__(self, directory: str | None = None, chain_kind: str = "auto", incident: str | None = "jan16",
                  out=None):
         self.directory = directory
         self.chain_kind = chain_kind
-        self.incident = incident
+        self.incident = incident if incident != "none" else None
         self.out = out or sys.stdout
         self.sandbox: Sandbox | None = None
         self.chain: DemoChain | None = None
@@ -44,6 +56,7 @@ class Demo:
         from statetui.core.store import StateStore
 
         sb = self.sandbox = create_sandbox(self.directory)
+        children.on_exit(self._on_lost_terminal)
         self.say(f"demo sandbox: {sb.root}" + (" (temporary: removed on exit)" if sb.temporary else " (kept)"))
         state = StateStore(sb.state, backup_dir=sb.backups).load()
         cash = state.money("current_balance") or 0
@@ -53,12 +66,19 @@ class Demo:
             if ids and ids[0] < 2**256 and _shares(pos):
                 held[ids[0]] = _shares(pos)
         self.chain = start_chain(self.chain_kind, sb.wallet, cash, held)
+        if self.chain.proc is not None:
+            children.adopt(self.chain.proc)
         self.say(f"demo chain: {self.chain.kind} at {self.chain.url} (chain id 137, pid {self.chain.pid}); "
                  f"wallet {sb.wallet} holds ${fmt_money(cash)}")
         write_config(sb, self.chain.url)
         self.bot = self.start_bot()
         write_manifest(sb, self.manifest())
         self.say(f"demo bot: pid {self.bot.pid} holds {sb.pid_file} (stop it with: kill {self.bot.pid}); log {sb.bot_log}")
+        if self.incident:
+            title, story = next((t, s) for i, t, s in INCIDENTS if i == self.incident)
+            self.say(f"demo incident (staged, not real): {title}: {story}; within seconds of the first trades")
+        else:
+            self.say("demo: a calm bot (no incident); D in the console stages one")
         self.say(f"demo config: {sb.config_path} (try: statetui --config {sb.config_path} audit)")
 
     def start_bot(self) -> subprocess.Popen:
@@ -67,8 +87,8 @@ class Demo:
         cmd = bot_command(sb, self.chain.url, self.incident)
         with open(sb.bot_log, "ab") as log:
             # Own session: the terminal's Ctrl-C reaches the demo, which stops the bot itself.
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    cwd=sb.root, start_new_session=True)
+            # Registered: reaped the moment it exits, stopped first if the terminal goes.
+            proc = children.spawn(cmd, stdout=log, cwd=sb.root)
         deadline = time.monotonic() + BOT_READY_S
         from statetui.core.pidlock import inspect_pidlock
 
@@ -97,16 +117,26 @@ class Demo:
             "chain": {"kind": chain.kind, "url": chain.url, "pid": chain.pid},
             "bot": {"pid": bot.pid, "stop": f"kill {bot.pid}", "log": str(sb.bot_log),
                     "start": bot_command(sb, chain.url, None)},
-            "incident_trigger": str(sb.trigger("jan16")),
+            "incident_triggers": str(sb.root),
+            "staged": [self.incident] if self.incident else [],
         }
 
     # --- stop --------------------------------------------------------------------
+
+    def _on_lost_terminal(self) -> None:
+        """The terminal went away: the children (the bot, anvil) are stopped already, a
+        py-evm chain ends with this process; the temporary sandbox goes (quietly: nobody
+        is there to read it)."""
+        self._closed = True
+        if self.sandbox is not None:
+            remove_sandbox(self.sandbox)
 
     def close(self) -> None:
         """Idempotent: stop the bot, stop the chain, remove a temporary sandbox."""
         if self._closed:
             return
         self._closed = True
+        children.remove_hook(self._on_lost_terminal)
         done = []
         if self.sandbox is not None:
             stopped = self.stop_bots()
@@ -129,18 +159,12 @@ class Demo:
                 pass  # stdout already closed (a terminal that went away)
 
     def stop_bots(self) -> list[int]:
-        """Our bot, and a demo bot someone restarted on this sandbox (it holds the lock)."""
+        """Every bot we started (the first, one the console restarted), and a demo bot
+        someone restarted by hand on this sandbox (it holds the lock)."""
         from statetui.core.pidlock import inspect_pidlock
 
-        stopped = []
-        if self.bot is not None and self.bot.poll() is None:
-            self.bot.terminate()
-            try:
-                self.bot.wait(STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                self.bot.kill()
-                self.bot.wait()
-            stopped.append(self.bot.pid)
+        chain_pid = self.chain.pid if self.chain is not None else None
+        stopped = [pid for pid in children.terminate_all(STOP_GRACE_S) if pid != chain_pid]
         sb = self.sandbox
         assert sb is not None
         holder = inspect_pidlock(sb.pid_file).holder_pid
@@ -158,9 +182,9 @@ class Demo:
 
 
 def bot_command(sb: Sandbox, rpc_url: str, incident: str | None) -> list[str]:
-    cmd = [sys.executable, "-m", "statetui.demo.bot", "--state", str(sb.state), "--backup-dir", str(sb.backups),
-           "--pid-file", str(sb.pid_file), "--rpc-url", rpc_url, "--wallet", sb.wallet,
-           "--trigger", str(sb.trigger("jan16"))]
+    """The simulated bot on this sandbox: everything it needs is in the sandbox's config
+    (written first), so the command that restarts it is short enough to read."""
+    cmd = [sys.executable, "-m", "statetui.demo.bot", "--config", str(sb.config_path)]
     return cmd + (["--incident", incident] if incident else [])
 
 
@@ -194,14 +218,12 @@ def _shares(pos: Any) -> int:
     return int(round(float(size) * 10**6)) if isinstance(size, (int, float)) and not isinstance(size, bool) else 0
 
 
-def _raise_exit(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
 def run_demo(args) -> int:
-    demo = Demo(getattr(args, "dir", None), getattr(args, "chain", None) or "auto", getattr(args, "incident", None))
+    demo = Demo(getattr(args, "dir", None), getattr(args, "chain", None) or "auto", getattr(args, "incident", None) or "jan16")
     atexit.register(demo.close)  # a last resort; the finally below is the normal path
-    previous = {sig: signal.signal(sig, _raise_exit) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGHUP/SIGTERM at any moment (the terminal lost, a kill): the bot and anvil are stopped,
+    # the sandbox removed, and the process leaves at once (statetui.tui.children).
+    previous = children.install_signal_guard()
     try:
         demo.start()
         assert demo.sandbox is not None
@@ -222,5 +244,4 @@ def run_demo(args) -> int:
         return 130
     finally:
         demo.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        children.restore_signals(previous)

@@ -7,8 +7,8 @@ files the demo's processes share.
     <root>/bot.pid                    the simulated bot's pid lock
     <root>/bot.log                    what the simulated bot printed
     <root>/config.toml                statetui's config for the sandbox (chain included)
-    <root>/demo.json                  pids, URLs and commands of this demo run
-    <root>/incident.jan16             created to make the bot stage the Jan 16 incident"""
+    <root>/demo.json                  pids, URLs and commands of this demo run, incidents staged
+    <root>/incident.NAME              created to make the bot stage incident NAME"""
 
 from __future__ import annotations
 
@@ -25,7 +25,14 @@ from statetui.core.errors import StatetuiError
 
 # The funder address holding the demo's cash (EIP-55's own example address: owned by nobody real).
 WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
-INCIDENTS = ("jan16",)
+# (id, title, what happens): every one a real failure, staged by the simulated bot's own hand.
+INCIDENTS = (
+    ("jan16", "Jan 16 false peak", "positions resolve unredeemed, the peak counts their $186, a false drawdown halts the bot"),
+    ("corrupt", "corrupt state file", "a second writer without atomic replace is cut off mid-write: half a JSON file"),
+    ("stale-lock", "stale lock", "the bot is killed (kill -9): its pid file stays, nobody holds its lock"),
+    ("mismatch", "state/chain mismatch", "$40 leaves the wallet outside the bot: the state still counts it"),
+)
+INCIDENT_IDS = tuple(i[0] for i in INCIDENTS)
 
 
 class DemoError(StatetuiError):
@@ -74,7 +81,7 @@ class Sandbox:
 def create_sandbox(directory: str | os.PathLike[str] | None = None) -> Sandbox:
     """A temporary sandbox, or `directory` (kept): reused when it holds a demo state,
     created when it is missing or empty, refused otherwise (never clobber a user's files)."""
-    from statetui.testing.scenarios import healthy
+    from statetui.testing.scenarios import _age_backups as age_backups, healthy
 
     if directory is None:
         sb = Sandbox(Path(tempfile.mkdtemp(prefix="statetui-demo-")), temporary=True)
@@ -89,8 +96,11 @@ def create_sandbox(directory: str | os.PathLike[str] | None = None) -> Sandbox:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DemoError(f"{root}: cannot create the demo sandbox ({exc.strerror or exc})") from None
-    # A bot that has traded for a while: journal, backups 3 h and 27 h old.
-    healthy(sb.root, backups_ages_h=(3.0, 27.0))
+    # A bot that has traded for a while through the store: journal, daily backups 27 h and
+    # 51 h old, and the store's own automatic backup from 3 h ago (the audit sees it automated).
+    sc = healthy(sb.root, backups_ages_h=(27.0, 51.0))
+    sc.store.backup(reason="auto")
+    age_backups(sc, (3.0,))  # the newest: the one just taken
     return sb
 
 
@@ -137,14 +147,19 @@ def sandbox_of(config: Config) -> Sandbox | None:
 
 
 def trigger_incident(target: Sandbox | Config, incident: str = "jan16") -> Path:
-    """Ask the running simulated bot to stage the incident (it polls for this file)."""
-    if incident not in INCIDENTS:
-        raise DemoError(f"unknown incident {incident!r} (known: {', '.join(INCIDENTS)})")
+    """Ask the running simulated bot to stage the incident (it looks for this file every
+    tick) and note it in the manifest (the console labels the demo with it)."""
+    if incident not in INCIDENT_IDS:
+        raise DemoError(f"unknown incident {incident!r} (known: {', '.join(INCIDENT_IDS)})")
     sb = target if isinstance(target, Sandbox) else sandbox_of(target)
     if sb is None:
-        raise DemoError("not a demo sandbox: the incident is only offered by `statetui demo`")
+        raise DemoError("not a demo sandbox: incidents are staged only by `statetui demo`")
     path = sb.trigger(incident)
     path.touch()
+    manifest = read_manifest(sb.root)
+    if manifest is not None:
+        manifest["staged"] = [*manifest.get("staged", []), incident]
+        write_manifest(sb, manifest)
     return path
 
 

@@ -113,7 +113,11 @@ def _has_non_finite(value: Any) -> bool:
 def canonical(raw: bytes) -> bool:
     """Whether a JSON writer would produce exactly these bytes (so a load and an unchanged
     write give them back): not the case for hand-made spellings like 31.50 or 1E5."""
+    from statetui.core.jsondoc import nested_too_deep
+
     try:
+        if nested_too_deep(raw.decode("utf-8")):
+            return False
         obj = json.loads(raw)
     except (ValueError, RecursionError):
         return False
@@ -129,6 +133,10 @@ def oracle(raw: bytes) -> tuple[Any, str | None]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
+        return StateCorruptError, None
+    from statetui.core.jsondoc import nested_too_deep
+
+    if nested_too_deep(text):  # json.loads would overflow the C stack where web3 raised the recursion limit
         return StateCorruptError, None
     try:
         # The first problem in document order decides, as in a real parse: an out-of-range

@@ -1,25 +1,61 @@
 """`statetui` with no verb: run the console.
 
 This module stays light (no Textual import) so `run_app` can start reading the state
-file in a thread before Textual is imported; the app itself is statetui.tui.console.
-`StateTuiApp` is importable from here too."""
+file, and the startup audit, in a helper process before Textual is imported; the app
+itself is statetui.tui.console. `StateTuiApp` is importable from here too."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from statetui.core.config import Config
+from statetui.core.errors import ConfigError
 
 
 def run_app(config: Config) -> int:
-    from statetui.tui import prefetch
+    """Run the console; on the way out, print where the incident logs were written.
+    Losing the terminal at any moment ends it, and everything it started, at once."""
+    import os
 
-    early = prefetch.start(config)
-    from statetui.tui.console import StateTuiApp
+    from statetui.tui import children, prefetch
 
-    app = StateTuiApp(config, prefetched=early)
-    code = app.run()
-    return code if isinstance(code, int) else (app.return_code or 0)
+    # pydantic looks for plugins (observability hooks) by scanning every installed package's
+    # metadata (importlib.metadata, email, csv...): ~2 MB and tens of ms the console does
+    # not need. A user who wants plugins sets the variable themselves.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+    previous = children.install_signal_guard()
+    try:
+        early = prefetch.start(config)
+        from statetui.tui.console import StateTuiApp
+
+        check_console_config(config)
+        app = StateTuiApp(config, prefetched=early)
+        code = app.run()
+        for path in app.ctx.incident_logs:
+            print(f"incident log: {path}")
+        return code if isinstance(code, int) else (app.return_code or 0)
+    finally:
+        children.restore_signals(previous)
+
+
+def check_console_config(config: Config) -> None:
+    """[console] keys name real binding ids, and the theme exists: a one-line error, not
+    a key that silently does nothing."""
+    if config.keys:
+        from statetui.tui.keys import binding_ids  # imports every screen: only when keys are remapped
+
+        known = binding_ids()
+        unknown = sorted(k for k in config.keys if k not in known)
+        if unknown:
+            where = config.config_file or "the config"
+            raise ConfigError(f"{where}: [console.keys] unknown binding {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    if config.theme:
+        from textual.theme import BUILTIN_THEMES as themes
+
+        if config.theme not in themes:
+            where = config.config_file or "the config"
+            raise ConfigError(f"{where}: [console] theme {config.theme!r} is not a Textual theme "
+                              f"(known: {', '.join(sorted(themes))})")
 
 
 def __getattr__(name: str) -> Any:
@@ -28,3 +64,6 @@ def __getattr__(name: str) -> Any:
 
         return StateTuiApp
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["run_app", "check_console_config"]

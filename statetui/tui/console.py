@@ -1,99 +1,71 @@
-"""The console app. It keeps the latest views of the state, lock, backups, journal, chain
-and audit, refreshes them in thread workers, and watches the state file's directory.
-(statetui.tui.app is the light entry point: it starts reading the state before this
-module, and Textual, are imported.)
+"""The console app: it owns the shared context (statetui.tui.context), keeps its views
+fresh (statetui.tui.views), and routes what screens ask for (statetui.tui.messages):
+opening screens and repairs, refreshing, running checks, reading the chain, stopping or
+starting the bot, staging a demo incident, copying. Screens never import it.
 
-Refreshes never overlap: a request while one of the same kind runs marks it dirty, and
-it runs once more when the current one ends (a flood of file events costs at most two
-reads, and the newest file always gets read). Screens subscribe to `changed`."""
+(statetui.tui.app is the light entry point: it starts reading the state before this
+module, and Textual, are imported.)"""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import signal
-import threading
-import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
-from textual.worker import Worker, WorkerState
 
 from statetui.core.config import Config
-from statetui.tui import data
 from statetui.tui.plain import notice
-
-KINDS = ("state", "lock", "backups", "history")
-LOCK_POLL_S = 2.0
-BACKUPS_POLL_S = 30.0
-TICK_S = 1.0
-RECHECK_S = 1.0  # quiet time before the state checks re-run
-RECHECK_MAX_S = 10.0  # ... and at least this often while the file keeps changing
-HEAVY_BYTES = 1_000_000  # from this state size on, full reads take turns
-PREFETCH_WAIT_S = 10.0  # a helper that says nothing for this long is given up on
-STATE_CHECKS = ("state-file", "peak-drawdown")  # re-run when the file changes
+from statetui.tui import children, messages as m
+from statetui.tui.context import ConsoleContext, demo_of
+from statetui.tui.views import LiveViews
 
 
-@dataclass
-class AuditEntry:
-    result: Any  # CheckResult
-    ran_at: float
+def _screen_class(name: str):
+    if name == "audit":
+        from statetui.tui.screens.audit import AuditScreen as cls
+    elif name == "backups":
+        from statetui.tui.screens.backups import BackupsScreen as cls
+    elif name == "journal":
+        from statetui.tui.screens.journal import JournalScreen as cls
+    elif name == "recovery":
+        from statetui.tui.screens.recovery import RecoveryScreen as cls
+    else:
+        raise ValueError(f"unknown screen {name!r}")
+    return cls
 
 
-class StateTuiApp(App[int]):
+class StateTuiApp(LiveViews, App[int]):
     CSS_PATH = "statetui.tcss"
     TITLE = "statetui"
     ENABLE_COMMAND_PALETTE = True
     HORIZONTAL_BREAKPOINTS = [(0, "-compact"), (110, "-wide")]
     BINDINGS = [
-        # q, ? and a are the screens' (statetui.tui.screens.base), so the footer lists them after each screen's own keys.
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("ctrl+p", "command_palette", "cmds", show=False, priority=True, key_display="^p", id="palette"),
+        # q, ? and the rest are the screens' (statetui.tui.screens.base), so the footer lists them after each screen's own keys.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, key_display="^p", id="palette"),
     ]
 
     def __init__(self, config: Config, *, now: Callable[[], float] | None = None, watch: bool = True,
-                 audit_on_start: bool = True, poll: bool = True, theme: str | None = None,
-                 prefetched: dict[str, Any] | None = None):
-        """`prefetched`: kind -> concurrent.futures.Future of a first view, started before
-        Textual was imported (statetui.tui.prefetch); used once, in place of a first read."""
+                 audit_on_start: bool = True, theme: str | None = None, prefetched: dict[str, Any] | None = None):
+        """`prefetched`: kind -> concurrent.futures.Future of a first view (and "audit": the
+        startup audit's results), started before Textual was imported (statetui.tui.prefetch)."""
         super().__init__()
-        self._prefetched = dict(prefetched or {})
-        self._heavy_lock = threading.Lock()
         self.config = config
-        self.now = now or time.time
-        self.watch_enabled = watch
-        self.audit_on_start = audit_on_start
-        self.poll_enabled = poll
-        self.changed: Signal[str] = Signal(self, "changed")
-        self.state_view: data.StateView | None = None
-        self.last_good: data.StateView | None = None
-        self.lock_view: data.LockView | None = None
-        self.backups_view: data.BackupsView | None = None
-        self.history_view: data.HistoryView | None = None
-        self.chain_view: data.ChainView | None = None
-        self.chain_busy = False
-        self.chain_progress: float | None = None  # the history scan's progress while it runs
-        self.chain_witness: Any = None  # passed to the peak check once the chain was read
-        self.audit: dict[str, AuditEntry] = {}
-        self.audit_ids: list[str] = []
-        self.audit_running: set[str] = set()
-        self.live = False
-        self.state_updates = 0  # how many state views were applied (tests and benchmarks wait on it)
-        self.state_changed_at: float | None = None  # when the file last changed (sha or error)
-        self._recheck_timer = None
-        self._last_recheck = time.monotonic()
-        self._busy_kinds: set[str] = set()
-        self._again: set[str] = set()
-        self._stop_watch: asyncio.Event | None = None
-        self._started_background = False
-        if theme:
-            self.theme = theme
+        self.ctx = ConsoleContext(config, now)
+        self.now = self.ctx.now
+        self.ctx.changed = Signal(self, "changed")
+        self.ctx.demo = demo_of(config)
+        self._init_views(watch, audit_on_start, prefetched)
+        self._hangup = None
+        chosen = theme or config.theme
+        if chosen:
+            self.theme = chosen
         elif _few_colours():
             self.theme = "ansi-dark"
 
@@ -104,10 +76,26 @@ class StateTuiApp(App[int]):
 
         return DashboardScreen()
 
-    def action_open(self, name: str, *args: Any) -> None:
-        from statetui.tui.screens import open_screen
+    def open_screen(self, name: str) -> None:
+        """Go to a screen: the dashboard is the bottom of the stack; another screen already
+        open is brought back (popping what is above it) instead of being opened twice."""
+        if isinstance(self.screen, ModalScreen):
+            return
+        if name == "dashboard":
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            return
+        cls = _screen_class(name)
+        stack = self.screen_stack
+        for i, screen in enumerate(stack):
+            if type(screen) is cls and not getattr(screen, "pick", False):
+                for _ in range(len(stack) - 1 - i):
+                    self.pop_screen()
+                return
+        self.push_screen(cls())
 
-        open_screen(self, name, *args)
+    def action_open(self, name: str) -> None:
+        self.open_screen(name)
 
     def action_help(self) -> None:
         from statetui.tui.screens.help import HelpScreen
@@ -117,278 +105,239 @@ class StateTuiApp(App[int]):
         self.push_screen(HelpScreen(self.screen))
 
     def open_repair(self, repair_id: str, on_done: Callable[[Any], None] | None = None, **params: Any) -> None:
-        """Every repair goes through the same wizard; restore-backup without a backup picks one first."""
-        from statetui.tui.screens.backups import BackupsScreen
+        """Every repair goes through the same wizard; restore-backup without a backup picks
+        one first; init-state asks for the starting cash (never a silent $0.00)."""
+        if repair_id == "init-state" and params.get("balance") is None:
+            self._ask_balance(on_done)
+            return
+        if repair_id == "restore-backup" and "backup" not in params:
+            cls = _screen_class("backups")
+            self.push_screen(cls(pick=True, on_done=on_done))
+            return
         from statetui.tui.screens.repair import RepairScreen
 
-        if repair_id == "restore-backup" and "backup" not in params:
-            self.push_screen(BackupsScreen(pick=True, on_done=on_done))
-            return
         self.push_screen(RepairScreen(repair_id, params), on_done)
+
+    def _ask_balance(self, on_done: Callable[[Any], None] | None) -> None:
+        from decimal import Decimal, InvalidOperation
+
+        from statetui.tui.dialogs import InputScreen
+
+        def answer(text: str | None) -> None:
+            if text is None:
+                if on_done is not None:
+                    on_done(None)
+                return
+            try:
+                amount = Decimal(text.replace("$", "").replace(",", ""))
+                if not amount.is_finite() or amount < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                self.notify(notice(f"{text!r}: expected an amount like 200.00 (0 only if the bot really holds no cash)"),
+                            severity="error", markup=False)
+                if on_done is not None:
+                    on_done(None)
+                return
+            self.open_repair("init-state", on_done, balance=str(amount))
+
+        self.push_screen(InputScreen("New state: starting cash", "", "the bot's cash now, e.g. 200.00 (reconcile "
+                                     "it with the chain afterwards; 0 only if it really holds none):"), answer)
+
+    # --- routing what screens ask for --------------------------------------------------
+
+    def on_open(self, message: m.Open) -> None:
+        self.open_screen(message.name)
+
+    def on_open_repair(self, message: m.OpenRepair) -> None:
+        self.open_repair(message.repair_id, message.on_done, **message.params)
+
+    def on_pick_repair(self, message: m.PickRepair) -> None:
+        from statetui.repair.runner import get_repair, repair_ids
+        from statetui.tui.dialogs import PickScreen
+
+        known = repair_ids()
+        ids = [i for i in (message.ids or known) if i in known]
+        if not ids:
+            self.notify("no repair for this in this build", severity="warning")
+        elif len(ids) == 1:
+            self.open_repair(ids[0], message.on_done)
+        else:
+            self.push_screen(PickScreen("Repairs", [(rid, f"{get_repair(rid).title}  ({rid})") for rid in ids]),
+                             lambda rid: self.open_repair(rid, message.on_done) if rid else None)
+
+    def on_refresh(self, message: m.Refresh) -> None:
+        for kind in message.kinds:
+            self.request(kind, fresh=message.fresh)
+
+    def on_run_checks(self, message: m.RunChecks) -> None:
+        ids = message.ids
+        if ids is None:
+            wanted = self.startup_checks()
+        elif ids == ("*",):
+            wanted = list(self.ctx.audit_ids)
+        else:
+            wanted = list(ids)
+        self.run_checks(wanted)
+
+    def on_record_results(self, message: m.RecordResults) -> None:
+        self.record_results(message.results)
+
+    def on_read_chain(self, message: m.ReadChain) -> None:
+        self.read_chain()
+
+    def action_chain(self) -> None:
+        self.read_chain()
+
+    def on_incident_logged(self, message: m.IncidentLogged) -> None:
+        if message.path not in self.ctx.incident_logs:
+            self.ctx.incident_logs.append(message.path)
+
+    def on_copy(self, message: m.Copy) -> None:
+        self.copy_to_clipboard(message.text)
+        shown = message.text if len(message.text) <= 60 else message.text[:57] + "…"
+        self.notify(notice(shown), title=f"copied {message.what}".strip(), timeout=4, markup=False)
+
+    # --- the bot ------------------------------------------------------------------------
+
+    def on_stop_bot(self, message: m.StopBot) -> None:
+        from statetui.tui.dialogs import ConfirmScreen
+
+        ctx = self.ctx
+        bot = ctx.lock_view
+        done = message.on_done or (lambda _o: None)
+        if ctx.config.read_only:
+            self.notify("read-only: the console does not stop the bot", severity="warning")
+            done(None)
+            return
+        if bot is None or not bot.running:  # None: cannot tell (never "not running" on a guess)
+            self.notify(notice(bot.evidence if bot is not None and bot.running is None else "the bot is not running"),
+                        timeout=6, markup=False)
+            done(None)
+            return
+        if not bot.unit and bot.pid is None:
+            self.notify(notice(f"{bot.evidence}: no pid to signal; stop it the way it was started"), severity="warning",
+                        markup=False)
+            done(None)
+            return
+        how = f"systemctl stop {bot.unit}" if bot.unit else f"SIGTERM to pid {bot.pid}, then wait up to 10 s"
+        seen = (f"pid {bot.pid} holds {ctx.config.pid_file}: {(bot.cmdline or '?')[:200]}"
+                if bot.lock is not None and bot.lock.running else bot.deciding[:300])  # (it names the pid and command)
+        detail = f"{seen}\n\nHow: {how}. The bot should save its state on the way out; nothing stronger is sent."
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                done(None)
+                return
+            ctx.stopping_bot = True
+            ctx.changed.publish("lock")
+            self._stop_bot(bot, done)
+
+        self.push_screen(ConfirmScreen(f"Stop the bot (pid {bot.pid})?", detail, yes="stop it"), answer)
+
+    @work(thread=True, group="bot", exit_on_error=False)
+    def _stop_bot(self, seen: Any, done: Callable[[Any], None]) -> None:
+        from statetui.tui.botstatus import stop_bot
+
+        outcome = stop_bot(self.ctx.config, seen)
+        self.call_from_thread(self._bot_done, outcome, done)
+
+    def _bot_done(self, outcome: Any, done: Callable[[Any], None]) -> None:
+        self.ctx.stopping_bot = False
+        self.request("lock")
+        self.ctx.changed.publish("lock")
+        if outcome is not None and not outcome.ok:
+            self.notify(notice(outcome.message), severity="error", timeout=10, markup=False)
+        done(outcome)
+
+    def on_start_bot(self, message: m.StartBot) -> None:
+        from statetui.tui.botstatus import start_command
+        from statetui.tui.dialogs import ConfirmScreen
+
+        ctx = self.ctx
+        done = message.on_done or (lambda _o: None)
+        demo = ctx.demo
+        unit = ctx.lock_view.unit if ctx.lock_view is not None else None
+        command = start_command(ctx.config, demo.start if demo else None, unit)
+        if command is None or ctx.config.read_only:
+            self.notify("no known way to start this bot from here: start it the usual way", severity="warning")
+            done(None)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                done(None)
+                return
+            if demo is not None:
+                from statetui.tui.botstatus import start_bot
+
+                # On the main thread: the demo bot's parent-death signal follows the thread that starts it.
+                self._bot_done(start_bot(ctx.config, demo.start, demo.log, str(demo.root)), done)
+            else:
+                self._start_unit(unit, done)
+
+        self.push_screen(ConfirmScreen("Start the bot?", f"runs: {command}", yes="start it"), answer)
+
+    @work(thread=True, group="bot", exit_on_error=False)
+    def _start_unit(self, unit: str | None, done: Callable[[Any], None]) -> None:
+        from statetui.tui.botstatus import start_bot
+
+        self.call_from_thread(self._bot_done, start_bot(self.ctx.config, unit=unit), done)
+
+    def on_stage_incident(self, message: m.StageIncident) -> None:
+        demo = self.ctx.demo
+        if demo is None:
+            self.notify("incidents are staged only in `statetui demo`", severity="warning")
+            return
+        if message.incident is None:
+            from statetui.tui.dialogs import PickScreen
+
+            options = [(i.id, f"{i.title}: {i.story}") for i in demo.incidents]
+            self.push_screen(PickScreen("Stage an incident (demo)", options),
+                             lambda choice: self.post_message(m.StageIncident(choice)) if choice else None)
+            return
+        from statetui.demo.sandbox import DemoError, trigger_incident
+
+        try:
+            trigger_incident(self.ctx.config, message.incident)
+        except DemoError as exc:
+            self.notify(notice(exc), severity="error", markup=False)
+            return
+        demo.staged.append(message.incident)
+        self.ctx.changed.publish("demo")
+        title = next((i.title for i in demo.incidents if i.id == message.incident), message.incident)
+        self.notify("the simulated bot stages it within seconds; g opens the guided recovery", title=f"staged: {title}",
+                    timeout=8)
 
     # --- start and stop -----------------------------------------------------------------
 
     def on_mount(self) -> None:
-        for kind in KINDS:
+        keys = dict(getattr(self.config, "keys", None) or {})
+        if keys:
+            self.set_keymap(keys)
+        for kind in ("state", "lock", "backups", "history"):
             self.request(kind)
-        if self.poll_enabled:
-            self.set_interval(LOCK_POLL_S, lambda: self.request("lock"))
-            self.set_interval(BACKUPS_POLL_S, lambda: self.request("backups"))
-            self.set_interval(TICK_S, lambda: self.changed.publish("tick"))
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)  # the SSH session went away
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, children.lost_terminal, 128 + sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        if self.is_headless:
+            return
+        from statetui.tui.events import HangupWatch
+
+        self._hangup = HangupWatch.open()  # the pty closing without a signal (or with SIGHUP ignored)
+        if self._hangup is not None:
+            loop.add_reader(self._hangup.fileno(), lambda: children.lost_terminal(128 + signal.SIGHUP))
 
     def on_unmount(self) -> None:
-        if self._stop_watch is not None:
-            self._stop_watch.set()
-
-    # --- refreshing ------------------------------------------------------------------------
-
-    def request(self, kind: str) -> None:
-        """Refresh one kind of view in a thread worker, never two at once."""
-        if kind in self._busy_kinds:
-            self._again.add(kind)
-            return
-        self._busy_kinds.add(kind)
-        gather = {
-            "state": lambda: self._heavy(data.gather_state, self.config),
-            "lock": lambda: data.gather_lock(self.config),
-            "backups": lambda: data.gather_backups(self.config),
-            "history": lambda: data.gather_history(self.config),
-        }[kind]
-        early = self._prefetched.pop(kind, None)
-        fn = gather if early is None else (lambda: _first(early, gather))
-        self.run_worker(fn, name=kind, group=kind, thread=True, exit_on_error=False)
-
-    def _heavy(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Reading a big state (a refresh, a check) one at a time: two parses of a 10 MB
-        file at once would double the peak memory. A small file is not serialised, so a
-        check running never delays a live update."""
-        view = self.last_good or self.state_view
-        if view is None or (view.size or 0) < HEAVY_BYTES:
-            return fn(*args)
-        with self._heavy_lock:
-            return fn(*args)
-
-    def refresh_all(self) -> None:
-        for kind in KINDS:
-            self.request(kind)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        kind = worker.group
-        if worker.node is not self:
-            return
-        if kind not in KINDS:
-            self._handle_worker_error(event)
-            return
-        if event.state == WorkerState.SUCCESS:
-            self._apply(kind, worker.result)
-        elif event.state == WorkerState.ERROR:
-            self.notify(notice(f"{kind} refresh failed: {type(worker.error).__name__}: {worker.error}"), severity="error",
-                        timeout=8, markup=False)
-            failed = data.failed_view(kind, self.config, worker.error) if getattr(self, f"{kind}_view") is None else None
-            if failed is not None:  # a first read failed: show why, and keep watching
-                self._apply(kind, failed)
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self._busy_kinds.discard(kind)
-            if kind in self._again:
-                self._again.discard(kind)
-                self.request(kind)
-
-    def _apply(self, kind: str, view: Any) -> None:
-        if kind == "state":
-            old = self.state_view
-            was_bad = old is not None and not old.ok
-            self.state_view = view
-            self.state_updates += 1
-            if old is not None and (old.sha256, old.error_kind) != (view.sha256, view.error_kind):
-                self.state_changed_at = self.now()
-                self._schedule_recheck()
-            if view.ok:
-                self.last_good = view
-                if was_bad:
-                    self.notify("the state file is readable again", title="recovered", timeout=6)
-        elif kind == "lock":
-            self.lock_view = view
-        elif kind == "backups":
-            self.backups_view = view
-        elif kind == "history":
-            self.history_view = view
-        self.changed.publish(kind)
-        if not self._started_background and all((self.state_view, self.lock_view, self.backups_view, self.history_view)):
-            self._started_background = True
-            self.call_after_refresh(self._after_first_paint)
-
-    def _after_first_paint(self) -> None:
-        """The watcher and the audit start once the dashboard is painted, so the first
-        paint does not wait on importing them (or share the CPU with the checks)."""
-        if self.watch_enabled:
-            self._watch()
-        self._load_check_ids()
-
-    # --- the watcher -----------------------------------------------------------------
-
-    @work(exclusive=True, group="watch", exit_on_error=False)
-    async def _watch(self) -> None:
-        # watchfiles and anyio are imported in a thread, not on the event loop.
-        await asyncio.get_running_loop().run_in_executor(None, importlib.import_module, "statetui.tui.watch")
-        from statetui.tui.watch import watch_changes
-
-        self._stop_watch = asyncio.Event()
-        self.live = True
-        self.changed.publish("live")
-        # A write between the first read and the watch being set up would go unseen: read again.
-        self.set_timer(0.3, lambda: self.request("state"))
-        try:
-            async for kinds in watch_changes(self.config, self._stop_watch):
-                if "state" in kinds:
-                    self.request("state")
-                if "journal" in kinds:
-                    self.request("history")
-                    self.request("state")  # generation and "written through the store" come from the journal
-                if "backups" in kinds:
-                    self.request("backups")
-        finally:
-            self.live = False
-            self.changed.publish("live")
-
-    # --- audit -----------------------------------------------------------------------
-
-    @work(thread=True, group="check-ids", exit_on_error=False)
-    def _load_check_ids(self) -> None:
-        from statetui.audit.checks import load
-        from statetui.audit.engine import all_check_ids
-
-        load()  # the registry (titles, which checks are local) is read on the UI thread later
-        ids = all_check_ids()
-        self.call_from_thread(self._set_check_ids, ids)
-
-    def _set_check_ids(self, ids: list[str]) -> None:
-        self.audit_ids = ids
-        self.changed.publish("audit")
-        if self.audit_on_start:
-            self.run_checks(self.local_check_ids())
-
-    def local_check_ids(self) -> list[str]:
-        from statetui.audit.base import REGISTRY
-
-        return [i for i in self.audit_ids if i in REGISTRY and REGISTRY[i].local] or []
-
-    def run_checks(self, ids: Iterable[str]) -> None:
-        ids = [i for i in ids if i not in self.audit_running]
-        if not ids:
-            return
-        self.audit_running.update(ids)
-        self.changed.publish("audit")
-        self._run_checks(ids)
-
-    @work(thread=True, group="audit", exit_on_error=False)
-    def _run_checks(self, ids: list[str]) -> None:
-        from statetui.audit.base import AuditContext
-        from statetui.audit.engine import run_audit
-
-        # The console reads the chain only in its chain worker (c): checks get what it found.
-        ctx = AuditContext(self.config, now=self.now(), network=False)
-        if self.chain_witness is not None:
-            ctx.cache["chain_witness"] = self.chain_witness
-        for cid in ids:
+        self._stop_events()
+        if self._hangup is not None:
             try:
-                results = self._heavy(run_audit, ctx, [cid])
-            except Exception as exc:  # an unknown id: say so on screen, keep going
-                self.call_from_thread(self._check_failed, cid, exc)
-                continue
-            self.call_from_thread(self._check_done, results[0])
-
-    def _check_done(self, result: Any) -> None:
-        self.audit[result.id] = AuditEntry(result, self.now())
-        self.audit_running.discard(result.id)
-        self.changed.publish("audit")
-
-    def _check_failed(self, cid: str, exc: Exception) -> None:
-        self.audit_running.discard(cid)
-        self.notify(notice(f"{cid}: {exc}"), severity="error", markup=False)
-        self.changed.publish("audit")
-
-    def _schedule_recheck(self) -> None:
-        """The file changed: re-run the checks that read it once it has been quiet for
-        RECHECK_S, or every RECHECK_MAX_S while writes keep coming (checks running at
-        every write would compete with the live refresh)."""
-        if not self.audit_on_start:
-            return
-        if self._recheck_timer is not None:
-            self._recheck_timer.stop()
-        overdue = time.monotonic() - self._last_recheck >= RECHECK_MAX_S
-
-        def go() -> None:
-            self._recheck_timer = None
-            self._last_recheck = time.monotonic()
-            self.run_checks([c for c in STATE_CHECKS if c in self.audit_ids])
-
-        self._recheck_timer = self.set_timer(0.05 if overdue else RECHECK_S, go)
-
-    def record_results(self, results: Iterable[Any]) -> None:
-        """Results run elsewhere (a repair's verify step) update the audit summary too."""
-        for r in results:
-            self.audit[r.id] = AuditEntry(r, self.now())
-        self.changed.publish("audit")
-
-    def audit_overall(self) -> str | None:
-        from statetui.audit.base import overall
-
-        results = [e.result for e in self.audit.values()]
-        return overall(results).value if results else None
-
-    # --- chain -----------------------------------------------------------------------
-
-    def action_chain(self) -> None:
-        if self.chain_busy:
-            return
-        self.chain_busy = True
-        self.changed.publish("chain")
-        view = self.last_good
-        cash = view.derived.cash if view is not None and view.derived is not None else None
-        tokens = list(view.position_tokens) if view is not None else []
-        self._read_chain(cash, tokens)
-
-    @work(thread=True, group="chain", exit_on_error=False)
-    def _read_chain(self, cash, tokens) -> None:
-        shown = [0.0]
-
-        def progress(p: Any) -> None:  # a long history scan: a bar, redrawn at most 5 times a second
-            if time.monotonic() - shown[0] >= 0.2:
-                shown[0] = time.monotonic()
-                self.call_from_thread(self._chain_progressed, p.fraction)
-
-        view = data.gather_chain(self.config, cash, tokens, self.now(), progress=progress)
-        self.call_from_thread(self._chain_done, view)
-
-    def _chain_progressed(self, fraction: float) -> None:
-        self.chain_progress = fraction
-        self.changed.publish("chain")
-
-    def _chain_done(self, view: data.ChainView) -> None:
-        self.chain_view = view
-        self.chain_busy = False
-        self.chain_progress = None
-        self.changed.publish("chain")
-        if view.witness is not None:
-            self.chain_witness = view.witness
-            self.run_checks([c for c in ("peak-drawdown",) if c in self.audit_ids])
-
-    # --- errors from any worker --------------------------------------------------------
-
-    def _handle_worker_error(self, event: Worker.StateChanged) -> None:
-        w = event.worker
-        if event.state == WorkerState.ERROR and w.group in ("audit", "chain", "check-ids", "watch"):
-            if w.group == "audit":
-                self.audit_running.clear()
-            if w.group == "chain":
-                self.chain_busy = False
-            self.notify(notice(f"{w.group}: {type(w.error).__name__}: {w.error}"), severity="error", timeout=8, markup=False)
-            self.changed.publish(w.group)
+                asyncio.get_running_loop().remove_reader(self._hangup.fileno())
+            except (RuntimeError, ValueError):
+                pass
+            self._hangup.close()
 
     # --- command palette: every action as "category: verb" ----------------------------
 
@@ -396,14 +345,6 @@ class StateTuiApp(App[int]):
         from statetui.tui.commands import commands_for
 
         yield from commands_for(self, screen)
-
-
-def _first(early: Any, gather: Callable[[], Any]) -> Any:
-    """A prefetched first view, or a fresh read when the prefetch failed or hangs."""
-    try:
-        return early.result(timeout=PREFETCH_WAIT_S)
-    except Exception:
-        return gather()
 
 
 def _few_colours() -> bool:

@@ -1,12 +1,14 @@
 """What the console shows, gathered from the core in a worker thread. No Textual import.
 
-Each gather_* function does blocking I/O and returns a small, immutable-ish view; the
-app keeps views, never live core objects, so a 10 MB state is parsed, summarised and
-dropped (its memory is not held between refreshes)."""
+Each gather_* function does blocking I/O and returns a small view; the app keeps views,
+never live core objects, so a 10 MB state is parsed, summarised and dropped (its memory
+is not held between refreshes). Views unpickle without importing pydantic (the first
+ones come from a helper process, statetui.tui.prefetch)."""
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +20,7 @@ from statetui.core.errors import StatetuiError
 # What the dashboard shows, by the names its panels use -> the role that fills it (the bot's
 # own field comes from the role map); everything else in the state is counted, not kept.
 SHOWN_ROLES = {
-    "current_balance": "cash", "peak_balance": "peak", "day_start_balance": "day_start",
+    "current_balance": "cash", "equity": "equity", "peak_balance": "peak", "day_start_balance": "day_start",
     "starting_balance": "starting", "daily_pnl": "daily_pnl", "mode": "mode", "halted": "halted",
     "halt_reason": "halt_reason", "total_trades": "trades", "total_wins": "wins", "last_updated": "updated_at",
 }
@@ -71,6 +73,7 @@ class StateView:
     stray_temp_files: list[str] = field(default_factory=list)
     values: dict[str, Any] | None = None  # SHOWN_ROLES' names; None when the file is unusable
     fields: dict[str, str] = field(default_factory=dict)  # role -> the bot's own field (for labels)
+    hints: dict[str, str] = field(default_factory=dict)  # role -> why detection left it unmapped
     derived: DerivedView | None = None
     problems: list[ProblemView] = field(default_factory=list)
     positions: int | None = None
@@ -108,11 +111,12 @@ def gather_state(config: Config) -> StateView:
     doc = state._document()
     roles = roles_for(config, doc)
     view.values = {name: (roles.halted(doc) if role == "halted" else
-                          roles.money(doc, role) if role in ("cash", "peak", "day_start", "starting", "daily_pnl") else
+                          roles.money(doc, role) if role in ("cash", "equity", "peak", "day_start", "starting", "daily_pnl") else
                           roles.raw(doc, role)) for name, role in SHOWN_ROLES.items()}
     view.values.update({k: doc.get(k) for k in SHOWN_RAW})
-    view.fields = {role: roles.field_name(role) for role in set(SHOWN_ROLES.values()) | {"positions"}
+    view.fields = {role: _field_label(roles, role) for role in set(SHOWN_ROLES.values()) | {"positions"}
                    if roles.mapped(role)}
+    view.hints = {role: hint for role, hint in roles.hints.items() if not roles.mapped(role)}
     f = figures(doc, roles, config.halt_threshold)
     view.derived = DerivedView(f.cash, f.peak, f.drawdown, f.halt_threshold, f.halt_distance, f.at_or_past_halt,
                                f.position_value, f.basis, f.currency)
@@ -126,32 +130,87 @@ def gather_state(config: Config) -> StateView:
     return view
 
 
-@dataclass
-class LockView:
-    status: Any  # PidLockStatus
-    stop_command: str | None = None
-    systemd: dict[str, Any] | None = None
-    systemd_note: str | None = None
-    verdict: Any = None  # botrunning.RunningVerdict: may the bot be running (what repairs obey)
+def _field_label(roles: Any, role: str) -> str:
+    """The bot's own field as a label shows it: `bankroll_current`, `account.cash`,
+    `traders.*.balance`, `not trading_enabled` (a flag that means the opposite)."""
+    name = roles.field_name(role) or ""
+    b = roles.bindings.get(role)
+    return f"not {name}" if b is not None and b.inverted else name
 
 
-def gather_lock(config: Config) -> LockView:
-    from statetui.core.botrunning import may_be_running
-    from statetui.core.pidlock import systemd_status, systemd_unavailable_reason
+# --- the balances panel's values: one small object, so naming them is one place -----------
 
-    verdict = may_be_running(config)
-    status = verdict.pidlock
-    view = LockView(status, verdict.stop_command, verdict=verdict)
-    unit = config.systemd_unit or status.unit
-    if unit:
-        view.systemd = (verdict.systemd if config.systemd_unit and verdict.systemd is not None
-                        else systemd_status(unit, user=status.user_unit and not config.systemd_unit))
-        if view.systemd is None:
-            view.systemd_note = systemd_unavailable_reason()
-    else:
-        view.systemd_note = "no unit configured"
-    return view
+@dataclass(frozen=True)
+class Figure:
+    """One value as the dashboard shows it: our label, the bot's own field (from the role
+    map; None when the figure is derived or the bot has no such field), and the value."""
 
+    label: str
+    field: str | None
+    value: Any
+    role: str | None = None  # None: not a role (derived, or statetui's own counters)
+    hint: str | None = None  # why the role is unmapped (detection's words), when it is
+
+    @property
+    def mapped(self) -> bool:
+        return self.field is not None
+
+
+@dataclass(frozen=True)
+class BalancesView:
+    cash: Figure
+    equity: Figure
+    peak: Figure
+    day_start: Figure
+    daily_pnl: Figure
+    starting: Figure
+    mode: Figure
+    halted: Figure
+    halt_reason: Figure
+    wins: Figure
+    trades: Figure
+    win_streak: Figure
+    loss_streak: Figure
+    positions: Figure
+    position_value: Figure
+    derived: DerivedView | None
+    problems: tuple[ProblemView, ...]
+    is_halted: bool
+
+
+def balances_of(view: StateView | None) -> BalancesView | None:
+    """Which value of the state file each figure on the Balances panel is."""
+    if view is None or view.values is None:
+        return None
+    v, d = view.values, view.derived
+
+    def f(label: str, name: str) -> Figure:
+        role = SHOWN_ROLES.get(name)
+        if role is None:
+            return Figure(label, name, v.get(name))
+        return Figure(label, view.fields.get(role), v.get(name), role, view.hints.get(role))
+
+    return BalancesView(
+        cash=f("cash", "current_balance"), equity=f("equity", "equity"), peak=f("peak", "peak_balance"), day_start=f("day start", "day_start_balance"),
+        daily_pnl=f("P&L", "daily_pnl"), starting=f("starting", "starting_balance"), mode=f("mode", "mode"),
+        halted=f("halted", "halted"), halt_reason=f("halt reason", "halt_reason"), wins=f("wins", "total_wins"),
+        trades=f("trades", "total_trades"), win_streak=f("won in a row", "consecutive_wins"),
+        loss_streak=f("lost in a row", "consecutive_losses"), positions=Figure("positions", view.fields.get("positions"), view.positions, "positions"),
+        position_value=Figure("worth", None, d.position_value if d else None), derived=d,
+        problems=tuple(view.problems), is_halted=view.halted,
+    )
+
+
+# --- the bot and its lock --------------------------------------------------------------
+
+def gather_lock(config: Config):
+    """statetui.tui.botstatus.BotStatus: may the bot be running, and how to stop it."""
+    from statetui.tui.botstatus import bot_status
+
+    return bot_status(config)
+
+
+# --- backups: only a new or changed backup is read again ------------------------------------
 
 @dataclass
 class BackupsView:
@@ -172,15 +231,44 @@ class BackupsView:
         return [b for b in self.infos if b.checksum in ("bad", "unreadable") or b.valid is False]
 
 
-def gather_backups(config: Config, verify: bool = True) -> BackupsView:
+_verified: dict[tuple[str, int, int, int], Any] = {}  # (path, size, mtime_ns, inode) -> verified BackupInfo
+_verified_lock = threading.Lock()
+
+
+def gather_backups(config: Config, verify: bool = True, fresh: bool = False) -> BackupsView:
+    """Every backup, newest first, verified. A backup whose size, mtime and inode have not
+    changed since it was verified is not read again (unless `fresh`: "verify all")."""
     store = store_for(config)
     view = BackupsView(str(store.backups.dir))
     try:
-        view.infos = store.backups.list(verify=verify)
+        infos = store.backups.list(verify=False)
     except (OSError, StatetuiError) as exc:
         view.error = str(exc)
+        return view
+    if verify:
+        with _verified_lock:
+            keep = {}
+            for i, info in enumerate(infos):
+                key = _file_key(info.path)
+                known = None if fresh or key is None else _verified.get(key)
+                infos[i] = known if known is not None else store.backups.verify(info)
+                if key is not None:
+                    keep[key] = infos[i]
+            _verified.clear()
+            _verified.update(keep)
+    view.infos = infos
     return view
 
+
+def _file_key(path) -> tuple[str, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+# --- the journal ----------------------------------------------------------------------------
 
 @dataclass
 class Point:
@@ -191,6 +279,7 @@ class Point:
 @dataclass
 class HistoryView:
     journal: str
+    stat: tuple[int, int] | None = None  # the journal's (size, mtime_ns) when read
     entries: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     bad_lines: int = 0
     first_bad: str | None = None  # "line N: cause" of the first malformed journal line
@@ -207,7 +296,7 @@ def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> Histo
     from statetui.core.history import role_series, roles_from_journal
 
     store = store_for(config)
-    view = HistoryView(str(store.journal.path))
+    view = HistoryView(str(store.journal.path), stat=file_stat(store.journal.path))
     try:
         scan = store.journal.scan(limit=limit)
     except (OSError, StatetuiError) as exc:
@@ -222,23 +311,36 @@ def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> Histo
     return view
 
 
+# --- the chain --------------------------------------------------------------------------------
+
+@dataclass
+class TokenView:
+    symbol: str | None
+    address: str
+    amount: Decimal
+
+
 @dataclass
 class ChainView:
-    at: float
+    at: float  # when it was read (our clock)
     configured: bool
     rpc: str | None = None  # redacted
-    reading: Any = None  # ChainReading
+    block_number: int | None = None
+    block_time: float | None = None
+    tokens: list[TokenView] = field(default_factory=list)
+    cash: Decimal | None = None  # None: no reading
     error: str | None = None
     state_cash: Decimal | None = None
     threshold: Decimal = Decimal("1.00")
+    source: str = "c"  # "c" (read on request) or "audit" (the chain-reconcile check read it)
     witness: Any = None  # the realized-cash history (ChainWitness), or why it is unread (ChainUnread)
     unredeemed: str | None = None  # "unredeemed: $X in N resolved markets", or why it could not be read
 
     @property
     def mismatch(self) -> Decimal | None:
-        if self.reading is None or self.state_cash is None:
+        if self.cash is None or self.state_cash is None:
             return None
-        return self.state_cash - self.reading.cash
+        return self.state_cash - self.cash
 
     @property
     def matches(self) -> bool | None:
@@ -250,7 +352,7 @@ def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], 
                  progress: Any = None) -> ChainView:
     """One on-chain reading at a pinned block, then the wallet's realized-cash history (a
     cached scan; `progress` gets its ScanProgress) and its unredeemed positions. Imported
-    here, never at console start."""
+    here, never at console start (the console runs it in a child: statetui.tui.offload)."""
     from statetui.core.redact import redact_url
 
     view = ChainView(at=now, configured=config.chain_configured, state_cash=state_cash,
@@ -262,16 +364,18 @@ def gather_chain(config: Config, state_cash: Decimal | None, tokens: list[int], 
     from statetui.core.chain import read_chain
 
     try:
-        view.reading = read_chain(config, tokens)
+        r = read_chain(config, tokens)
     except StatetuiError as exc:
         view.error = str(exc)
         return view
+    view.block_number, view.block_time, view.cash = r.block_number, r.block_time, r.cash
+    view.tokens = [TokenView(t.symbol, t.address, t.amount) for t in r.tokens]
     from statetui.core.chainhist import read_positions
     from statetui.core.chainhist.witness import obtain
 
     view.witness = obtain(config, progress=progress)
     try:
-        view.unredeemed = read_positions(config, block=view.reading.block_number, progress=progress).summary()
+        view.unredeemed = read_positions(config, block=r.block_number, progress=progress).summary()
     except StatetuiError as exc:
         view.unredeemed = f"positions unread: {exc}"
     return view
@@ -289,5 +393,68 @@ def failed_view(kind: str, config: Config, exc: BaseException) -> Any:
     return None  # the lock: never guessed (a failed read must not say "not running")
 
 
+def chain_of_check(result: Any, config: Config, now: float) -> ChainView | None:
+    """The reading the chain-reconcile check made (its `data`), as the Chain panel's view."""
+    chain = (result.data or {}).get("chain") if result is not None else None
+    if not isinstance(chain, dict):
+        return None
+    try:
+        view = ChainView(at=now, configured=True, rpc=chain.get("rpc_url"), block_number=int(chain["block_number"]),
+                         block_time=float(chain["block_time"]), cash=Decimal(str(chain["cash"])),
+                         threshold=config.mismatch_threshold, source="audit")
+        view.tokens = [TokenView(t.get("symbol"), str(t.get("address")), Decimal(str(t.get("amount"))))
+                       for t in chain.get("tokens", []) if isinstance(t, dict)]
+        if result.data.get("state_cash") is not None:
+            view.state_cash = Decimal(str(result.data["state_cash"]))
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+    return view
+
+
+# --- has it changed since it was read? (a stat, never a parse) ------------------------------
+
+def file_stat(path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+def changed_since(kind: str, view: Any, config: Config) -> bool:
+    """Whether `kind` may differ from `view` on disk now, by stat alone: the read the
+    watcher's start-up needs (a write may have landed before the watch was set) without
+    parsing what did not change."""
+    if view is None:
+        return True
+    if kind == "state":
+        try:
+            st = os.stat(config.state)
+        except OSError:
+            return view.exists
+        return not view.exists or st.st_size != view.size or st.st_mtime != view.mtime
+    if kind == "history":
+        from statetui.core.journal import journal_path_for
+
+        return file_stat(journal_path_for(Path(os.path.abspath(config.state)))) != view.stat
+    if kind == "backups":
+        from statetui.core.backups import Backups
+
+        try:
+            names = [b.name for b in Backups(Path(os.path.abspath(config.state)), config.backup_dir).list(verify=False)]
+        except (OSError, StatetuiError):
+            return True
+        return names != [b.name for b in view.infos]
+    if kind == "lock":
+        # A bot taking the lock writes its pid; one leaving is seen by a pidfd (statetui.tui.views).
+        s = view.lock
+        try:
+            st = os.lstat(config.pid_file)
+        except OSError:
+            return s is None or s.exists
+        return s is None or not s.exists or st.st_mtime != s.file_mtime
+    return True
+
+
 def state_dir_exists(config: Config) -> bool:
-    return os.path.isdir(Path(os.path.abspath(config.state)).parent)
+    return os.path.isdir(os.path.dirname(os.path.abspath(config.state)))

@@ -10,12 +10,21 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Sequence
 
+from statetui.core.display import age as exact_age
 from statetui.core.money import fmt_money
-from statetui.core.display import age  # noqa: F401  (re-exported for the face)
 
 money = fmt_money
 
 SPARK = "▁▂▃▄▅▆▇█"
+
+
+def age(seconds: float | None) -> str:
+    """An age on screen: the core's, but "<1m" below a minute. The console redraws an age
+    when its label changes, so a seconds counter would redraw every second for nothing:
+    the exact time is shown beside it."""
+    if seconds is not None and 0 <= seconds < 60:
+        return "<1m"
+    return exact_age(seconds)
 
 
 def utc_time(ts: float | None, with_date: bool = True) -> str:
@@ -75,6 +84,16 @@ def sparkline(values: Sequence[Decimal | float], width: int, lo: float | None = 
 
 def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def clip_middle(text: str, width: int) -> str:
+    """Keep both ends (a backup's time and checksum) when it does not fit."""
+    if len(text) <= width:
+        return text
+    if width < 5:
+        return text[:width]
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[-(width - 1 - head):]
 
 
 def clip_path(text: str, width: int) -> str:

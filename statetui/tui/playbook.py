@@ -1,29 +1,20 @@
-"""The guided recovery: an incident playbook, step by step, with its progress kept in a
-small JSON file beside the state (`.statetui-playbook.json`, never the state file) so it
-survives quitting and reopening, and an incident log written at the end. No Textual import.
+"""The guided recovery's steps: each a question answered by the same checks and core
+calls the CLI uses, with the fixes it offers. Evaluating a step only reads (plans are
+made, never applied); repairs run through the repair wizard and are recorded by
+statetui.tui.progress. No Textual import.
 
-Each step is a question answered by the same checks and core calls the CLI uses, and
-offers the repairs that fix it. Evaluating a step only reads; repairs run through the
-repair wizard (plan -> confirm -> apply -> verify) and are recorded here."""
+A step offers a repair only when its plan can be applied now (`plan.can_apply`: not
+blocked by a failed precondition, something to do); the others are listed with why not."""
 
 from __future__ import annotations
 
-import getpass
-import json
-import os
-import socket
-import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 from statetui.core.config import Config
 from statetui.core.errors import StatetuiError
 
-PROGRESS_NAME = ".statetui-playbook.json"
-VERSION = 1
 _RANK = {"PASS": 0, "SKIPPED": 0, "INFO": 0, "PENDING": 1, "WARNING": 1, "FAIL": 2, "CRITICAL": 3}
 
 
@@ -60,7 +51,7 @@ STEPS: tuple[StepDef, ...] = (
             "Every check, once more, on the repaired state.",
             ("*",), (), short="Full audit"),
     StepDef("start-bot", "Start the bot",
-            "Start it the usual way; the step passes when a live process holds the pid lock.",
+            "The step passes when a live process holds the bot's pid lock again.",
             (), (), short="Start the bot"),
 )
 STEP_IDS = tuple(s.id for s in STEPS)
@@ -82,7 +73,10 @@ class StepResult:
     lines: list[str] = field(default_factory=list)  # evidence, one line each
     checks: list[dict[str, Any]] = field(default_factory=list)  # CheckResult.to_dict()
     suggested: str | None = None  # the repair that fixes what was found
-    command: str | None = None  # a shell command the engineer must run (stop/start the bot)
+    command: str | None = None  # the one shell command this step asks for (stop/start the bot)
+    action: str | None = None  # a fix that is not a repair: "stop-bot" | "start-bot"
+    offers: list[dict[str, Any]] = field(default_factory=list)  # {"repair", "params"}: plans that can apply now
+    refused: dict[str, str] = field(default_factory=dict)  # repair -> why it is not offered now
     at: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,6 +86,16 @@ class StepResult:
     def from_dict(cls, d: dict[str, Any]) -> "StepResult":
         keys = cls.__dataclass_fields__
         return cls(**{k: v for k, v in d.items() if k in keys})
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the playbook knows beyond the config: the demo's restart command, a unit seen
+    when the bot was stopped, the repairs done so far."""
+
+    demo_start: tuple[str, ...] | None = None
+    unit: str | None = None
+    done: tuple[dict[str, Any], ...] = ()
 
 
 def _worst(*statuses: str) -> str:
@@ -107,11 +111,11 @@ def _run_checks(config: Config, ids: tuple[str, ...], now: float) -> list[Any]:
     return run_audit(AuditContext(config, now=now), wanted) if wanted else []
 
 
-def evaluate(step_id: str, config: Config, progress: "Progress", now: float | None = None) -> StepResult:
-    """Answer the step's question now (reads only). Blocking: run it in a worker."""
+def evaluate(step_id: str, config: Config, situation: Situation | None = None, now: float | None = None) -> StepResult:
+    """Answer the step's question now (reads and plans only). Blocking: run it in a worker."""
     now = time.time() if now is None else now
-    probe = _PROBES[step_id]
-    result = probe(config, progress, now)
+    situation = situation or Situation()
+    result = _PROBES[step_id](config, situation, now)
     d = step_def(step_id)
     if d.checks:
         checks = _run_checks(config, d.checks, now)
@@ -124,35 +128,72 @@ def evaluate(step_id: str, config: Config, progress: "Progress", now: float | No
                 result.summary = "; ".join(f"{r.id}: {r.summary}" for r in bad[:3])
             if result.suggested is None:
                 result.suggested = next((rid for r in bad for rid in r.repairs if rid in d.repairs), None)
+    if result.status not in ("PASS", "SKIPPED") and result.action is None:
+        _offer(result, d, config)
     if not result.summary:
         result.summary = "ok" if result.status == "PASS" else result.status.lower()
     result.at = now
     return result
 
 
+def _offer(result: StepResult, d: StepDef, config: Config) -> None:
+    """Plan each repair this step could use; offer only those that can apply now."""
+    from statetui.repair.runner import plan_repair, repair_ids
+
+    known = set(repair_ids())
+    order = [r for r in ([result.suggested] if result.suggested else []) + list(d.repairs) if r in known]
+    for rid in dict.fromkeys(order):
+        params = _params_for(rid, result)
+        try:
+            plan = plan_repair(rid, config, **params)
+        except StatetuiError as exc:
+            result.refused[rid] = str(exc)
+            continue
+        if plan.can_apply:
+            result.offers.append({"repair": rid, "params": params})
+        else:
+            result.refused[rid] = plan.blocked or "nothing to do"
+    if result.suggested and all(o["repair"] != result.suggested for o in result.offers):
+        result.suggested = result.offers[0]["repair"] if result.offers else None
+
+
+def _params_for(rid: str, result: StepResult) -> dict[str, Any]:
+    if rid == "restore-backup":
+        good = next((line.split(": ", 1)[1] for line in result.lines if line.startswith("newest good backup: ")), None)
+        return {"backup": good} if good else {}
+    return {}
+
+
 # Steps whose verdict includes the worst status of their checks (the others show them as evidence).
 _CHECKS_GATE = {"backups", "chain", "peak", "audit"}
 
 
-def _bot_stopped(config: Config, progress: "Progress", now: float) -> StepResult:
-    from statetui.core.botrunning import may_be_running
+def _bot_stopped(config: Config, situation: Situation, now: float) -> StepResult:
+    from statetui.core import procinfo
+    from statetui.tui.botstatus import bot_status
 
-    v = may_be_running(config)
-    s = v.pidlock
-    if v.refuses_writes:
-        cmd = v.stop_command
-        head = "the bot may be running" if v.running else "cannot tell whether the bot is running"
-        return StepResult("FAIL", f"{head}: {v.deciding[0].message}", [f"stop it with: {cmd}"] if cmd else [],
-                          command=cmd)
-    if s.stale:
-        return StepResult("WARNING", f"stale pid file: {s.reason}", ["clear it (no live process holds it)"],
+    bot = bot_status(config, systemd=False)
+    s = bot.lock
+    if bot.running:
+        lines = [f"its command: {procinfo.shorten(bot.cmdline, 100)}"] if bot.cmdline else []
+        if situation.demo_start:
+            lines.append("this is the demo's simulated bot: stopping it is safe")
+        head = (f"the bot is running: pid {bot.pid} holds {config.pid_file}" if s is not None and s.running
+                else f"the bot may be running: {bot.deciding}")
+        return StepResult("FAIL", head, lines, command=bot.stop_command,
+                          action=None if config.read_only or bot.pid is None and not bot.unit else "stop-bot")
+    if bot.running is None:  # cannot tell: repairs are refused until inspection settles it
+        return StepResult("FAIL", f"cannot tell whether the bot is running: {bot.deciding}",
+                          ["run statetui as the bot's user (or root) so it can look"], command=bot.stop_command)
+    if s is not None and s.stale:
+        return StepResult("WARNING", f"stale pid file: {bot.evidence}", ["nobody holds its lock: it can be cleared"],
                           suggested="clear-stale-lock")
-    if s.regular is False:
-        return StepResult("FAIL", s.reason)
-    return StepResult("PASS", v.headline)
+    if s is not None and s.regular is False:
+        return StepResult("FAIL", bot.evidence)
+    return StepResult("PASS", bot.evidence or "no live holder of the pid lock")
 
 
-def _state_readable(config: Config, progress: "Progress", now: float) -> StepResult:
+def _state_readable(config: Config, situation: Situation, now: float) -> StepResult:
     from statetui.tui.data import gather_backups, store_for
 
     fs = store_for(config).status()
@@ -160,14 +201,16 @@ def _state_readable(config: Config, progress: "Progress", now: float) -> StepRes
         good = gather_backups(config).newest_good
         if good is not None:
             return StepResult("CRITICAL", str(fs.error), [f"newest good backup: {good.name}"], suggested="restore-backup")
-        return StepResult("CRITICAL", str(fs.error), ["no backup verifies: create a default state, then reconcile its cash"],
+        return StepResult("CRITICAL", str(fs.error), ["no backup verifies: create a new state, then reconcile its cash"],
                           suggested="init-state")
     writer = {True: "through the store", False: "OUTSIDE the store", None: "unknown (no journal)"}[fs.written_by_store]
     return StepResult("PASS", f"readable: {fs.size} bytes, generation {fs.generation or '—'}, last written {writer}")
 
 
-def _snapshot(config: Config, progress: "Progress", now: float) -> StepResult:
-    done = [a for a in progress.actions if a.get("repair") == "backup-now" and a.get("ok")]
+def _snapshot(config: Config, situation: Situation, now: float) -> StepResult:
+    import os
+
+    done = [a for a in situation.done if a.get("repair") == "backup-now" and a.get("ok")]
     if done:
         return StepResult("PASS", f"snapshot taken: {done[-1].get('backup') or done[-1].get('message')}")
     if not os.path.lexists(config.state):
@@ -175,7 +218,7 @@ def _snapshot(config: Config, progress: "Progress", now: float) -> StepResult:
     return StepResult("PENDING", "take a backup of the file as it is now", suggested="backup-now")
 
 
-def _backups(config: Config, progress: "Progress", now: float) -> StepResult:
+def _backups(config: Config, situation: Situation, now: float) -> StepResult:
     from statetui.tui.data import gather_backups
 
     view = gather_backups(config)
@@ -190,13 +233,13 @@ def _backups(config: Config, progress: "Progress", now: float) -> StepResult:
     return StepResult("PASS", "", lines)
 
 
-def _chain(config: Config, progress: "Progress", now: float) -> StepResult:
+def _chain(config: Config, situation: Situation, now: float) -> StepResult:
     if not config.chain_configured:
         return StepResult("SKIPPED", "chain not configured (rpc_url and wallet): cash cannot be compared")
     return StepResult("PASS", "")
 
 
-def _peak(config: Config, progress: "Progress", now: float) -> StepResult:
+def _peak(config: Config, situation: Situation, now: float) -> StepResult:
     from statetui.repair.runner import plan_repair
 
     try:
@@ -211,257 +254,32 @@ def _peak(config: Config, progress: "Progress", now: float) -> StepResult:
     return StepResult("PASS", "", [f"{k}: {v}" for k, v in plan.evidence.items()])
 
 
-def _audit(config: Config, progress: "Progress", now: float) -> StepResult:
+def _audit(config: Config, situation: Situation, now: float) -> StepResult:
     return StepResult("PASS", "")
 
 
-def _start_bot(config: Config, progress: "Progress", now: float) -> StepResult:
-    from statetui.core.botrunning import may_be_running
+def _start_bot(config: Config, situation: Situation, now: float) -> StepResult:
+    from statetui.tui.botstatus import bot_status, start_command
 
-    v = may_be_running(config)
-    if v.running:
-        return StepResult("PASS", v.headline)
-    cmd = f"systemctl start {config.systemd_unit}" if config.systemd_unit else None
-    how = f"start it: {cmd}" if cmd else "start it the usual way"
-    return StepResult("PENDING", f"not running yet; {how}, then re-check (or mark done)", command=cmd)
+    bot = bot_status(config, systemd=False)
+    if bot.running:
+        held = bot.lock is not None and bot.lock.running
+        return StepResult("PASS", f"the bot is running again: pid {bot.pid} holds {config.pid_file}" if held
+                          else f"the bot is running again: {bot.deciding}")
+    if bot.running is None:  # never start a second copy of a bot that may be running
+        return StepResult("FAIL", f"cannot tell whether the bot is running: {bot.deciding}",
+                          ["run statetui as the bot's user (or root) so it can look"])
+    cmd = start_command(config, list(situation.demo_start) if situation.demo_start else None, situation.unit)
+    if cmd is None:
+        return StepResult("PENDING", "not running yet: start it the way you usually do (service, tmux, screen…)",
+                          [f"this step passes by itself once a live process holds {config.pid_file}",
+                           "set systemd_unit in the config and this step can start it for you"])
+    lines = ["f starts the demo's simulated bot again: it trades calmly (stakes sized to its drawdown headroom)"] \
+        if situation.demo_start else ["f runs it for you (after a confirmation)"]
+    return StepResult("PENDING", "not running yet", lines, command=cmd, action=None if config.read_only else "start-bot")
 
 
-_PROBES: dict[str, Callable[[Config, "Progress", float], StepResult]] = {
+_PROBES: dict[str, Callable[[Config, Situation, float], StepResult]] = {
     "bot-stopped": _bot_stopped, "state-readable": _state_readable, "snapshot": _snapshot,
     "backups": _backups, "chain": _chain, "peak": _peak, "audit": _audit, "start-bot": _start_bot,
 }
-
-
-# --- progress -------------------------------------------------------------------------
-
-def progress_path(config: Config) -> Path:
-    return Path(os.path.abspath(config.state)).parent / PROGRESS_NAME
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-@dataclass
-class Progress:
-    """What has been found and done in this incident. Saved after every change."""
-
-    state: str
-    started: float
-    results: dict[str, StepResult] = field(default_factory=dict)
-    marks: dict[str, str] = field(default_factory=dict)  # step -> "done" | "skipped" (by the engineer)
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    current: int = 0
-    finished: float | None = None
-    log: str | None = None
-
-    def status(self, step_id: str) -> str:
-        mark = self.marks.get(step_id)
-        if mark == "done":
-            return "DONE"
-        if mark == "skipped":
-            return "SKIPPED"
-        r = self.results.get(step_id)
-        return r.status if r else "TODO"
-
-    def settled(self, step_id: str) -> bool:
-        """The engineer may move on: the step passed, or was marked done or skipped."""
-        if step_id in self.marks:
-            return True
-        r = self.results.get(step_id)
-        return r is not None and passes(r.status) and r.status != "PENDING"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": VERSION, "state": self.state, "started": self.started, "current": self.current,
-            "results": {k: v.to_dict() for k, v in self.results.items()}, "marks": self.marks,
-            "actions": self.actions, "finished": self.finished, "log": self.log,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Progress":
-        return cls(
-            state=str(d["state"]), started=float(d["started"]),
-            results={k: StepResult.from_dict(v) for k, v in dict(d.get("results", {})).items() if k in STEP_IDS},
-            marks={k: v for k, v in dict(d.get("marks", {})).items() if k in STEP_IDS and v in ("done", "skipped")},
-            actions=[a for a in d.get("actions", []) if isinstance(a, dict)],
-            current=min(max(int(d.get("current", 0)), 0), len(STEPS) - 1),
-            finished=d.get("finished"), log=d.get("log"),
-        )
-
-
-class Playbook:
-    """Progress on disk. In read-only mode nothing is written and progress lives in memory."""
-
-    def __init__(self, config: Config, now: Callable[[], float] = time.time,
-                 saver: Callable[[bytes, int], None] | None = None):
-        """`saver(data, seq)`: how to write progress (the console hands it to a thread
-        worker, which calls write()); by default it is written at once."""
-        self.config = config
-        self.now = now
-        self.path = progress_path(config)
-        self.note: str | None = None  # why progress could not be loaded or saved
-        self.saver = saver or self.write
-        self._seq = 0
-        self._written = 0
-        self._write_lock = threading.Lock()
-        self.progress = self._load() or self._new()
-
-    def _new(self) -> Progress:
-        return Progress(state=str(Path(os.path.abspath(self.config.state))), started=self.now())
-
-    def _load(self) -> Progress | None:
-        from statetui.core.fsio import read_capped
-        from statetui.core.limits import LIMITS
-
-        try:  # never blocks on a FIFO, never reads a planted 2 GiB file
-            raw = read_capped(self.path, "playbook progress", LIMITS.playbook_bytes)
-        except FileNotFoundError:
-            return None
-        except (OSError, StatetuiError) as exc:
-            self.note = f"{self.path}: cannot read playbook progress ({getattr(exc, 'strerror', None) or exc}); starting afresh"
-            return None
-        try:
-            d = json.loads(raw)
-            p = Progress.from_dict(d)
-        except (ValueError, KeyError, TypeError):
-            self.note = f"{self.path}: playbook progress unreadable; starting afresh"
-            return None
-        if p.state != str(Path(os.path.abspath(self.config.state))):
-            return None
-        return p
-
-    def save(self) -> None:
-        if self.config.read_only:
-            self.note = "read-only: playbook progress is kept in memory only"
-            return
-        self.saver(*self._snapshot())
-
-    def save_now(self) -> None:
-        """Write at once, in the calling thread (finish() runs in a worker already)."""
-        if not self.config.read_only:
-            self.write(*self._snapshot())
-
-    def _snapshot(self) -> tuple[bytes, int]:
-        self._seq += 1
-        data = (json.dumps(self.progress.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n").encode()
-        return data, self._seq
-
-    def write(self, data: bytes, seq: int) -> None:
-        """Atomic and durable (temp file, fsync, rename); an older snapshot never
-        overwrites a newer one, whatever order the writer threads run in."""
-        from statetui.core.fsio import default_file_mode, durable_replace
-
-        with self._write_lock:
-            if seq <= self._written:
-                return
-            try:
-                durable_replace(self.path, data, mode=default_file_mode())
-                self._written = seq
-            except (OSError, StatetuiError) as exc:
-                self.note = f"{self.path}: cannot save playbook progress ({getattr(exc, 'strerror', None) or exc})"
-
-    def restart(self) -> None:
-        self.progress = self._new()
-        self.save()
-
-    # --- recording ----------------------------------------------------------------
-
-    def record(self, step_id: str, result: StepResult) -> None:
-        self.progress.results[step_id] = result
-        self.save()
-
-    def mark(self, step_id: str, mark: str) -> None:
-        self.progress.marks[step_id] = mark
-        self.progress.actions.append({"ts": self.now(), "step": step_id, "action": f"marked {mark}", "ok": True})
-        self.save()
-
-    def record_repair(self, step_id: str, repair_id: str, ok: bool, message: str,
-                      backup: str | None = None, undo: str | None = None, verify: list[dict[str, Any]] | None = None) -> None:
-        self.progress.actions.append({
-            "ts": self.now(), "step": step_id, "action": f"repair {repair_id}", "repair": repair_id, "ok": ok,
-            "message": message, "backup": backup, "undo": undo,
-            "verify": [{"id": v.get("id"), "status": v.get("status"), "summary": v.get("summary")} for v in verify or []],
-        })
-        self.progress.marks.pop(step_id, None)  # a repair calls for a fresh answer
-        self.progress.results.pop(step_id, None)
-        self.save()
-
-    def move(self, index: int) -> None:
-        self.progress.current = min(max(index, 0), len(STEPS) - 1)
-        self.save()
-
-    # --- the end ----------------------------------------------------------------------
-
-    def finish(self) -> Path | None:
-        """Write the incident log (markdown) beside the state file; None in read-only mode."""
-        p = self.progress
-        p.finished = self.now()
-        text = incident_markdown(p, self.config)
-        if self.config.read_only:
-            self.note = "read-only: the incident log was not written"
-            p.log = None
-            return None
-        stamp = datetime.fromtimestamp(p.finished, timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        path = Path(p.state).parent / f"incident-{stamp}.md"
-        from statetui.core.fsio import default_file_mode, durable_replace
-
-        try:
-            durable_replace(path, text.encode("utf-8"), mode=default_file_mode())
-        except (OSError, StatetuiError) as exc:
-            self.note = f"{path}: cannot write the incident log ({getattr(exc, 'strerror', None) or exc})"
-            return None
-        p.log = str(path)
-        self.save_now()
-        return path
-
-
-def incident_markdown(p: Progress, config: Config) -> str:
-    try:
-        who = f"{getpass.getuser()}@{socket.gethostname()}"
-    except (OSError, KeyError):
-        who = "unknown"
-    lines = [
-        "# Incident log",
-        "",
-        f"- **State file:** `{p.state}`",
-        f"- **Started:** {_iso(p.started)}",
-        f"- **Finished:** {_iso(p.finished) if p.finished else 'not finished'}",
-        f"- **Operator:** {who} (statetui console, guided recovery)",
-        "",
-        "## Steps",
-        "",
-        "| # | Step | Result | Summary |",
-        "|---|------|--------|---------|",
-    ]
-    for i, s in enumerate(STEPS, 1):
-        r = p.results.get(s.id)
-        summary = (r.summary if r else "not checked").replace("|", "\\|")
-        lines.append(f"| {i} | {s.title} | {p.status(s.id)} | {summary} |")
-    lines += ["", "## What was found", ""]
-    for s in STEPS:
-        r = p.results.get(s.id)
-        if r is None:
-            continue
-        lines.append(f"### {s.title} — {r.status}")
-        lines.append("")
-        lines.append(f"_{_iso(r.at) if r.at else ''}_ {r.summary}")
-        lines += [f"- {line}" for line in r.lines]
-        for c in r.checks:
-            lines.append(f"- check `{c.get('id')}`: {c.get('status')} — {c.get('summary')}")
-        lines.append("")
-    lines += ["## What was done", ""]
-    if not p.actions:
-        lines.append("Nothing was changed.")
-    for a in p.actions:
-        ok = "ok" if a.get("ok") else "FAILED"
-        line = f"- {_iso(a['ts'])} [{a.get('step')}] {a.get('action')}: {ok}"
-        if a.get("message"):
-            line += f" — {a['message']}"
-        lines.append(line)
-        if a.get("undo"):
-            lines.append(f"  - undo: `{a['undo']}`")
-        for v in a.get("verify", []):
-            lines.append(f"  - verify `{v.get('id')}`: {v.get('status')} — {v.get('summary')}")
-    lines.append("")
-    return "\n".join(lines)

@@ -1,11 +1,13 @@
-"""Read the state before Textual is imported, on the other core.
+"""Read the state, and run the startup audit, before Textual is imported, on the other core.
 
 Importing Textual (~170 ms) and the core's pydantic model (~150 ms) are both CPU work,
 and threads take turns on the GIL: in a thread the two cost their sum. So run_app forks
-a short-lived helper process, before any thread exists, that imports the core and
-gathers the dashboard's first views while this process imports Textual; the views come
-back pickled over a pipe as plain dataclasses (statetui.tui.data), so unpickling them
-does not import pydantic either. A 10 MB state is parsed in the helper, not here.
+a short-lived helper process, before any thread exists, that imports the core, gathers
+the dashboard's first views and then runs the local checks, while this process imports
+Textual; views come back pickled over a pipe as plain dataclasses (statetui.tui.data),
+checks as their JSON dicts, so this process imports neither pydantic nor the checks to
+show them (the console stays small: its budget is 50 MB). A 10 MB state is parsed in the
+helper, not here. The helper dies with the console (PR_SET_PDEATHSIG).
 
 Where fork is unavailable or fails, a thread does the same (slower, same result). The
 app falls back to reading in-process if the helper dies or says nothing. No Textual."""
@@ -14,24 +16,40 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from statetui.core.config import Config
 
-KINDS = ("state", "lock", "history", "backups")  # the order the dashboard needs them
+KINDS = ("state", "lock", "history", "backups", "audit")  # the order the dashboard needs them
+
+
+def startup_check_ids(config: Config) -> list[str]:
+    """The local checks, and the chain check when it has nothing to read (it says so)."""
+    from statetui.audit.checks import MODULES, NETWORK
+
+    return [i for i in MODULES if i not in NETWORK or not config.chain_configured]
+
+
+def startup_audit(config: Config) -> list[dict[str, Any]]:
+    from statetui.audit.base import AuditContext
+    from statetui.audit.engine import run_audit
+
+    # The console's own check runs never touch the network: the chain is read on c only.
+    return [r.to_dict() for r in run_audit(AuditContext(config, network=False), startup_check_ids(config))]
 
 
 def _jobs() -> list[tuple[str, Callable[[Config], Any]]]:
     from statetui.tui import data
 
     return [("state", data.gather_state), ("lock", data.gather_lock),
-            ("history", data.gather_history), ("backups", data.gather_backups)]
+            ("history", data.gather_history), ("backups", data.gather_backups), ("audit", startup_audit)]
 
 
 def start(config: Config) -> dict[str, Future]:
-    """kind -> Future of its first view."""
+    """kind -> Future of its first view ("audit": the startup checks' results, as dicts)."""
     futures: dict[str, Future] = {kind: Future() for kind in KINDS}
     if hasattr(os, "fork") and threading.active_count() == 1:
         try:
@@ -58,10 +76,16 @@ def _thread(config: Config, futures: dict[str, Future]) -> None:
 
 def _fork(config: Config, futures: dict[str, Future]) -> None:
     r, w = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the helper: gather, send, exit at once (no cleanup of the parent's state)
         code = 0
         try:
+            from statetui.tui.children import die_with_parent
+
+            die_with_parent(signal.SIGKILL)
+            if os.getppid() != parent:  # the console died before the line above: no one to answer
+                os._exit(0)
             os.close(r)
             with os.fdopen(w, "wb") as out:
                 for kind, fn in _jobs():

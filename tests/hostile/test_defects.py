@@ -176,7 +176,7 @@ def test_huge_cash_from_the_chain_is_a_plan_not_a_traceback(tmp_path, hostile_rp
     assert json.loads(state.read_text())["current_balance"] == 10.0
 
 
-VERBS_WITH_STATE = ["init", "show", "backup", "backups", "verify", "restore latest", "prune", "journal", "audit",
+VERBS_WITH_STATE = ["init --balance 5", "show", "backup", "backups", "verify", "restore latest", "prune", "journal", "audit",
                     "config", "repair recompute-peak", "reconcile"]
 
 
@@ -262,7 +262,7 @@ def test_a_fifo_as_the_config_file_is_refused_not_waited_on(tmp_path):
 
 
 def test_a_fifo_as_the_playbook_progress_does_not_block_the_guided_recovery(healthy, tmp_path):
-    from statetui.tui.playbook import Playbook, progress_path
+    from statetui.tui.progress import Playbook, progress_path
     from tests.hostile.harness import _alarm
 
     cfg = Config(state=healthy.state, backup_dir=healthy.backups, pid_file=tmp_path / "p")
@@ -327,13 +327,13 @@ async def test_the_console_keeps_watching_with_a_malformed_journal_line(healthy,
     cfg = Config(state=healthy.state, backup_dir=healthy.backups, pid_file=tmp_path / "p")
     app = StateTuiApp(cfg, audit_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.live, "the watcher")
+        await wait_for(pilot, lambda: app.ctx.live, "the watcher")
         doc = json.loads(healthy.state.read_text())
         doc["current_balance"] = 123.45
         write_atomically(healthy.state, json.dumps(doc, indent=2).encode())
-        await wait_for(pilot, lambda: "cash 123.45" in app.screen.query_one(BalancesPanel).render().plain,
+        await wait_for(pilot, lambda: "cash (current_balance) 123.45" in app.screen.query_one(BalancesPanel).render().plain,
                        "the outside write on screen")
-        history = app.screen.query_one(HistoryPanel).render().plain
+        history = app.screen.query_one(HistoryPanel).content().plain
         assert "journal has 1 bad line(s)" in history and f"line {bad_line}" in history
 
 
@@ -370,11 +370,12 @@ async def test_state_strings_are_never_console_markup(healthy, tmp_path):
     app = StateTuiApp(cfg, audit_on_start=False)
     async with app.run_test(size=(160, 40)) as pilot:
         await ready(pilot, audit=False)
-        await pilot.press("j")
+        await pilot.press("l")  # the journal
         await wait_for(pilot, lambda: "[bold red]boom[/] [/]" in screen_text(app), "the reason, literally")
         await pilot.press("escape")
         await pilot.press("b")
-        await wait_for(pilot, lambda: "trading_state.[bold]x[reverse].json" in screen_text(app), "the backup name, literally")
+        # (the table shows a hand-made backup's name without the state's stem and suffix)
+        await wait_for(pilot, lambda: "[bold]x[reverse]" in screen_text(app), "the backup name, literally")
         await wait_for(pilot, lambda: "\\x1b[2J" in screen_text(app), "the ESC in a backup name, escaped")
         for key in ("down", "up", "down"):  # the preview of each, too
             await pilot.press(key)

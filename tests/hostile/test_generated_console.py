@@ -27,12 +27,12 @@ WAIT_S = 120.0  # an upper bound for a loaded shared machine, not a timing asser
 
 async def ready(pilot, audit: bool = True) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: app.state_view and app.lock_view and app.backups_view and app.history_view,
+    await wait_for(pilot, lambda: app.ctx.state_view and app.ctx.lock_view and app.ctx.backups_view and app.ctx.history_view,
                    "the first views", timeout=WAIT_S)
-    await wait_for(pilot, lambda: app.live, "the watcher", timeout=WAIT_S)
+    await wait_for(pilot, lambda: app.ctx.live, "the watcher", timeout=WAIT_S)
     if audit:
-        await wait_for(pilot, lambda: app.audit_ids and not app.audit_running
-                       and all(c in app.audit for c in app.local_check_ids()), "the local checks", timeout=WAIT_S)
+        await wait_for(pilot, lambda: app.ctx.audit_ids and not app.ctx.audit_running
+                       and all(c in app.ctx.audit for c in app.startup_checks()), "the local checks", timeout=WAIT_S)
     await _ready(pilot, audit=audit)
 
 pytestmark = pytest.mark.anyio
@@ -84,7 +84,7 @@ async def test_generated_hostile_sandboxes_in_the_console(tmp_path):
         app = StateTuiApp(cfg)
         async with app.run_test(size=(160, 48)) as pilot:
             await ready(pilot)
-            assert app.live, label
+            assert app.ctx.live, label
             for key in ("j", "b", "a", "g", "?"):
                 await pilot.press(key)
                 await pilot.pause(0.3)
@@ -113,16 +113,16 @@ async def test_the_console_watches_a_state_turned_into_a_fifo_a_giant_and_back(t
         await ready(pilot, audit=False)
         sc.state.unlink()
         os.mkfifo(sc.state)
-        await wait_for(pilot, lambda: app.state_view and app.state_view.error_kind == "not-regular", "the FIFO refused",
+        await wait_for(pilot, lambda: app.ctx.state_view and app.ctx.state_view.error_kind == "not-regular", "the FIFO refused",
                        timeout=WAIT_S)
         os.unlink(sc.state)
         with open(sc.state, "wb") as f:
             f.truncate(65 * 1024 * 1024)
-        await wait_for(pilot, lambda: app.state_view and app.state_view.error_kind == "too-large", "the giant refused",
+        await wait_for(pilot, lambda: app.ctx.state_view and app.ctx.state_view.error_kind == "too-large", "the giant refused",
                        timeout=WAIT_S)
         tmp = sc.state.with_name("swap.json")
         tmp.write_bytes(good.replace(b"200.97", b"123.45"))
         os.replace(tmp, sc.state)
-        await wait_for(pilot, lambda: "cash 123.45" in app.screen.query_one(BalancesPanel).render().plain, "readable again",
+        await wait_for(pilot, lambda: "cash (current_balance) 123.45" in app.screen.query_one(BalancesPanel).render().plain, "readable again",
                        timeout=WAIT_S)
-        assert app.live
+        assert app.ctx.live

@@ -134,7 +134,8 @@ def test_a_bot_command_line_with_the_url_is_shown_redacted(tmp_path):
 
 async def test_no_console_screen_and_no_incident_log_holds_a_credential(funded, tmp_path, hostile_rpc):
     from statetui.tui.app import StateTuiApp
-    from statetui.tui.playbook import STEPS, Playbook, evaluate
+    from statetui.tui.playbook import STEPS, evaluate
+    from statetui.tui.progress import Playbook
     from tests.tui.conftest import ready, screen_text, wait_for
 
     sc = scenarios.jan16(tmp_path / "bot")
@@ -146,10 +147,10 @@ async def test_no_console_screen_and_no_incident_log_holds_a_credential(funded, 
         async with app.run_test(size=(160, 50)) as pilot:
             await ready(pilot, audit=False)
             await pilot.press("c")  # read the chain
-            await wait_for(pilot, lambda: app.chain_view is not None and not app.chain_busy, "the chain reading")
+            await wait_for(pilot, lambda: app.ctx.chain_view is not None and not app.ctx.chain_busy, "the chain reading")
             seen.append(screen_text(app))
             app.run_checks(["chain-reconcile"])
-            await wait_for(pilot, lambda: "chain-reconcile" in app.audit, "the chain check")
+            await wait_for(pilot, lambda: "chain-reconcile" in app.ctx.audit, "the chain check")
             await pilot.press("a")
             seen.append(screen_text(app))
             await pilot.press("escape")
@@ -159,7 +160,7 @@ async def test_no_console_screen_and_no_incident_log_holds_a_credential(funded, 
         # Guided recovery, every step evaluated, and its incident log.
         book = Playbook(cfg)
         for step in STEPS:
-            book.record(step.id, evaluate(step.id, cfg, book.progress))
+            book.record(step.id, evaluate(step.id, cfg))
         log = book.finish()
         assert log is not None and log.exists()
         seen.append(log.read_text())
@@ -170,7 +171,7 @@ async def test_no_console_screen_and_no_incident_log_holds_a_credential(funded, 
         async with app.run_test(size=(160, 50)) as pilot:
             await ready(pilot, audit=False)
             await pilot.press("c")
-            await wait_for(pilot, lambda: app.chain_view is not None and app.chain_view.error, "the chain error")
+            await wait_for(pilot, lambda: app.ctx.chain_view is not None and app.ctx.chain_view.error, "the chain error")
             seen.append(screen_text(app))
             assert "127.0.0.1" in screen_text(app)
     text = "\n".join(seen)

@@ -79,9 +79,9 @@ async def test_dashboard_under_1000_saves_in_bursts(tmp_path, monkeypatch):
     seen = {"views": 0, "errors": [], "counts": [], "round_trips": 0, "slowest_round_trip_s": 0.0}
 
     def on_change(kind: str) -> None:
-        if kind != "state" or app.state_view is None:
+        if kind != "state" or app.ctx.state_view is None:
             return
-        v = app.state_view
+        v = app.ctx.state_view
         seen["views"] += 1
         if not v.ok:
             seen["errors"].append(f"{v.error_kind}: {v.error}")
@@ -90,8 +90,8 @@ async def test_dashboard_under_1000_saves_in_bursts(tmp_path, monkeypatch):
 
     try:
         async with app.run_test(size=(100, 30)) as pilot:
-            await until(pilot, lambda: app.state_view is not None and app.live, "the first view and the watcher")
-            app.changed.subscribe(app.screen, on_change)
+            await until(pilot, lambda: app.ctx.state_view is not None and app.ctx.live, "the first view and the watcher")
+            app.ctx.changed.subscribe(app.screen, on_change)
             writer.stdin.write("go\n")
             writer.stdin.flush()
             loop = asyncio.get_running_loop()
@@ -114,9 +114,9 @@ async def test_dashboard_under_1000_saves_in_bursts(tmp_path, monkeypatch):
             out, _ = writer.communicate(timeout=60)
             assert writer.returncode == 0, out
             final = json.loads(out.strip().splitlines()[-1])
-            await until(pilot, lambda: app.state_view is not None and app.state_view.ok
-                        and app.state_view.values["total_trades"] == final["final"]
-                        and app.state_view.generation == final["generation"], "the final state on screen")
+            await until(pilot, lambda: app.ctx.state_view is not None and app.ctx.state_view.ok
+                        and app.ctx.state_view.values["total_trades"] == final["final"]
+                        and app.ctx.state_view.generation == final["generation"], "the final state on screen")
             await pilot.pause()
             panel = app.screen.query_one(FilePanel).render().plain
     finally:

@@ -58,13 +58,13 @@ async def wait_for(pilot, cond: Callable[[], object], what: str, timeout: float 
 async def ready(pilot, audit: bool = True) -> None:
     """Every view loaded, the watcher live, and (by default) the local checks run."""
     app = pilot.app
-    await wait_for(pilot, lambda: app.state_view and app.lock_view and app.backups_view and app.history_view,
+    await wait_for(pilot, lambda: app.ctx.state_view and app.ctx.lock_view and app.ctx.backups_view and app.ctx.history_view,
                    "the first views")
     if app.watch_enabled:
-        await wait_for(pilot, lambda: app.live, "the watcher")
+        await wait_for(pilot, lambda: app.ctx.live, "the watcher")
     if audit and app.audit_on_start:
-        await wait_for(pilot, lambda: app.audit_ids and not app.audit_running
-                       and all(c in app.audit for c in app.local_check_ids()), "the local checks")
+        await wait_for(pilot, lambda: app.ctx.audit_ids and not app.ctx.audit_running
+                       and all(c in app.ctx.audit for c in app.startup_checks()), "the startup checks")
     await pilot.pause()
 
 

@@ -55,13 +55,16 @@ async def test_chain_panel_reads_on_demand_and_reconcile_fixes_the_state(jan16, 
         await ready(pilot, audit=False)
         panel = app.screen.query_one(ChainPanel)
         assert "not read yet" in panel.render().plain  # never read on its own
+        app.run_checks(["chain-reconcile"])  # the audit reads the chain: the panel shows that reading
+        await wait_for(pilot, lambda: "chain-reconcile" in app.ctx.audit and not app.ctx.audit_running, "the check")
+        assert "(audit)" in panel.render().plain and "= 210.97" in panel.render().plain
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.chain_view is not None and not app.chain_busy, "the chain reading")
+        await wait_for(pilot, lambda: app.ctx.chain_view.source == "c" and not app.ctx.chain_busy, "the chain reading")
         text = panel.render().plain
-        assert app.chain_view.error is None, app.chain_view.error
+        assert app.ctx.chain_view.error is None, app.ctx.chain_view.error
         assert "pUSD 160.50" in text and "USDC.e 50.47" in text and "= 210.97" in text
         assert "mismatch -10.00" in text and "> 1.00" in text
-        assert f"block {app.chain_view.reading.block_number:,}" in text
+        assert f"block {app.ctx.chain_view.block_number:,}" in text
 
         await pilot.press("p")
         await pick(pilot, "reconcile")
@@ -72,10 +75,10 @@ async def test_chain_panel_reads_on_demand_and_reconcile_fixes_the_state(jan16, 
         assert verify["chain-reconcile"].status.value in ("PASS", "WARNING")
         assert verify["peak-drawdown"].status.value == "PASS"
         await pilot.press("enter")  # close the result
-        await wait_for(pilot, lambda: app.state_view.derived.cash == Decimal("210.97") if app.state_view.ok else False,
+        await wait_for(pilot, lambda: app.ctx.state_view.derived.cash == Decimal("210.97") if app.ctx.state_view.ok else False,
                        "the reconciled file on the dashboard")
         await pilot.press("c")
-        await wait_for(pilot, lambda: not app.chain_busy and app.chain_view.state_cash == Decimal("210.97"), "a second reading")
+        await wait_for(pilot, lambda: not app.ctx.chain_busy and app.ctx.chain_view.state_cash == Decimal("210.97"), "a second reading")
         assert "mismatch 0.00 ok" in panel.render().plain
     doc = json.loads(cfg.state.read_bytes())
     assert doc["current_balance"] == 210.97 and doc["peak_balance"] == 210.97
@@ -86,5 +89,5 @@ async def test_chain_not_configured_says_so(healthy):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, audit=False)
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.chain_view is not None, "the chain panel")
+        await wait_for(pilot, lambda: app.ctx.chain_view is not None, "the chain panel")
         assert "chain not configured" in app.screen.query_one(ChainPanel).render().plain

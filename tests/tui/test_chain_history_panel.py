@@ -49,13 +49,13 @@ async def test_the_chain_worker_reads_the_history_and_the_peak_check_uses_it(jan
     app = StateTuiApp(cfg)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        first = app.audit["peak-drawdown"].result
+        first = app.ctx.audit["peak-drawdown"].result
         assert "chain_curve" not in first.data  # the console's own runs read no chain
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.chain_view is not None and not app.chain_busy, "the chain reading")
+        await wait_for(pilot, lambda: app.ctx.chain_view is not None and not app.ctx.chain_busy, "the chain reading")
         text = app.screen.query_one(ChainPanel).render().plain
         assert "mark 250.00" in text and "peak 386.97" in text, text
         assert "unredeemed: $186.00 in 1 resolved market" in text
-        await wait_for(pilot, lambda: "chain_curve" in app.audit["peak-drawdown"].result.data, "the peak check again")
-        result = app.audit["peak-drawdown"].result
+        await wait_for(pilot, lambda: "chain_curve" in app.ctx.audit["peak-drawdown"].result.data, "the peak check again")
+        result = app.ctx.audit["peak-drawdown"].result
         assert any("FALSE DRAWDOWN HALT" in f.message for f in result.findings)

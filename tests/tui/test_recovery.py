@@ -8,6 +8,7 @@ import json
 import pytest
 
 from statetui.tui import playbook as pb
+from statetui.tui import progress
 from statetui.tui.app import StateTuiApp
 from statetui.tui.screens.recovery import RecoveryScreen
 from statetui.tui.screens.repair import RepairScreen
@@ -40,7 +41,7 @@ async def fix(pilot, screen: RecoveryScreen, step: str) -> None:
 
 
 async def test_walk_the_jan16_incident_to_a_passing_audit(jan16):
-    progress_file = jan16.state.parent / pb.PROGRESS_NAME
+    progress_file = jan16.state.parent / progress.PROGRESS_NAME
     app = StateTuiApp(jan16, audit_on_start=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
@@ -85,7 +86,7 @@ async def test_walk_the_jan16_incident_to_a_passing_audit(jan16):
         assert pb.passes(audit.status), statuses
         assert statuses["chain-reconcile"] == "SKIPPED"
         assert all(s in ("PASS", "WARNING", "SKIPPED") for s in statuses.values())
-        assert app.audit["peak-drawdown"].result.status.value == "PASS"  # shared with the dashboard
+        assert app.ctx.audit["peak-drawdown"].result.status.value == "PASS"  # shared with the dashboard
         await pilot.press("n")
         start = await checked(pilot, screen, "start-bot")
         assert start.status == "PENDING"
@@ -110,14 +111,17 @@ async def test_a_failed_step_offers_its_fix_and_the_stop_command(jan16, lock_hol
         await ready(pilot)
         screen = await open_recovery(pilot)
         r = await checked(pilot, screen, "bot-stopped")
-        assert r.status == "FAIL" and r.command == f"kill {holder.pid}"
-        assert f"run: kill {holder.pid}" in screen_text(app)
+        assert r.status == "FAIL" and r.command == f"kill {holder.pid}" and r.action == "stop-bot"
+        # The command is printed once; clear-stale-lock is not offered while the bot holds its lock.
+        assert screen_text(app).count(f"kill {holder.pid}") == 1
+        assert r.offers == [] and "clear-stale-lock" not in screen_text(app)
         await pilot.press("n")
         assert screen.step_id == "bot-stopped"  # cannot move on while the bot runs
         holder.stop()  # kill -9: the pid file stays behind, nobody holds its lock
-        await pilot.press("enter")  # check again
+        # Noticed without a key press: the bot's exit is an event (pidfd), the step re-checks itself.
         await wait_for(pilot, lambda: screen.book.progress.results["bot-stopped"].status == "WARNING", "the re-check")
-        assert screen.book.progress.results["bot-stopped"].suggested == "clear-stale-lock"
+        r = screen.book.progress.results["bot-stopped"]
+        assert r.suggested == "clear-stale-lock" and [o["repair"] for o in r.offers] == ["clear-stale-lock"]
         await fix(pilot, screen, "bot-stopped")
         assert (await checked(pilot, screen, "bot-stopped")).status == "PASS"
         assert not jan16.pid_file.exists() and not isinstance(app.screen, RepairScreen)

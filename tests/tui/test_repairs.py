@@ -13,7 +13,7 @@ from statetui.core.config import Config
 from statetui.core.store import StateStore
 from statetui.tui.app import StateTuiApp
 from statetui.tui.screens.backups import BackupsScreen
-from statetui.tui.screens.dialogs import ConfirmScreen, PickScreen
+from statetui.tui.dialogs import ConfirmScreen, InputScreen, PickScreen
 from statetui.tui.screens.repair import RepairScreen
 
 from tests.tui.conftest import ready, screen_text, wait_for
@@ -127,15 +127,19 @@ async def test_init_state_when_there_is_no_file(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, audit=False)
         assert "STATE FILE MISSING" in screen_text(app)
-        assert "i create a default state" in screen_text(app)
+        assert "i create a new state" in screen_text(app)
         await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, InputScreen), "the starting cash question")
+        for ch in "123.45":
+            await pilot.press("full_stop" if ch == "." else ch)
+        await pilot.press("enter")
         wizard = await confirm_and_apply(pilot)
         assert wizard.outcome.ok
         await pilot.press("enter")  # close the result
-        await wait_for(pilot, lambda: app.state_view.ok, "the new file on the dashboard")
+        await wait_for(pilot, lambda: app.ctx.state_view.ok, "the new file on the dashboard")
         assert "STATE FILE MISSING" not in screen_text(app)
     doc = load(cfg)
-    assert doc["current_balance"] == 0.0 and doc["peak_balance"] == 0.0 and doc["mode"] == "normal"
+    assert doc["current_balance"] == 123.45 and doc["peak_balance"] == 123.45 and doc["mode"] == "normal"
 
 
 async def test_backup_now_and_prune_from_the_backups_screen(healthy):
@@ -182,7 +186,7 @@ async def test_clear_stale_lock_only_when_nobody_holds_it(healthy, lock_holder):
         holder.proc.wait()
         assert healthy.pid_file.exists()
         app.request("lock")
-        await wait_for(pilot, lambda: app.lock_view.status.stale, "the stale lock on the dashboard")
+        await wait_for(pilot, lambda: app.ctx.lock_view.lock.stale, "the stale lock on the dashboard")
         assert "STALE" in screen_text(app)
         await pilot.press("p")
         await pick(pilot, "clear-stale-lock")

@@ -10,7 +10,7 @@ from statetui.core.store import StateStore
 from statetui.tui.app import StateTuiApp
 from statetui.tui.screens.audit import AuditScreen
 from statetui.tui.screens.backups import BackupsScreen
-from statetui.tui.screens.dialogs import InputScreen
+from statetui.tui.dialogs import InputScreen
 from statetui.tui.screens.help import HelpScreen
 from statetui.tui.screens.journal import JournalScreen, matches
 from statetui.tui.screens.recovery import RecoveryScreen
@@ -33,15 +33,15 @@ async def test_audit_screen_runs_checks_exports_and_opens_the_repair(jan16, tmp_
         await ready(pilot)
         screen = await open_audit(pilot)
         table = screen.query_one("DataTable")
-        await wait_for(pilot, lambda: table.row_count == len(app.audit_ids) > 0, "every check listed")
-        assert not app.audit  # nothing ran on its own
+        await wait_for(pilot, lambda: table.row_count == len(app.ctx.audit_ids) > 0, "every check listed")
+        assert not app.ctx.audit  # nothing ran on its own
         while screen.selected() != "peak-drawdown":
             await pilot.press("down")
         await pilot.press("enter")  # run the highlighted check
-        await wait_for(pilot, lambda: "peak-drawdown" in app.audit and not app.audit_running, "the check")
-        assert set(app.audit) == {"peak-drawdown"}
-        assert app.audit["peak-drawdown"].result.status.value == "FAIL"
-        detail = screen.query_one("#findings").render().plain  # the whole panel, scrolled or not
+        await wait_for(pilot, lambda: "peak-drawdown" in app.ctx.audit and not app.ctx.audit_running, "the check")
+        assert set(app.ctx.audit) == {"peak-drawdown"}
+        assert app.ctx.audit["peak-drawdown"].result.status.value == "FAIL"
+        detail = screen.query_one("#table-text").render().plain  # the whole panel, scrolled or not
         assert detail.startswith("FAIL") and "Repairs: recompute-peak" in detail and "p opens the wizard" in detail
 
         await pilot.press("p")  # from the finding to the repair that fixes it
@@ -51,8 +51,8 @@ async def test_audit_screen_runs_checks_exports_and_opens_the_repair(jan16, tmp_
         await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen), "back on the audit screen")
 
         await pilot.press("r")  # run all (the chain check says it is not configured)
-        await wait_for(pilot, lambda: len(app.audit) == len(app.audit_ids) and not app.audit_running, "every check")
-        assert app.audit["chain-reconcile"].result.status.value == "SKIPPED"
+        await wait_for(pilot, lambda: len(app.ctx.audit) == len(app.ctx.audit_ids) and not app.ctx.audit_running, "every check")
+        assert app.ctx.audit["chain-reconcile"].result.status.value == "SKIPPED"
 
         for key, name in (("x", "report.md"), ("X", "report.json")):
             await pilot.press(key)
@@ -64,7 +64,7 @@ async def test_audit_screen_runs_checks_exports_and_opens_the_repair(jan16, tmp_
     md = (tmp_path / "report.md").read_text()
     assert md.startswith("# State Management Audit Report") and "Peak Balance & Drawdown" in md
     report = json.loads((tmp_path / "report.json").read_text())
-    assert {c["id"] for c in report["checks"]} == set(app.audit_ids)
+    assert {c["id"] for c in report["checks"]} == set(app.ctx.audit_ids)
     assert report["overall"] in ("FAIL", "CRITICAL")
 
 
@@ -73,7 +73,7 @@ async def test_journal_lists_every_write_and_filters(jan16):
     app = StateTuiApp(jan16, audit_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await pilot.press("j")
+        await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, JournalScreen), "the journal")
         table = app.screen.query_one("DataTable")
         await wait_for(pilot, lambda: table.row_count == len(entries), "every entry")
@@ -97,7 +97,7 @@ def test_journal_filter_words():
     ("", None, "drawdown gauge"),
     ("a", AuditScreen, "exports the whole report"),
     ("b", BackupsScreen, "diffs the marked one"),
-    ("j", JournalScreen, "field:peak_balance"),
+    ("l", JournalScreen, "field:peak_balance"),
     ("g", RecoveryScreen, "incident log"),
 ])
 async def test_help_for_each_screen(healthy, key, screen_cls, words):
@@ -130,8 +130,12 @@ async def test_command_palette_names_every_action_category_verb(healthy):
         for rid in repair_ids():
             assert f"repair: {get_repair(rid).title}" in titles
         for t in ("view: audit", "view: backups", "view: journal", "recovery: guided playbook", "audit: run all",
-                  "audit: export markdown", "chain: refresh", "app: quit"):
+                  "chain: refresh", "bot: stop", "app: theme", "app: quit"):
             assert t in titles
+        await pilot.press("a")  # a screen adds its own commands
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen), "the audit screen")
+        assert "audit: export markdown" in [c.title for c in commands_for(app, app.screen)]
+        await pilot.press("escape")
         # Through the palette by keys: "repair: restore a backup" opens the backup picker.
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)

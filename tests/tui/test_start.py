@@ -36,13 +36,13 @@ def test_console_start_does_not_import_web3(jan16):
             from statetui.tui.app import StateTuiApp
             app = StateTuiApp(cfg, prefetched=early)
             async with app.run_test(size=(80, 24)) as pilot:
-                while not (app.state_view and app.lock_view and app.backups_view and app.history_view
-                           and app.audit and not app.audit_running):
+                while not (app.ctx.state_view and app.ctx.lock_view and app.ctx.backups_view and app.ctx.history_view
+                           and app.ctx.audit and not app.ctx.audit_running):
                     await pilot.pause(0.05)
                 cash = app.screen.query_one("BalancesPanel").render().plain
                 used = not app._prefetched  # every prefetched view was taken
             print(json.dumps({{"web3": sorted(m for m in sys.modules if m == "web3" or m.startswith("web3.")),
-                               "cash": "cash 200.97" in cash, "prefetch used": used}}))
+                               "cash": "cash (current_balance) 200.97" in cash, "prefetch used": used}}))
 
         asyncio.run(main())
     """)
@@ -79,7 +79,7 @@ async def test_ten_megabyte_state_keeps_the_ui_working(tmp_path):
         await pilot.press("escape")
         await ready(pilot, audit=False)
         text = app.screen.query_one(BalancesPanel).render().plain
-        assert "cash 200.97" in text and f"positions {len(doc['positions'])}" in text
+        assert "cash (current_balance) 200.97" in text and f"positions {len(doc['positions'])}" in text
 
 
 def test_quit_exits_cleanly_with_code_zero(healthy):
@@ -114,7 +114,7 @@ async def test_looking_around_writes_nothing(jan16):
         for key in ("a", "r", "escape", "b", "escape", "j", "escape", "c", "question_mark", "escape"):
             await pilot.press(key)
             await pilot.pause(0.05)
-        await wait_for(pilot, lambda: not app.audit_running and app.chain_view is not None, "the checks and the chain panel")
+        await wait_for(pilot, lambda: not app.ctx.audit_running and app.ctx.chain_view is not None, "the checks and the chain panel")
         await pilot.press("p")
         await pilot.pause(0.1)
         await pilot.press("escape")

@@ -7,171 +7,158 @@ import os
 from datetime import datetime, timezone
 
 from textual import work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static
 
-from statetui.tui.plain import notice, plain
+from statetui.audit.base import Status
+from statetui.tui.plain import notice
 from statetui.tui import fmt
-from statetui.tui.screens.base import BaseScreen
-from statetui.tui.widgets.bars import TopBar
-from statetui.tui.widgets.tables import ActionTable
+from statetui.tui.dialogs import InputScreen
+from statetui.tui.messages import PickRepair, RunChecks
+from statetui.tui.screens.base import screen_keys, PaletteCommand
+from statetui.tui.screens.table import Column, Row, TableScreen
 from statetui.tui.widgets.style import label, lines, row, status, strong, table_status
 
+_ORDER = {None: -1, "RUNNING": -1, **{s.value: s.rank for s in Status}}
 
-class AuditScreen(BaseScreen):
+
+class AuditScreen(TableScreen):
     NAME = "audit"
+    DETAIL = "Findings"
+    ENTER = "Run"
+    FILTER_HINT = "/ filter: check id, status or words of its summary"
     HELP = """\
 Every audit check with its latest status, when it last ran and how long it took.
 enter runs the highlighted check; r runs them all (the chain check reads the RPC,
 only when you ask). The panel below shows the check's findings, with the file and
 line they point at, its recommendations, and the repairs that fix it: press p to
 open that repair's wizard. x exports the whole report as Markdown, X as JSON (the
-same renderers as `statetui audit --format md|json`)."""
+same renderers as `statetui audit --format md|json`). / filters, s sorts by a
+column (S reverses), y copies the repair command, v shows the row whole."""
 
-    BINDINGS = [
+    COLUMNS = [
+        Column("status", "status", 6),
+        Column("check", "check", 18),
+        Column("ran", "last run", 9),
+        Column("ms", "ms", 6),
+        Column("summary", "summary"),
+    ]
+    BINDINGS = screen_keys(
         Binding("r", "run_all", "Run all", id="audit-run-all"),
         Binding("p", "repair", "Repair", id="audit-repair"),
-        Binding("x", "export('md')", "Export md", id="audit-export-md"),
+        Binding("x", "export('md')", "Export", id="audit-export-md"),
         Binding("X", "export('json')", "Export JSON", id="audit-export-json", show=False),
-        Binding("escape", "back", "Back", id="back"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield TopBar("audit")
-        with Vertical(id="audit-body"):
-            yield ActionTable("Run", id="checks", cursor_type="row")
-            with VerticalScroll(id="audit-detail"):
-                yield Static(id="findings")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("status", key="status", width=6)
-        table.add_column("check", key="check", width=18)
-        table.add_column("last run", key="ran", width=9)
-        table.add_column("ms", key="ms", width=6)
-        table.add_column("summary", key="summary")
-        self.query_one("#audit-detail").border_title = "Findings"
-        super().on_mount()
-        table.focus()
+        table=True, copy=True,
+    )
 
     def on_data(self, kind: str) -> None:
         super().on_data(kind)
         if kind in ("audit", "all"):
-            self._fill()
+            self.fill()
 
-    def _fill(self) -> None:
-        app = self.sapp
-        table = self.query_one(DataTable)
-        for cid in app.audit_ids:
-            entry = app.audit.get(cid)
-            st = "RUNNING" if cid in app.audit_running else (entry.result.status.value if entry else None)
-            cells = (
-                table_status(st),
-                cid,
-                fmt.utc_time(entry.ran_at, with_date=False) if entry else "—",
-                f"{entry.result.duration_ms:.0f}" if entry else "—",
-                plain((entry.result.summary if entry else ("running" if st == "RUNNING" else "not run")).replace("\n", " ")),
-            )
-            if cid in table.rows:
-                for key, value in zip(("status", "check", "ran", "ms", "summary"), cells):
-                    table.update_cell(cid, key, value)
-            else:
-                table.add_row(*cells, key=cid)
-        self._show_detail()
+    def rows(self) -> list[Row]:
+        ctx = self.ctx
+        out = []
+        for cid in ctx.audit_ids:
+            entry = ctx.audit.get(cid)
+            st = ctx.status_of(cid)
+            summary = (entry.result.summary if entry else ("running" if st == "RUNNING" else "not run")).replace("\n", " ")
+            ms = entry.result.duration_ms if entry else None
+            cells = (table_status(st), cid, fmt.utc_time(entry.ran_at, with_date=False) if entry else "—",
+                     f"{ms:.0f}" if ms is not None else "—", summary)
+            out.append(Row(cid, cells, (_ORDER.get(st, 0), cid, entry.ran_at if entry else None, ms, summary),
+                           f"{cid} {st or ''} {summary}"))
+        return out
 
-    def selected(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # no rows yet
-            return None
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_detail()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        # The table takes enter first: selecting a row runs its check.
-        self.action_run_selected()
-
-    def _show_detail(self) -> None:
-        cid = self.selected()
-        detail = self.query_one("#findings", Static)
-        box = self.query_one("#audit-detail")
-        if cid is None:
-            detail.update(label("no checks"))
-            return
-        entry = self.sapp.audit.get(cid)
-        box.border_title = f"Findings · {cid}"
+    def detail(self, cid: str) -> Content:
+        ctx = self.ctx
+        self.query_one("#table-detail").border_title = f"Findings · {cid}"
+        entry = ctx.audit.get(cid)
         if entry is None:
-            detail.update(label("not run yet · enter runs it" if cid not in self.sapp.audit_running else "running…"))
-            return
+            return label("running…" if cid in ctx.audit_running else "not run yet · enter runs it")
         r = entry.result
-        out: list[Content | str] = [row(status(r.status.value), " ", strong(r.title), label(f" · {r.duration_ms:.0f} ms")), r.summary]
+        out: list[Content | str] = [row(status(r.status.value), " ", strong(r.title), label(f" · {r.duration_ms:.0f} ms")),
+                                    r.summary]
         if r.findings:
             out.append("")
             for f in r.findings:
                 where = f"  [{f.where}]" if f.where else ""
                 out.append(row(status(f.severity), " ", f.message, label(where)))
         if r.recommendations:
-            out.append("")
-            out.append(strong("Recommendations"))
-            out += [f"• {rec}" for rec in r.recommendations]
+            out += ["", strong("Recommendations")] + [f"• {rec}" for rec in r.recommendations]
         if r.repairs:
-            out.append("")
-            out.append(row(strong("Repairs: "), ", ".join(r.repairs), label("   (p opens the wizard)")))
-        detail.update(lines(*out))
+            out += ["", row(strong("Repairs: "), ", ".join(r.repairs), label("   (p opens the wizard)"))]
+        return lines(*out)
+
+    def extra_items(self, cid: str) -> list[tuple[str, str]]:
+        entry = self.ctx.audit.get(cid)
+        if entry is None:
+            return []
+        r = entry.result
+        items = [(f"finding {i + 1} ({f.severity})", f.message + (f" [{f.where}]" if f.where else ""))
+                 for i, f in enumerate(r.findings)]
+        items += [(f"recommendation {i + 1}", rec) for i, rec in enumerate(r.recommendations)]
+        items += [(f"repair {rid}", f"statetui repair {rid}") for rid in r.repairs]
+        return items
+
+    def copy_value(self) -> tuple[str, str] | None:
+        cid = self.selected()
+        entry = self.ctx.audit.get(cid) if cid else None
+        if entry is None:
+            return None
+        r = entry.result
+        if r.repairs:
+            return f"statetui repair {r.repairs[0]}", "the repair command"
+        where = next((f.where for f in r.findings if f.where), None)
+        if where:
+            return where, "the file it points at"
+        return f"statetui audit --check {cid}", "the audit command"
 
     # --- actions -----------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event) -> None:
+        # The table takes enter first: selecting a row runs its check.
+        self.action_run_selected()
 
     def action_run_selected(self) -> None:
         cid = self.selected()
         if cid:
-            self.sapp.run_checks([cid])
+            self.post_message(RunChecks([cid]))
 
     def action_run_all(self) -> None:
-        self.sapp.run_checks(self.sapp.audit_ids)
+        self.post_message(RunChecks(("*",)))
 
     def action_repair(self) -> None:
-        from statetui.tui.screens.dialogs import pick_repair
-
         cid = self.selected()
-        entry = self.sapp.audit.get(cid) if cid else None
+        entry = self.ctx.audit.get(cid) if cid else None
         if entry is None or not entry.result.repairs:
             self.notify("this check names no repair; p on the dashboard lists them all", severity="warning")
             return
-        pick_repair(self.sapp, list(entry.result.repairs))
+        self.post_message(PickRepair(list(entry.result.repairs)))
 
     def action_export(self, fmt_name: str) -> None:
-        from statetui.tui.screens.dialogs import InputScreen
-
-        app = self.sapp
-        if app.config.read_only:
+        ctx = self.ctx
+        if ctx.config.read_only:
             self.notify("read-only: not writing the report", severity="warning")
             return
-        results = [app.audit[c].result for c in app.audit_ids if c in app.audit]
+        results = [ctx.audit[c].result for c in ctx.audit_ids if c in ctx.audit]
         if not results:
             self.notify("run the checks first (r)", severity="warning")
             return
-        stamp = datetime.fromtimestamp(app.now(), timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.fromtimestamp(ctx.now(), timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         default = os.path.join(os.getcwd(), f"statetui-audit-{stamp}.{fmt_name}")
 
         def chosen(path: str | None) -> None:
             if path:
                 self._export(results, fmt_name, path)
 
-        app.push_screen(InputScreen(f"Export {fmt_name}", default, "write the report to:"), chosen)
+        self.app.push_screen(InputScreen(f"Export {fmt_name}", default, "write the report to:"), chosen)
 
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, results, fmt_name: str, path: str) -> None:
         from statetui.audit.report import dumps_json, to_markdown
 
-        config = self.sapp.config
+        config = self.ctx.config
         text = to_markdown(results, config) if fmt_name == "md" else dumps_json(results, config) + "\n"
         from statetui.core.errors import StatetuiError
         from statetui.core.outfile import write_output
@@ -182,3 +169,7 @@ same renderers as `statetui audit --format md|json`)."""
             self.app.call_from_thread(self.notify, notice(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self.notify, notice(f"report written to {path}"), title="exported", markup=False)
+
+    def palette(self) -> list[PaletteCommand]:
+        return [PaletteCommand("audit: export markdown", "write the report as Markdown", lambda: self.action_export("md")),
+                PaletteCommand("audit: export json", "write the report as JSON", lambda: self.action_export("json"))]

@@ -39,7 +39,7 @@ class HelpScreen(ModalScreen[None]):
     def _text(self) -> Content:
         text = getattr(self.target, "HELP", "") or "No help for this screen."
         text = re.sub(r"(?<!\n)\n(?!\n)", " ", text.strip())  # reflow: the dialog wraps
-        keys: list[tuple[str, str]] = []
+        keys: list[tuple[str, str, str]] = []
         seen: set[str] = set()
         for binding in [*self._bindings_of(self.target), *self._bindings_of(self.app)]:
             if binding.id in (None, "palette"):  # Textual's own (focus next, copy), and the palette: listed below
@@ -50,11 +50,13 @@ class HelpScreen(ModalScreen[None]):
             key = binding.key_display or self.app.get_key_display(binding)
             if binding.description and key not in seen:
                 seen.add(key)
-                keys.append((key, binding.description))
-        keys.append(("ctrl+p", "command palette: every action as \"category: verb\""))
-        width = max(len(k) for k, _ in keys)
-        out: list[Content | str] = [Content(text), "", strong("Keys")]
-        out += [row(Content.styled(k.rjust(width), "bold"), "  ", d) for k, d in keys]
+                keys.append((key, binding.description, binding.id))
+        keys.append(("ctrl+p", "command palette: every action as \"category: verb\"", "palette"))
+        keys.append(("j k g G", "in every list: down, up, top, bottom", "list-down…"))
+        width = max(len(k) for k, _d, _i in keys)
+        out: list[Content | str] = [Content(text), "", strong("Keys"), label("(in brackets: the id to remap it, "
+                                    "[console.keys] in the config file, e.g. journal = \"J\")")]
+        out += [row(Content.styled(k.rjust(width), "bold"), "  ", d, label(f"  [{i}]")) for k, d, i in keys]
         out += ["", label("The footer shows the keys that work right now; greyed ones are not available yet.")]
         return lines(*out)
 

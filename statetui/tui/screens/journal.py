@@ -6,18 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from textual import work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
 
-from statetui.tui.plain import notice, plain
+from statetui.tui.plain import notice
 from statetui.tui import fmt
-from statetui.tui.screens.base import BaseScreen
-from statetui.tui.screens.repair import diff_table
-from statetui.tui.widgets.bars import TopBar
+from statetui.tui.screens.base import screen_keys
+from statetui.tui.screens.table import Column, Row, TableScreen
+from statetui.tui.widgets.difftable import diff_table
 from statetui.tui.widgets.style import label, lines, row, strong
+
+
+def changed_names(entry: dict[str, Any]) -> list[str]:
+    """Fields the write changed ([None, None]: a key only added or removed as null, not a change)."""
+    return [k for k, v in entry.get("changes", {}).items() if not (isinstance(v, list) and v == [None, None])]
+
+
+def writer_of(entry: dict[str, Any]) -> str:
+    return f"{entry.get('writer') or '?'}[{entry.get('pid', '?')}]"
 
 
 def matches(entry: dict[str, Any], query: str) -> bool:
@@ -34,46 +39,37 @@ def matches(entry: dict[str, Any], query: str) -> bool:
     return True
 
 
-class JournalScreen(BaseScreen):
+class JournalScreen(TableScreen):
     NAME = "journal"
+    DETAIL = "Entry"
+    ENTER = "View"
+    FILTER_HINT = "/ filter: reason, writer, field:NAME, outside"
     HELP = """\
 Every write made through the store, newest first: time (UTC), generation, writer and
-pid, reason, and the fields it changed. / focuses the filter: words match the reason,
-the writer or a changed field (`field:peak_balance` for that field only; `outside`
-for writes that replaced a file changed outside the store). The panel below shows
-the highlighted entry: each changed field before -> after, its backup and evidence."""
+pid, reason, and the fields it changed. / filters: words match the reason, the writer
+or a changed field (`field:peak_balance` for that field only; `outside` for writes that
+replaced a file changed outside the store). The panel below shows the highlighted
+entry: each changed field before -> after, its backup and evidence. s sorts by a
+column (S reverses), y copies the entry's backup name (or its generation), v or enter
+shows the whole entry. (The journal opens with l on the dashboard: j/k move in lists.)"""
 
-    BINDINGS = [
-        Binding("slash", "filter", "Filter", id="journal-filter", key_display="/"),
-        Binding("escape", "back", "Back", id="back"),
+    COLUMNS = [
+        Column("ts", "time (UTC)", 19),
+        Column("gen", "gen", 5),
+        Column("writer", "writer", 16),
+        Column("reason", "reason", 22),
+        Column("changed", "changed"),
     ]
+
+    BINDINGS = screen_keys(table=True, copy=True)
 
     def __init__(self) -> None:
         super().__init__()
         self.entries: list[dict[str, Any]] = []
         self.bad_lines = 0
-        self.query_text = ""
-
-    def compose(self) -> ComposeResult:
-        yield TopBar("journal")
-        with Vertical(id="journal-body"):
-            yield Input(placeholder="/ filter: reason, writer, field:NAME, outside", id="journal-filter", compact=True)
-            yield DataTable(id="journal-table", cursor_type="row")
-            with VerticalScroll(id="journal-detail"):
-                yield Static(id="journal-entry")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("time (UTC)", key="ts", width=19)
-        table.add_column("gen", key="gen", width=4)
-        table.add_column("writer", key="writer", width=14)
-        table.add_column("reason", key="reason", width=22)
-        table.add_column("changed", key="changed")
-        self.query_one("#journal-detail").border_title = "Entry"
-        super().on_mount()
         self._load()
-        table.focus()
 
     def on_data(self, kind: str) -> None:
         super().on_data(kind)
@@ -84,56 +80,42 @@ the highlighted entry: each changed field before -> after, its backup and eviden
     def _load(self) -> None:
         from statetui.tui.data import gather_history
 
-        view = gather_history(self.sapp.config, limit=None)
+        view = gather_history(self.ctx.config, limit=None)
         self.app.call_from_thread(self._loaded, view)
 
     def _loaded(self, view) -> None:
         self.entries, self.bad_lines = view.entries, view.bad_lines
         if view.error:
             self.notify(notice(view.error), severity="error", markup=False)
-        self._fill()
+        self.fill()
 
-    def _fill(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        shown = [(i, e) for i, e in reversed(list(enumerate(self.entries))) if matches(e, self.query_text)]
-        for i, e in shown:
+    def rows(self) -> list[Row]:
+        out = []
+        for i, e in reversed(list(enumerate(self.entries))):
             ts = fmt.iso_ts(e.get("ts"))
             flag = Content.styled(" OUTSIDE", "yellow") if e.get("replaced_outside_write") else Content("")
-            table.add_row(
-                fmt.utc_time(ts)[:19] if ts else plain(str(e.get("ts", "?"))[:19]),
-                str(e.get("generation")),
-                plain(f"{e.get('writer', '?')}[{e.get('pid', '?')}]"),
-                plain(e.get("reason", "")),
-                Content.assemble(", ".join(e.get("changes", {}).keys()), flag),
-                key=str(i),
-            )
-        total = len(self.entries)
+            gen = e.get("generation")
+            cells = (fmt.utc_time(ts)[:19] if ts else str(e.get("ts", "?"))[:19], str(gen), writer_of(e),
+                     str(e.get("reason", "")), Content.assemble(", ".join(changed_names(e)), flag))
+            out.append(Row(str(i), cells, (ts, gen if isinstance(gen, int) else -1, writer_of(e), str(e.get("reason", "")),
+                                           ", ".join(changed_names(e))), ""))
+        return out
+
+    def matches(self, r: Row, query: str) -> bool:
+        return matches(self.entries[int(r.key)], query)
+
+    def counts(self, shown: int, total: int) -> str:
         bad = f" · {self.bad_lines} unreadable line(s)" if self.bad_lines else ""
-        self.query_one("#journal-detail").border_subtitle = f"{len(shown)} of {total} entries{bad}"
-        self._show()
+        return f"{shown} of {total} entries{bad}"
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value
-        self._fill()
+    def empty_text(self) -> str:
+        return "no entries" + (" match the filter" if self.query_text else "")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show()
-
-    def _show(self) -> None:
-        table = self.query_one(DataTable)
-        out = self.query_one("#journal-entry", Static)
-        if not table.row_count:
-            out.update(label("no entries" + (" match the filter" if self.query_text else "")))
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    def detail(self, key: str) -> Content:
         e = self.entries[int(key)]
-        width = max(40, self.query_one("#journal-detail").size.width - 4)
+        width = self.detail_width
         body: list[Content | str] = [
-            row(strong(f"#{e.get('generation')} "), str(e.get("reason", "")), label(f"  {e.get('ts')} · {e.get('writer')}[{e.get('pid')}]")),
+            row(strong(f"#{e.get('generation')} "), str(e.get("reason", "")), label(f"  {e.get('ts')} · {writer_of(e)}")),
             row(label("sha256 "), str(e.get("sha256", ""))[:16], label(" · prev "), str(e.get("prev_sha256") or "—")[:16],
                 label(" · "), fmt.size(e.get("size"))),
         ]
@@ -147,14 +129,28 @@ the highlighted entry: each changed field before -> after, its backup and eviden
         body.extend(diff_table(changes, width))
         for k, v in (e.get("evidence") or {}).items():
             body.append(row(label(f"evidence {k}: "), fmt.show_value(v, width - len(k) - 11)))
-        out.update(lines(*body))
+        return lines(*body)
 
-    def action_filter(self) -> None:
-        self.query_one(Input).focus()
+    def extra_items(self, key: str) -> list[tuple[str, str]]:
+        e = self.entries[int(key)]
+        items = [("sha256", str(e.get("sha256", ""))), ("previous sha256", str(e.get("prev_sha256") or "—"))]
+        if e.get("backup"):
+            items.append(("backup", e["backup"]))
+        for k, v in e.get("changes", {}).items():
+            if isinstance(v, list) and len(v) == 2 and v != [None, None]:
+                items.append((f"{k}", f"{fmt.show_value(v[0], 10_000)} → {fmt.show_value(v[1], 10_000)}"))
+        for k, v in (e.get("evidence") or {}).items():
+            items.append((f"evidence {k}", fmt.show_value(v, 10_000)))
+        return items
 
-    def action_back(self) -> None:
-        inp = self.query_one(Input)
-        if inp.has_focus:
-            self.query_one(DataTable).focus()
-            return
-        super().action_back()
+    def copy_value(self) -> tuple[str, str] | None:
+        key = self.selected()
+        if key is None:
+            return None
+        e = self.entries[int(key)]
+        if e.get("backup"):
+            return str(e["backup"]), "the backup taken before this write"
+        return str(e.get("generation")), "the generation"
+
+    def on_data_table_row_selected(self, event) -> None:
+        self.action_view()

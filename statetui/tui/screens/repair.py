@@ -15,13 +15,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from statetui.tui.plain import safe
 from statetui.tui import fmt
-from statetui.tui.screens.base import BaseScreen
+from statetui.tui.dialogs import ConfirmScreen
+from statetui.tui.messages import OpenRepair, RecordResults, Refresh
+from statetui.tui.screens.base import BaseScreen, screen_keys
+from statetui.tui.widgets.footer import ConsoleFooter
 from statetui.tui.widgets.bars import TopBar
-from statetui.tui.widgets.style import label, lines, row, status, strong
+from statetui.tui.widgets.difftable import diff_table
+from statetui.tui.widgets.style import Cmd, label, page, row, status, strong
 
 STEPS = ("preconditions", "plan", "confirm", "apply", "verify", "result")
 
@@ -38,12 +41,13 @@ current file is backed up first and the write is journaled. 5 Verify: the checks
 repair should fix are run again. 6 Result: what was done, and how to undo it (u opens
 the restore of the backup taken before the write)."""
 
-    BINDINGS = [
+    BINDINGS = screen_keys(
         Binding("enter", "continue", "Continue", id="wizard-continue", priority=True),
         Binding("r", "recheck", "Re-check", id="wizard-recheck"),
         Binding("u", "undo", "Undo", id="wizard-undo"),
         Binding("escape", "close", "Close", id="back"),
-    ]
+        copy=True,
+    )
 
     step: reactive[str] = reactive("preconditions")
 
@@ -61,11 +65,10 @@ the restore of the backup taken before the write)."""
         yield TopBar(f"repair: {self.repair_id}")
         yield Static(id="stepper")
         with VerticalScroll(id="wizard-body"):
-            yield Static(id="wizard-content")
-        yield Footer(compact=True)
+            yield Static(id="wizard-content", classes="verbatim")
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._plan()
 
     # --- workers -----------------------------------------------------------------
@@ -76,7 +79,7 @@ the restore of the backup taken before the write)."""
         from statetui.repair.runner import plan_repair
 
         try:
-            plan = plan_repair(self.repair_id, self.sapp.config, **self.params)
+            plan = plan_repair(self.repair_id, self.ctx.config, **self.params)
             self.app.call_from_thread(self._planned, plan, None)
         except StatetuiError as exc:
             self.app.call_from_thread(self._planned, None, str(exc))
@@ -93,7 +96,7 @@ the restore of the backup taken before the write)."""
         from statetui.repair.runner import apply_plan
 
         try:
-            outcome = apply_plan(self.plan, self.sapp.config)
+            outcome = apply_plan(self.plan, self.ctx.config)
             self.app.call_from_thread(self._applied, outcome, None, None)
         except StatetuiError as exc:  # a refusal names the command that stops the bot
             self.app.call_from_thread(self._applied, None, str(exc), getattr(exc, "stop_command", None))
@@ -101,9 +104,9 @@ the restore of the backup taken before the write)."""
     def _applied(self, outcome: Any, error: str | None, stop: str | None) -> None:
         self.busy = False
         self.outcome, self.error, self.error_stop = outcome, error, stop
-        if outcome is not None:
-            self.sapp.record_results(outcome.verify)
-        self.sapp.refresh_all()
+        if outcome is not None and outcome.verify:
+            self.post_message(RecordResults(outcome.verify))
+        self.post_message(Refresh())
         self.step = "result"
         self._redraw()
         self.refresh_bindings()
@@ -129,11 +132,9 @@ the restore of the backup taken before the write)."""
             return
         if self.step != "plan" or self.plan is None or not self.plan.can_apply:
             return
-        from statetui.tui.screens.dialogs import ConfirmScreen
-
         self.step = "confirm"
         self._redraw()
-        what = f"writes {self.sapp.config.state} (backed up first, journaled)" if self.plan.writes_state else self.plan.summary
+        what = f"writes {self.ctx.config.state} (backed up first, journaled)" if self.plan.writes_state else self.plan.summary
         self.app.push_screen(ConfirmScreen(f"Apply {self.repair_id}?", what), self._confirmed)
 
     def _confirmed(self, yes: bool | None) -> None:
@@ -159,13 +160,45 @@ the restore of the backup taken before the write)."""
         backup = self._undo_backup()
         if backup:
             self.dismiss(self.outcome)
-            self.sapp.open_repair("restore-backup", backup=backup)
+            self.app.post_message(OpenRepair("restore-backup", {"backup": backup}))  # this screen is gone
 
     def action_close(self) -> None:
         self.dismiss(self.outcome)
 
     def action_back(self) -> None:
         self.action_close()
+
+    def copy_value(self) -> tuple[str, str] | None:
+        o, p = self.outcome, self.plan
+        if o is not None and o.undo:
+            return o.undo, "the undo command"
+        stop = self.error_stop or (p.stop_command if p is not None else None)
+        if stop:
+            return stop, "the stop command"
+        return None
+
+    def detail_items(self) -> list[tuple[str, str]]:
+        items: list[tuple[str, str]] = []
+        p, o = self.plan, self.outcome
+        if p is not None:
+            items.append(("repair", f"{p.title} ({p.repair_id})"))
+            if p.blocked:
+                items.append(("refused", p.blocked))
+            if p.stop_command:
+                items.append(("stop command", p.stop_command))
+            for name, before, after in p.changes:
+                items.append((str(name), f"{fmt.show_value(before, 10_000)} → {fmt.show_value(after, 10_000)}"))
+            for key, value in p.evidence.items():
+                items.append((f"evidence {key}", value if isinstance(value, str) else fmt.show_value(value, 10_000)))
+        if self.error:
+            items.append(("not applied", self.error))
+        if o is not None:
+            items.append(("result", o.message))
+            if o.backup:
+                items.append(("backup", o.backup))
+            if o.undo:
+                items.append(("undo command", o.undo))
+        return items
 
     def _undo_backup(self) -> str | None:
         o = self.outcome
@@ -207,12 +240,12 @@ the restore of the backup taken before the write)."""
         return self.outcome is not None and any(r.status.rank >= 2 for r in self.outcome.verify)
 
     def _body(self) -> Content:
-        width = max(40, self.size.width - 4)
+        width = max(40, self.size.width - 4)  # the Static does not wrap: page() does, never inside a command
         p = self.plan
         if p is None and self.error is None:
             return label("planning…")
         result = self._result_lines(width)  # first once applied: it is what the engineer came for
-        out: list[Content | str] = list(result)
+        out: list[Content | str | Cmd] = list(result)
         if result:
             out += ["", label("─" * min(width, 60)), label("what was planned:")]
         if p is not None:
@@ -223,16 +256,16 @@ the restore of the backup taken before the write)."""
         if self.step == "apply":
             out.append("")
             out.append(Content.styled("applying… (backup, write, journal, verify)", "$accent"))
-        return lines(*out)
+        return page(width, *out)
 
-    def _plan_lines(self, p: Any, width: int) -> list[Content | str]:
-        out: list[Content | str] = [row(strong(p.title), label(f" ({p.repair_id})")), p.summary, ""]
+    def _plan_lines(self, p: Any, width: int) -> list[Content | str | Cmd]:
+        out: list[Content | str | Cmd] = [row(strong(p.title), label(f" ({p.repair_id})")), p.summary, ""]
         if p.blocked:  # first: it is what the engineer must act on
             out.append(row(Content.styled(" REFUSED ", "$error bold reverse"), " ", p.blocked))
             if p.stop_command:
-                out.append(row(label("stop the bot first:  "), Content.styled(safe(p.stop_command), "bold")))
-                out.append(label("then press r to re-check"))
-            elif self.sapp.config.read_only:
+                out.append(Cmd(p.stop_command, "stop the bot first:  "))
+                out.append(label("then press r to re-check (or ctrl+k on the dashboard stops it for you)"))
+            elif self.ctx.config.read_only:
                 out.append(label("the console runs with --read-only: start it without to apply repairs"))
             out.append("")
         out.append(strong("Preconditions"))
@@ -253,12 +286,12 @@ the restore of the backup taken before the write)."""
             out.append(row(label(f"{key}: "), value if isinstance(value, str) else fmt.show_value(value, width - len(key) - 2)))
         return out
 
-    def _result_lines(self, width: int) -> list[Content | str]:
-        out: list[Content | str] = []
+    def _result_lines(self, width: int) -> list[Content | str | Cmd]:
+        out: list[Content | str | Cmd] = []
         if self.error:
             out.append(row(Content.styled(" NOT APPLIED ", "$error bold reverse"), " ", self.error))
             if self.error_stop:
-                out.append(row(label("stop the bot first:  "), Content.styled(safe(self.error_stop), "bold")))
+                out.append(Cmd(self.error_stop, "stop the bot first:  "))
             out.append(label("nothing was written · r re-checks · escape closes"))
         o = self.outcome
         if o is None:
@@ -266,9 +299,9 @@ the restore of the backup taken before the write)."""
         out.append(row(Content.styled(" DONE " if o.ok else " FAILED ", ("$success" if o.ok else "$error") + " bold reverse"),
                        " ", o.message))
         if o.backup:
-            out.append(row(label("backup: "), o.backup))
+            out.append(Cmd(o.backup, "backup: ", ""))
         if o.undo:
-            out.append(row(label("undo: "), Content.styled(safe(o.undo), "bold")))
+            out.append(Cmd(o.undo, "undo: "))
         out.append("")
         out.append(strong("Verify"))
         for r in o.verify:
@@ -281,31 +314,3 @@ the restore of the backup taken before the write)."""
         else:
             out.append(label("enter closes"))
         return out
-
-
-def diff_table(changes: list[tuple[str, Any, Any]], width: int, roles: dict[str, str] | None = None) -> list[Content]:
-    """field | before -> after, one line a field, values clipped to fit. `roles`: field -> role
-    (money roles are shown as money, and each field with its role)."""
-    roles = roles or {}
-    if not changes:
-        return []
-    name_w = min(24, max(len(str(n)) for n, _a, _b in changes))
-    val_w = max(8, (width - name_w - 6) // 2)
-    out = [row(label(f"{'field'.ljust(name_w)}  {'before'.ljust(val_w)}   after"))]
-    for name, before, after in changes:
-        money = roles.get(name) in _MONEY_ROLES or name in _MONEY
-        b = _value(before, val_w, money)
-        a = _value(after, val_w, money)
-        out.append(row(strong(str(name).ljust(name_w)[:name_w]), "  ", Content.styled(safe(b.ljust(val_w)), "$error"),
-                       label(" → "), Content.styled(safe(a), "$success")))
-    return out
-
-
-_MONEY = {"current_balance", "peak_balance", "day_start_balance", "starting_balance", "daily_pnl"}
-_MONEY_ROLES = {"cash", "equity", "peak", "starting", "day_start", "daily_pnl"}
-
-
-def _value(value: Any, width: int, money: bool) -> str:
-    if money and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return fmt.money(value)
-    return fmt.show_value(value, width)

@@ -17,7 +17,8 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from statetui.tui import fmt
-from statetui.tui.widgets.tables import ActionTable
+from statetui.tui.plain import plain, safe
+from statetui.tui.widgets.tables import VimTable
 
 
 def offsite_configured(config: Any) -> tuple[bool, str | None]:
@@ -37,9 +38,9 @@ class BackupLists(Horizontal):
     SCOPED_CSS = False
     DEFAULT_CSS = """
     BackupLists { height: auto; max-height: 50%; }
-    BackupLists > #backup-table { width: 3fr; max-height: 100%; }
+    BackupLists > #table { width: 3fr; max-height: 100%; }
     Screen.-compact BackupLists { layout: vertical; max-height: 60%; }
-    Screen.-compact BackupLists > #backup-table { width: 1fr; max-height: 8; }
+    Screen.-compact BackupLists > #table { width: 1fr; max-height: 8; }
     OffsitePanel { width: 2fr; height: auto; border: round $primary 60%; border-title-style: bold; }
     Screen.-compact OffsitePanel { width: 1fr; max-height: 8; }
     OffsitePanel #offsite-table { height: auto; min-height: 2; scrollbar-size-horizontal: 0; }
@@ -56,7 +57,7 @@ class OffsitePanel(Vertical):
         self.settings: Any = None
 
     def compose(self) -> ComposeResult:
-        yield ActionTable("Restore from off-site", id="offsite-table", cursor_type="row")
+        yield VimTable("Restore from off-site", id="offsite-table")
         yield Static("listing…", id="offsite-status")
 
     def on_mount(self) -> None:
@@ -90,15 +91,15 @@ class OffsitePanel(Vertical):
     def _fill(self, settings: Any, backups: list, error: str | None) -> None:
         self.settings = settings
         if settings is not None:
-            self.border_title = f"Off-site · {settings.url}"
+            self.border_title = plain(f"Off-site · {settings.url}")
         table = self.query_one(DataTable)
         table.clear()
         now = time.time()
         for b in backups:
-            table.add_row(fmt.utc_time(b.created)[:16], fmt.age(b.age_s(now)), b.reason[:10], fmt.size(b.size), key=b.name)
+            table.add_row(fmt.utc_time(b.created)[:16], fmt.age(b.age_s(now)), plain(b.reason[:10]), fmt.size(b.size), key=b.name)
         status = self.query_one("#offsite-status", Static)
         if error:
-            status.update(Content.styled(error, "$error"))
+            status.update(Content.styled(safe(error), "$error"))
         elif not backups:
             status.update(Content.styled("no off-site backup yet: statetui backup --offsite", "$warning"))
         else:
@@ -117,6 +118,6 @@ class OffsitePanel(Vertical):
         event.stop()  # the local table's handler restores a local backup
         if event.row_key.value is None:
             return
-        from statetui.tui.screens.repair import RepairScreen
+        from statetui.tui.messages import OpenRepair
 
-        self.app.push_screen(RepairScreen("restore-offsite", {"backup": event.row_key.value}))
+        self.post_message(OpenRepair("restore-offsite", {"backup": event.row_key.value}))

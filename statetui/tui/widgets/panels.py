@@ -1,102 +1,242 @@
-"""The dashboard's panels. Each renders from the app's latest views (statetui.tui.data);
-nothing here reads a file or runs a check."""
+"""The dashboard's panels. Each renders from the shared context's latest views
+(statetui.tui.context); nothing here reads a file or runs a check. The History and Audit
+panels take the room that is left and scroll inside their own border."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
+from textual.widgets import Static
 
+from statetui.tui import data, fmt
 from statetui.tui.plain import safe
-from statetui.tui import fmt
 from statetui.tui.widgets.style import label, lines, row, status, strong
 
-if TYPE_CHECKING:
-    from statetui.tui.app import StateTuiApp
+
+class _PanelMixin:
+    TITLE = ""
+
+    @property
+    def ctx(self):
+        return self.app.ctx  # type: ignore[attr-defined]
+
+    @property
+    def wide(self) -> bool:
+        return self.screen.has_class("-wide")  # type: ignore[attr-defined]
 
 
-class Panel(Widget):
-    """A bordered box that re-renders when the app's data changes."""
+class Panel(_PanelMixin, Widget):
+    """A bordered box that re-renders when the app's data changes, and only then: what it
+    would show is built first and compared with what it shows (an idle console redraws
+    nothing); the screen is laid out again only when its number of lines changed."""
 
     DEFAULT_CLASSES = "panel"
-    TITLE = ""
+    _shown: Content | None = None
 
     def on_mount(self) -> None:
         self.border_title = self.TITLE
 
     @property
-    def sapp(self) -> "StateTuiApp":
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def wide(self) -> bool:
-        return self.screen.has_class("-wide")
-
-    @property
     def inner_width(self) -> int:
         return max(10, self.content_region.width or 36)
 
+    def build(self) -> Content:
+        raise NotImplementedError
+
+    def render(self) -> Content:
+        if self._shown is None:
+            self._shown = self.build()
+        return self._shown
+
     def update_view(self) -> None:
-        self.refresh(layout=True)
+        if not self.size.width:  # not laid out yet: render() builds it at its real width
+            self._shown = None
+            return
+        new = self.build()
+        old = self._shown
+        if old is not None and new.is_same(old):
+            return
+        self._shown = new
+        self.refresh(layout=old is None or new.plain.count("\n") != old.plain.count("\n"))
+
+    def on_resize(self) -> None:
+        self._shown = None  # widths changed: build again when drawn
+
+
+class ScrollPanel(_PanelMixin, VerticalScroll):
+    """A bordered box whose content scrolls inside it (the scrollbar within the border).
+    Like Panel, it updates only when what it shows changed."""
+
+    DEFAULT_CLASSES = "panel scroll-panel"
+    _shown: Content | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="panel-body")
+
+    def on_mount(self) -> None:
+        self.border_title = self.TITLE
+        self.update_view()
+
+    @property
+    def inner_width(self) -> int:
+        return max(10, (self.content_region.width or 37) - 1)  # leave the scrollbar its column
+
+    def update_view(self) -> None:
+        new = self.content()
+        if self._shown is not None and new.is_same(self._shown):
+            return
+        self._shown = new
+        self.query_one(Static).update(new)
+
+    def on_resize(self) -> None:
+        self._shown = None
+        self.update_view()
+
+    def content(self) -> Content:
+        raise NotImplementedError
 
 
 class BalancesPanel(Panel):
     TITLE = "Balances"
 
-    def render(self) -> Content:
-        app = self.sapp
-        view = app.state_view
-        stale = view is not None and not view.ok
-        shown = app.last_good if stale else view
-        self.set_class(stale and shown is not None, "stale")
-        if stale and shown is not None:
-            self.border_title = f"Balances · LAST GOOD {fmt.utc_time(shown.mtime, with_date=False)}"
-        else:
-            self.border_title = self.TITLE
-        if shown is None or shown.values is None:
+    def update_view(self) -> None:
+        # The class is set with the data, not when drawn, so it is true as soon as the view is.
+        ctx = self.ctx
+        view = ctx.state_view
+        stale = view is not None and not view.ok and ctx.last_good is not None
+        self.set_class(stale, "stale")
+        self.border_title = f"Balances · LAST GOOD {fmt.utc_time(ctx.last_good.mtime, with_date=False)}" if stale else self.TITLE
+        super().update_view()
+
+    def build(self) -> Content:
+        ctx = self.ctx
+        view = ctx.state_view
+        shown = ctx.last_good if view is not None and not view.ok else view
+        b = data.balances_of(shown)
+        if b is None:
             return lines(label("no state loaded" if view is None or view.exists else "no state file"),
                          label("loading…" if view is None else "nothing to show"))
-        v, d = shown.values, shown.derived
+        d = b.derived
         w = self.inner_width
-        out = [
-            row(label("cash "), strong(fmt.money(v["current_balance"])), label("   peak "), strong(fmt.money(v["peak_balance"]))),
-            self._gauge(d, w),
-            row(label("day start "), fmt.money(v["day_start_balance"]), label("  P&L "), _signed(v["daily_pnl"])),
-            self._mode(shown, d),
-            row(label("wins "), f"{_n(v['total_wins'])}/{_n(v['total_trades'])}", label(" trades  streak "),
-                f"+{v['consecutive_wins'] or 0}/-{v['consecutive_losses'] or 0}"),
-        ]
-        if self.wide or shown.positions:
-            worth = f" worth {fmt.money(d.position_value)}" if d and d.position_value is not None else ""
-            parts = [label("positions "), f"{shown.positions if shown.positions is not None else '—'}{worth}"]
-            if self.wide:
-                parts += [label("   starting "), fmt.money(v["starting_balance"])]
-            out.append(row(*parts))
-        for p in shown.problems[: 2 if not self.wide else 4]:
+        # Money and halt rows name the role and the bot's own field: `cash (bankroll_current)`.
+        money = [b.cash, b.peak] + ([b.equity] if d is not None and d.basis == "equity" else [])
+        out: list[Content | str] = _money_rows(money, d, w)
+        out.append(self._gauge(b, d, w))
+        day = [f for f in (b.day_start, b.daily_pnl) if f.mapped]
+        if day:
+            out.append(_fit(w, *[row(*_pairs(day, d, named)) for named in (True, False)]))
+        out.append(self._halt(b, d, w))
+        if b.wins.mapped or b.trades.mapped:
+            streak = b.win_streak.value is not None or b.loss_streak.value is not None
+            tail = [label(" trades  streak "), f"+{b.win_streak.value or 0}/-{b.loss_streak.value or 0}"] if streak \
+                else [label(" trades")]
+            out.append(row(label(f"{b.wins.label} "), f"{_n(b.wins.value)}/{_n(b.trades.value)}", *tail))
+        if self.wide or b.positions.value:
+            worth = f" {b.position_value.label} {fmt.money(b.position_value.value)}" if b.position_value.value is not None else ""
+            parts = [label(f"{b.positions.label} "), f"{_n(b.positions.value)}{worth}"]
+            options = [row(*parts)]
+            if self.wide and b.starting.mapped:
+                start = _amount(b.starting.value, d, bold=False)
+                options[:0] = [row(*parts, label(f"   {b.starting.label} ({b.starting.field}) "), start),
+                               row(*parts, label(f"   {b.starting.label} "), start)]
+            out.append(_fit(w, *options))
+        unmapped = [f.label for f in money if not f.mapped] + ([] if b.halted.mapped or b.mode.mapped else ["halt"])
+        if unmapped:  # never a guess: say how to map them
+            out.append(_fit(w, label(f"map {', '.join(unmapped)}: statetui fields · [fields]"),
+                            label("map: statetui fields · [fields]")))
+        for p in b.problems[: 2 if not self.wide else 4]:
             out.append(row(status(p.severity), " ", fmt.clip(p.message, w - 5)))
         return lines(*out)
 
-    def _gauge(self, d, width: int) -> Content:
+    def _gauge(self, b: data.BalancesView, d, width: int) -> Content:
         if d is None or d.drawdown is None:
-            return row(label("drawdown "), "—", label(f"   halt at {fmt.pct(d.halt_threshold, 0) if d else '—'}"))
+            if not b.peak.mapped or not (b.cash.mapped or b.equity.mapped):
+                why = "needs cash and peak"
+            elif d is not None and d.basis is None:
+                why = "basis? fields.peak_basis"
+            elif d is not None and d.basis == "equity" and not b.equity.mapped:
+                why = "needs equity (peak basis)"
+            else:
+                why = "cannot tell"
+            halt = f"halt at {fmt.pct(d.halt_threshold, 0)}" if d else ""
+            return _fit(width, row(label("drawdown "), "— ", label(f"{why} · {halt}")), row(label("drawdown "), "— ", label(why)))
         threshold = float(d.halt_threshold) or 1.0
         frac = float(d.drawdown) / threshold
         text = f"{fmt.pct(d.drawdown)}/{fmt.pct(d.halt_threshold, 0)}"
         bar_w = max(6, width - len("drawdown  ") - len(text) - 5)
         style = "$error bold" if d.at_or_past_halt else ("$warning" if frac >= 0.75 else "$success")
-        tag = " HALT" if d.at_or_past_halt else f" {max(0.0, 1 - frac) * 100:.0f}%"
         return row(label("drawdown "), Content.styled(fmt.bar(frac, bar_w), style), " ", text,
-                   Content.styled(tag if d.at_or_past_halt else "", style))
+                   Content.styled(" HALT" if d.at_or_past_halt else "", style))
 
-    def _mode(self, view, d) -> Content:
-        v = view.values
-        mode = v.get("mode") or "—"
-        if view.halted:
-            reason = v.get("halt_reason") or "no reason recorded"
-            return row(Content.styled(" HALTED ", "$error bold reverse"), " ", fmt.clip(str(reason), self.inner_width - 10))
-        room = f" · {fmt.pct(d.halt_distance)} to halt" if d is not None and d.halt_distance is not None else ""
-        return row(label("mode "), strong(mode), label(" running"), label(room))
+    def _halt(self, b: data.BalancesView, d, width: int) -> Content:
+        """The halt as the bot keeps it: its flag, its mode, or both; `halt —` when it keeps neither."""
+        flag, mode = b.halted, b.mode
+        if b.is_halted:
+            by = flag if flag.mapped and flag.value is True else mode
+            if b.halt_reason.mapped:
+                reason = b.halt_reason.value or "no reason recorded"
+            else:  # the bot keeps no reason: what it does keep
+                reason = str(mode.value) if by is mode else "no reason field"
+            badge = Content.styled(" HALTED ", "$error bold reverse")
+            one = row(badge, label(f" ({by.field}) "), fmt.clip(str(reason), max(8, width - 12 - len(by.field or ""))))
+            if one.cell_length <= width:
+                return one
+            # A long field: the reason on a line of its own rather than the field left out.
+            return lines(row(badge, label(f" ({fmt.clip_middle(by.field or '', width - 11)})")), fmt.clip(str(reason), width))
+        room = label(f" · {fmt.pct(d.halt_distance)} to halt") if d is not None and d.halt_distance is not None else ""
+        parts = []
+        if flag.mapped:
+            parts.append(row(label(f"{flag.label} ({flag.field}) "), strong(_yes_no(flag.value))))
+        if mode.mapped:
+            parts.append(row(label(f"{mode.label} ({mode.field}) "), strong(str(mode.value or "—"))))
+        if not parts:
+            return row(label("halt "), "—", label(" no flag or mode mapped"))
+        both = Content(" · ").join(parts)
+        return _fit(width, row(both, room), both, row(parts[-1], room), parts[-1])
+
+
+def _yes_no(value) -> str:
+    return "yes" if value is True else "no" if value is False else "—"
+
+
+def _amount(value, d, bold: bool = True) -> Content:
+    if value is None:
+        return Content("—")
+    cur = d.currency if d is not None else "USD"
+    text = fmt.money(value) + ("" if cur == "USD" else f" {cur}")
+    return strong(text) if bold else Content(text)
+
+
+def _money_rows(figures: list, d, width: int) -> list[Content]:
+    """cash, peak (and equity when the peak is compared with it), values aligned; a long
+    field name is cut in the middle (`statetui fields` prints it whole)."""
+    names = [f"{f.label} ({f.field})" if f.mapped else f.label for f in figures]
+    shown = [_amount(f.value, d) if f.mapped else
+             row("—", label(" ambiguous" if (f.hint or "").startswith("ambiguous") else " unmapped")) for f in figures]
+    pad = min(max(len(n) for n in names), max(8, width - 1 - max(v.cell_length for v in shown)))
+    out = []
+    for f, name, value in zip(figures, names, shown):
+        head = name if len(name) <= pad else f"{f.label} ({fmt.clip_middle(f.field, max(3, pad - len(f.label) - 3))})"
+        out.append(row(label(head.ljust(pad) + " "), value))
+    return out
+
+
+def _pairs(figures: list, d, named: bool) -> list:
+    out: list = []
+    for i, f in enumerate(figures):
+        head = f"{f.label} ({f.field}) " if named else f"{f.label} "
+        out += [label(("  " if i else "") + head), _signed(f.value) if f.role == "daily_pnl" else _amount(f.value, d, bold=False)]
+    return out
+
+
+def _fit(width: int, *options: Content) -> Content:
+    """The first option that fits in `width` cells (the last one otherwise)."""
+    for c in options:
+        if c.cell_length <= width:
+            return c
+    return options[-1].truncate(width, ellipsis=True)
 
 
 def _n(value) -> str:
@@ -117,30 +257,32 @@ def _signed(value) -> Content:
 class LockPanel(Panel):
     TITLE = "Bot & lock"
 
-    def render(self) -> Content:
-        lv = self.sapp.lock_view
-        if lv is None:
+    def build(self) -> Content:
+        bot = self.ctx.lock_view
+        if bot is None:
             return label("checking the pid lock…")
-        s = lv.status
+        s = bot.lock
         w = self.inner_width
         out: list[Content | str] = []
-        v = lv.verdict
-        if v is not None and v.refuses_writes and not s.running:  # seen without the pid lock, or cannot tell
-            tag = " RUNNING? " if v.running else " CANNOT TELL "
+        if self.ctx.stopping_bot:
+            out.append(Content.styled("stopping the bot…", "$accent"))
+        if bot.refuses_writes and not s.running:  # seen without the pid lock, or cannot tell
+            tag = " RUNNING? " if bot.running else " CANNOT TELL "
             out.append(row(Content.styled(tag, "$warning bold reverse"), label(" repairs refused")))
-            out.append(fmt.clip(v.deciding[0].message, w))
-            if lv.stop_command:
-                out.append(row(label("stop: "), fmt.clip(lv.stop_command, w - 6)))
+            out.append(fmt.clip(bot.deciding, w))
+            if bot.stop_command:
+                out.append(row(label("stop: "), fmt.clip(bot.stop_command, w - 17),
+                               label(" (^k does it)" if bot.running and bot.pid else "")))
+        elif bot.running:
+            holds = "holds lock" if s.holds_lock else ("lock held" if s.locked else "no lock")
+            up = fmt.age(self.ctx.now() - bot.started_at) if bot.started_at else "?"
+            out.append(row(Content.styled(" RUNNING ", "$success bold reverse"), f" pid {bot.pid} · {holds}"))
+            out.append(row(label("up "), up, label(" · cmd "), fmt.clip(s.cmdline or "?", w - 12 - len(up))))
+            if bot.stop_command:
+                out.append(row(label("stop: "), fmt.clip(bot.stop_command, w - 17), label(" (^k does it)")))
         elif not s.exists:
             out.append(row(strong("not running"), label(" · no pid file")))
             out.append(label(fmt.clip_path(str(s.path), w)))
-        elif s.running:
-            holds = "holds lock" if s.holds_lock else ("lock held" if s.locked else "no lock")
-            out.append(row(Content.styled(" RUNNING ", "$success bold reverse"), f" pid {s.holder_pid or s.pid} · {holds}"))
-            out.append(row(label("cmd "), fmt.clip(s.cmdline or "?", w - 4)))
-            out.append(row(label("up "), fmt.age(s.uptime_s), label(" since "), fmt.utc_time(s.started_at, with_date=False)))
-            if lv.stop_command:
-                out.append(row(label("stop: "), fmt.clip(lv.stop_command, w - 6)))
         elif s.stale:
             out.append(row(Content.styled(" STALE ", "$warning bold reverse"), " pid file, nobody holds it"))
             out.append(fmt.clip(s.reason, w))
@@ -148,27 +290,27 @@ class LockPanel(Panel):
         else:
             out.append(row(strong("not running")))
             out.append(fmt.clip(s.reason, w))
-        if lv.systemd:
-            sd = lv.systemd
+        if bot.systemd:
+            sd = bot.systemd
             if "error" in sd:
                 out.append(row(label("systemd "), fmt.clip(sd["error"], w - 8)))
             else:
                 out.append(row(label("systemd "), f"{sd.get('unit')} {sd.get('ActiveState', '?')}/{sd.get('SubState', '?')}"))
-        else:
-            out.append(row(label("systemd: "), fmt.clip(lv.systemd_note or "—", w - 9)))
+        elif self.wide or (bot.systemd_note and bot.systemd_note != "no unit configured"):
+            out.append(row(label("systemd: "), fmt.clip(bot.systemd_note or "—", w - 9)))
         return lines(*out)
 
 
 class FilePanel(Panel):
     TITLE = "State file"
 
-    def render(self) -> Content:
-        app = self.sapp
-        v = app.state_view
+    def build(self) -> Content:
+        ctx = self.ctx
+        v = ctx.state_view
         if v is None:
             return label("reading…")
         w = self.inner_width
-        now = app.now()
+        now = ctx.now()
         out: list[Content | str] = []
         if self.wide:
             out.append(fmt.clip_path(v.path, w))
@@ -178,12 +320,15 @@ class FilePanel(Panel):
             out.append(row(Content.styled(v.error_kind.upper() if v.error_kind else "ERROR", "$error bold"),
                            label(f" · {fmt.size(v.size)}")))
         if v.mtime is not None:
-            out.append(row(label("written "), strong(fmt.age(now - v.mtime)), label(" ago · "), fmt.utc_time(v.mtime, with_date=False)))
+            out.append(row(label("written "), strong(fmt.age(now - v.mtime)), label(" ago · "),
+                           fmt.utc_time(v.mtime, with_date=False)))
         if v.exists:
             who = {True: Content.styled("via the store", "$success"),
                    False: Content.styled("OUTSIDE the store", "$warning bold"),
                    None: label("no journal")}[v.written_by_store]
-            out.append(row(who, label(f" · gen {v.generation if v.generation is not None else '—'}")))
+            by = (v.last_entry or {}).get("writer") if v.written_by_store else None
+            out.append(row(who, label(f" · gen {v.generation if v.generation is not None else '—'}"),
+                           label(f" · by {fmt.clip(str(by), max(4, w - 26))}") if by else ""))
         elif v.generation is not None:
             out.append(label(f"journal: last write gen {v.generation}"))
         if v.ok:
@@ -196,19 +341,19 @@ class FilePanel(Panel):
 class BackupsPanel(Panel):
     TITLE = "Backups"
 
-    def render(self) -> Content:
-        app = self.sapp
-        bv = app.backups_view
+    def build(self) -> Content:
+        ctx = self.ctx
+        bv = ctx.backups_view
         if bv is None:
             return label("verifying…")
         if bv.error:
-            return Content.styled(fmt.clip(bv.error, self.inner_width * 2), "$error")
+            return Content.styled(safe(fmt.clip(bv.error, self.inner_width * 2)), "$error")
         if not bv.infos:
             return lines(Content.styled("NO BACKUPS", "$warning bold"), label("b opens backups; b there takes one"))
         newest = bv.infos[0]
         bad = bv.failing
         out = [
-            row(label("newest "), strong(fmt.age(newest.age_s(app.now()))), label(" ago · "), newest.reason or newest.kind),
+            row(label("newest "), strong(fmt.age(newest.age_s(ctx.now()))), label(" ago · "), newest.reason or newest.kind),
             row(f"{len(bv.infos)} backup(s) · ",
                 Content.styled(f"{len(bad)} FAIL verify", "$error bold") if bad else Content.styled("all verify", "$success")),
         ]
@@ -220,28 +365,28 @@ class BackupsPanel(Panel):
 class ChainPanel(Panel):
     TITLE = "Chain"
 
-    def render(self) -> Content:
-        app = self.sapp
-        cv = app.chain_view
+    def build(self) -> Content:
+        ctx = self.ctx
+        cv = ctx.chain_view
         w = self.inner_width
         out: list[Content | str] = []
-        if app.chain_busy:
-            done = app.chain_progress
+        if ctx.chain_busy:
+            done = ctx.chain_progress
             out.append(Content.styled("reading the chain…" if done is None else
                                       f"history {fmt.bar(done, max(4, w - 14))} {done:4.0%}", "$accent"))
         if cv is None:
-            if not app.config.chain_configured:
+            if not ctx.config.chain_configured:
                 out.append(label("not configured (rpc_url, wallet)"))
-            elif not app.chain_busy:
-                out.append(label("not read yet · c → read now"))
+            elif not ctx.chain_busy:
+                out.append(label("not read yet · c reads it now"))
         elif cv.error:
-            out.append(Content.styled(fmt.clip(cv.error, w * 2), "$error" if cv.configured else "$text-muted"))
+            out.append(Content.styled(safe(fmt.clip(cv.error, w * 2)), "$error" if cv.configured else "$text-muted"))
         else:
-            r = cv.reading
-            out.append(row(label("block "), f"{r.block_number:,}", label(" · "), fmt.utc_time(r.block_time, with_date=False),
-                           label(f" · read {fmt.age(app.now() - cv.at)} ago")))
-            parts = [f"{t.symbol or t.address[:8]} {fmt.money(t.amount)}" for t in r.tokens]
-            out.append(row(fmt.clip(" + ".join(parts), w - 10), label(" = "), strong(fmt.money(r.cash))))
+            src = "audit" if cv.source == "audit" else "c"
+            out.append(row(label("block "), f"{cv.block_number:,}", label(f" · read {fmt.age(ctx.now() - cv.at)} ago ({src})")))
+            parts = [f"{t.symbol or t.address[:8]} {fmt.money(t.amount)}" for t in cv.tokens]
+            total = fmt.money(cv.cash)
+            out.append(row(fmt.clip(" + ".join(parts), max(8, w - 3 - len(total))), label(" = "), strong(total)))
             m = cv.mismatch
             if m is None:
                 out.append(label("state cash unknown"))
@@ -250,35 +395,35 @@ class ChainPanel(Panel):
                 out.append(row(label("state "), fmt.money(cv.state_cash), label(" · mismatch "),
                                Content.styled(fmt.money(m), "$success" if ok else "$error bold"),
                                Content.styled(" ok" if ok else f" > {fmt.money(cv.threshold)}", "$success" if ok else "$error bold")))
-            out += _history_lines(cv, app, w)
-        last = app.history_view.last_reconcile if app.history_view else None
-        if last is not None and (self.wide or cv is None):
+            out += _history_lines(cv, ctx, w)
+        last = ctx.history_view.last_reconcile if ctx.history_view else None
+        if last is not None and self.wide:
             ts = fmt.iso_ts(last.get("ts"))
-            out.append(row(label("last reconcile "), fmt.age(app.now() - ts) if ts else "?", label(f" ago (#{last.get('generation')})")))
+            out.append(row(label("last reconcile "), fmt.age(ctx.now() - ts) if ts else "?", label(f" ago (#{last.get('generation')})")))
         return lines(*out) if out else label("—")
 
 
-def _history_lines(cv, app, w: int) -> list[Content]:
+def _history_lines(cv, ctx, w: int) -> list[Content]:
     """The chain's cash curve beside the state's peak, and what is unredeemed on chain."""
     out: list[Content] = []
     wit = cv.witness
     if hasattr(wit, "curve"):
-        peak = app.last_good.derived.peak if app.last_good is not None and app.last_good.derived else None
+        peak = ctx.last_good.derived.peak if ctx.last_good is not None and ctx.last_good.derived else None
         out.append(row(label("cash "), Content.styled(fmt.sparkline(wit.curve, max(4, w - 34)), "$success"),
                        label(" mark "), fmt.money(wit.high_water_mark), label(" · peak "), fmt.money(peak)))
     elif wit is not None:
-        out.append(Content.styled(fmt.clip(f"history: {wit.reason}", w * 2), "$error"))
+        out.append(Content.styled(safe(fmt.clip(f"history: {wit.reason}", w * 2)), "$error"))
     if cv.unredeemed:
         out.append(label(fmt.clip(cv.unredeemed, w * 2)))
     return out
 
 
-class HistoryPanel(Panel):
+class HistoryPanel(ScrollPanel):
     TITLE = "History"
 
-    def render(self) -> Content:
-        app = self.sapp
-        hv = app.history_view
+    def content(self) -> Content:
+        ctx = self.ctx
+        hv = ctx.history_view
         if hv is None:
             return label("reading the journal…")
         if hv.error:
@@ -294,48 +439,55 @@ class HistoryPanel(Panel):
                                " ", fmt.money(pts[-1].value)))
             else:
                 out.append(row(label(f"{name} "), label("no journal history")))
-        # Wide terminals are usually tall too: use the room for more of the latest writes.
-        n = max(6, min(20, self.screen.size.height - 28)) if self.wide else 2
-        for e in reversed(hv.entries[-n:]):
+        for e in reversed(hv.entries[-20:]):
             out.append(_entry_line(e, w))
         if hv.bad_lines:  # named, skipped, and the watch goes on
             first = f" (first: {hv.first_bad})" if hv.first_bad else ""
-            out.append(Content.styled(f"journal has {hv.bad_lines} bad line(s), skipped{first}", "$warning"))
+            out.append(Content.styled(safe(f"journal has {hv.bad_lines} bad line(s), skipped{first}"), "$warning"))
         return lines(*out)
 
 
 def _entry_line(e: dict, width: int) -> Content:
     ts = fmt.iso_ts(e.get("ts"))
-    changed = ",".join(e.get("changes", {}).keys())
+    changed = ",".join(k for k, v in e.get("changes", {}).items() if not (isinstance(v, list) and v == [None, None]))
     flag = " OUTSIDE" if e.get("replaced_outside_write") else ""
     text = f" #{e.get('generation')} {e.get('writer', '?')} {e.get('reason', '')}: {changed}"
     return row(label(fmt.utc_time(ts, with_date=False)[:8]), Content.styled(flag, "$warning"), fmt.clip(text, width - 8 - len(flag)))
 
 
-class AuditPanel(Panel):
+class AuditPanel(ScrollPanel):
     TITLE = "Audit"
 
-    def render(self) -> Content:
-        app = self.sapp
-        ids = app.audit_ids
+    def content(self) -> Content:
+        ctx = self.ctx
+        ids = ctx.audit_ids
         if not ids:
             return label("loading checks…")
         w = self.inner_width
-        cells: list[Content] = []
+        worst = ctx.audit_overall()
+        done = sum(1 for cid in ids if cid in ctx.audit and cid not in ctx.audit_running)
+        if ctx.audit_running:
+            self.border_title = f"Audit · running {done}/{len(ids)}"
+        else:
+            self.border_title = f"Audit · {worst}" if worst else "Audit"
+        out: list[Content | str] = []
+        passed = []
         for cid in ids:
-            entry = app.audit.get(cid)
-            st = "RUNNING" if cid in app.audit_running else (entry.result.status.value if entry else None)
+            st = ctx.status_of(cid)
+            entry = ctx.audit.get(cid)
+            if st == "PASS" and not self.wide:
+                passed.append(cid)  # all on one line at 80 columns: the failures get the room
+                continue
             summary = entry.result.summary if entry else ("running" if st == "RUNNING" else "not run")
             room = w - len(cid) - 6
-            cells.append(row(status(st), " ", strong(cid), *((" ", label(fmt.clip(summary, room))) if room >= 8 else ())))
-        worst = app.audit_overall()
-        self.border_title = f"Audit · {worst}" if worst else "Audit"
-        failing = [app.audit[c].result for c in ids if c in app.audit and app.audit[c].result.status.rank >= 2]
+            out.append(row(status(st), " ", strong(cid), *((" ", label(fmt.clip(summary.replace("\n", " "), room))) if room >= 8 else ())))
+        if passed:
+            out.append(row(status("PASS"), " ", fmt.clip(", ".join(passed), w - 5)))
+        failing = [ctx.audit[c].result for c in ids if c in ctx.audit and ctx.audit[c].result.status.rank >= 2]
         fix = next(((r.id, r.repairs[0]) for r in failing if r.repairs), None)
         if fix is not None:
             more = label(f" fixes {fix[0]} · g: guided recovery") if self.wide else label(" · g guided")
-            cells.append(row(label("fix: "), Content.styled(f"p → {fix[1]}", "bold"), more))
-        ran = [app.audit[c].ran_at for c in ids if c in app.audit]
-        if ran and app.state_changed_at is not None and min(ran) < app.state_changed_at and not app.audit_running:
-            cells.append(label("some results predate the last change · a → audit, r re-runs"))
-        return lines(*cells)
+            out.append(row(label("fix: "), Content.styled(f"p → {fix[1]}", "bold"), more))
+        if ctx.stale_results():
+            out.append(label("some results predate the last change · f5 re-runs them"))
+        return lines(*out)

@@ -1,8 +1,7 @@
-"""Small typed modal dialogs: confirm (bool), pick one (str), type a value (str)."""
+"""Small typed modal dialogs: confirm (bool), pick one (str), type a value (str), and the
+detail view that shows every value of a row whole (y copies one)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any, Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,8 +13,9 @@ from textual.widgets.option_list import Option
 
 from statetui.tui.plain import plain
 
-if TYPE_CHECKING:
-    from statetui.tui.app import StateTuiApp
+from statetui.tui.messages import Copy
+from statetui.tui.widgets.style import label
+from statetui.tui.widgets.tables import VimOptionList
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -23,27 +23,28 @@ class ConfirmScreen(ModalScreen[bool]):
     key pressed out of habit never applies a repair."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes, apply", id="confirm-yes"),
+        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
         Binding("n", "answer(False)", "No", id="confirm-no"),
-        Binding("escape", "answer(False)", "Cancel", show=False),
+        Binding("escape", "answer(False)", "Cancel", show=False, id="confirm-cancel"),
     ]
 
-    def __init__(self, question: str, detail: str = "") -> None:
+    def __init__(self, question: str, detail: str = "", yes: str = "apply") -> None:
         super().__init__()
         self.question = question
         self.detail = detail
+        self.yes = yes
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="confirm"):
             yield Static(Content.styled(self.question, "bold"), id="confirm-question")
             if self.detail:
                 yield Static(plain(self.detail), id="confirm-detail")
-            yield Static(Content.assemble(("y", "bold reverse"), " apply   ", ("n", "bold reverse"), " / ",
+            yield Static(Content.assemble(("y", "bold reverse"), f" {self.yes}   ", ("n", "bold reverse"), " / ",
                                           ("esc", "bold reverse"), " cancel"), id="confirm-keys")
 
     def on_mount(self) -> None:
         self.query_one("#confirm").border_title = "Confirm"
-        self.query_one("#confirm").border_subtitle = "y to apply · escape to cancel"
+        self.query_one("#confirm").border_subtitle = f"y to {self.yes} · escape to cancel"
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -60,7 +61,8 @@ class PickScreen(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="pick"):
-            yield OptionList(*[Option(label, id=oid) for oid, label in self.options], id="pick-list")
+            yield VimOptionList(*[Option(text, id=oid) for oid, text in self.options], enter_label="Choose",
+                                id="pick-list")
 
     def on_mount(self) -> None:
         box = self.query_one("#pick")
@@ -103,26 +105,41 @@ class InputScreen(ModalScreen["str | None"]):
         self.dismiss(None)
 
 
-def repair_titles(ids: list[str] | None = None) -> list[tuple[str, str]]:
-    from statetui.repair.runner import get_repair, repair_ids
+class DetailScreen(ModalScreen[None]):
+    """Every value of the selected row (or panel), whole: nothing cut, wrapped to fit.
+    j/k move between values, y copies the highlighted one."""
 
-    known = repair_ids()
-    wanted = [i for i in (ids or known) if i in known]
-    return [(rid, f"{get_repair(rid).title}  ({rid})") for rid in wanted]
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="detail-close"),
+        Binding("v", "close", "Close", show=False, id="detail-close-v"),
+        Binding("y", "copy", "Copy value", id="detail-copy"),
+    ]
 
+    def __init__(self, title: str, items: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.items = [(k, "" if v is None else str(v)) for k, v in items]
 
-def pick_repair(app: "StateTuiApp", ids: list[str] | None = None, on_done: Callable[[Any], None] | None = None) -> None:
-    """Open the repair wizard; with more than one candidate, ask which first."""
-    options = repair_titles(ids)
-    if not options:
-        app.notify("no repair for this in this build", severity="warning")
-        return
-    if len(options) == 1:
-        app.open_repair(options[0][0], on_done)
-        return
+    def compose(self) -> ComposeResult:
+        options = [Option(Content.assemble(label(k), "\n", v or "—"), id=str(i)) for i, (k, v) in enumerate(self.items)]
+        with Vertical(classes="dialog", id="detail"):
+            yield VimOptionList(*options, enter_label="Copy", id="detail-list")
 
-    def chosen(rid: str | None) -> None:
-        if rid:
-            app.open_repair(rid, on_done)
+    def on_mount(self) -> None:
+        box = self.query_one("#detail")
+        box.border_title = self.title_text
+        box.border_subtitle = "y copies the highlighted value · escape closes"
+        self.query_one(OptionList).focus()
 
-    app.push_screen(PickScreen("Repairs", options), chosen)
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_copy()
+
+    def action_copy(self) -> None:
+        ol = self.query_one(OptionList)
+        if ol.highlighted is None or not self.items:
+            return
+        name, value = self.items[ol.highlighted]
+        self.post_message(Copy(value, name))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
