@@ -200,9 +200,14 @@ class LiveViews:
 
         def look() -> None:
             self._look_timer = None
-            before = set(self._events.missing)
-            self._events.watch()
-            if self._events.missing != before:
+            events = self._events
+            if events is None:  # closed since the timer was set (the app is stopping)
+                return
+            before = set(events.missing)
+            events.watch()
+            if self._events is not events:  # closed by what watch() set off
+                return
+            if events.missing != before:
                 self.refresh_all()
             self._look_for_missing()
 
