@@ -60,6 +60,8 @@ class LiveViews:
 
     def request(self, kind: str, fresh: bool = False) -> None:
         """Refresh one kind of view in a thread worker, never two at once."""
+        if not getattr(self, "bot_open", True):  # only the fleet is shown: it reads every bot itself
+            return
         if kind == "backups" and fresh:
             self._fresh_backups = True
         if kind in self._busy_kinds:

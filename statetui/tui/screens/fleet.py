@@ -1,0 +1,361 @@
+"""The fleet: one row per bot, worst first, kept live; enter opens that bot's dashboard.
+
+Each bot's status (statetui.core.fleet_status.bot_status: a read of its state, lock,
+backups and local checks, tens of ms) is computed in one thread worker at a time, never
+on the event loop: bots to read are queued by name, a bot queued twice is read once,
+and results reach the table in batches, so with fifty bots keys are answered while
+statuses refresh. One watcher covers every bot's folders (statetui.tui.fleet_watch);
+a change re-reads only the bots it concerns. Every SWEEP_S all bots are read again
+(whether a bot runs, and the checks that depend on time, are not file changes).
+While a bot's dashboard is open above it, the fleet only notes what changed and reads
+it when it is shown again."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import time
+from typing import Any, Callable
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from statetui.tui import fleet_rows as fr
+from statetui.tui.fleet_nav import OpenBot
+from statetui.tui.plain import safe
+from statetui.tui.widgets.style import label
+from statetui.tui.widgets.tables import ActionTable
+
+SWEEP_S = 30.0  # every bot read again this often
+TICK_S = 5.0  # ages on screen re-labelled this often (no file is read for it)
+BATCH_S = 0.1  # results reach the table at most this often while a refresh runs
+COMPACT_BELOW = 110  # columns: the app's -compact breakpoint
+AGE_COLUMNS = tuple(i for i, c in enumerate(fr.COLUMNS) if c.key in ("written", "backup"))
+
+
+class FleetScreen(Screen):
+    NAME = "fleet"
+    HELP = """\
+Every bot in the config, one row each, the worst first: ‼ unreadable, halted or
+critical; ✖ failing; ! warning; … not read yet. Columns: cash and peak from the state;
+drawdown against the halt threshold ('48.1≥30%' is at or past it); halted; whether the
+bot runs (from its lock, process and unit); how long ago the state was written and the
+newest backup was taken; the worst local audit check.
+
+A ? is a figure that could not be read: the pane below says why. Nothing is guessed.
+
+The folders of every bot are watched: a write shows within a second. Every bot is also
+read again every 30 s (a bot that stops writes nothing). enter opens the highlighted
+bot's dashboard (escape there comes back here); s sorts by name or worst first; r reads
+every bot now."""
+
+    DEFAULT_CSS = """
+    FleetScreen #fleet-head { height: 1; background: $panel; }
+    FleetScreen #fleet-body { height: 1fr; }
+    FleetScreen #fleet-table { height: 1fr; min-height: 5; }
+    FleetScreen #fleet-detail { height: auto; max-height: 9; border: round $primary 60%; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("r", "refresh", "Read all", id="fleet-refresh"),
+        Binding("s", "sort", "Sort", id="fleet-sort"),
+        Binding("question_mark", "app.help", "Help", id="help", key_display="?"),
+        Binding("q", "app.quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, bots: list[Any], now: Callable[[], float] | None = None, watch: bool = True,
+                 sweep_s: float = SWEEP_S) -> None:
+        super().__init__()
+        self.bots = {b.name: b for b in bots}
+        self.order = [b.name for b in bots]  # config order: the tie-break, and the "by name" sort
+        self.now = now or time.time
+        self.watch_enabled = watch
+        self.sweep_s = sweep_s
+        self.seen: dict[str, fr.Seen] = {}
+        self.worst_first = True
+        self.live = False
+        self.updates = 0  # statuses applied (tests wait on it)
+        self.sweeps = 0  # full reads finished
+        self._queue: dict[str, None] = {}  # bots to read, in order, each once
+        self._busy = False
+        self._sweeping = False
+        self._stop_watch: asyncio.Event | None = None
+        self._compact: bool | None = None
+        self._shown_ages: dict[str, tuple[str, str]] = {}
+        self._stamps: dict[str, tuple] = {}  # what each bot's files looked like at its last read
+        self.caught_up = False  # the watcher is set up and nothing written before it was missed
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="fleet-head")
+        with Vertical(id="fleet-body"):
+            yield ActionTable("Open", id="fleet-table", cursor_type="row", zebra_stripes=False)
+            with VerticalScroll(id="fleet-detail"):
+                yield Static(id="fleet-text")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#fleet-detail").border_title = "Bot"
+        self._build()
+        self.query_one(DataTable).focus()
+        self.refresh_all()
+        self.set_interval(self.sweep_s, self.refresh_all)
+        self.set_interval(TICK_S, self._tick)
+        if self.watch_enabled:
+            self._watch()
+
+    def on_resize(self) -> None:
+        if self._compact != self._is_compact():
+            self._build()
+
+    def _is_compact(self) -> bool:
+        return self.app.size.width < COMPACT_BELOW
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#fleet-table", DataTable)
+
+    def _build(self) -> None:
+        """Columns for this width, then every row in the current order."""
+        self._compact = self._is_compact()
+        table = self.table
+        keep = self.selected()
+        table.clear(columns=True)
+        for c in fr.COLUMNS:
+            table.add_column(c.compact if self._compact else c.label, key=c.key)
+        for name in self._sorted():
+            table.add_row(*self._cells(name), key=name)
+        self._restore_cursor(keep)
+        self._show_head()
+        self._show_detail()
+
+    # --- rows -----------------------------------------------------------------------------
+
+    def _sorted(self) -> list[str]:
+        if not self.worst_first:
+            return sorted(self.order, key=str.lower)
+        index = {n: i for i, n in enumerate(self.order)}
+        return sorted(self.order, key=lambda n: (fr.sort_key(n, self.seen.get(n))[0], index[n]))
+
+    def _cells(self, name: str) -> list[Text]:
+        seen = self.seen.get(name)
+        texts = fr.cells(name, seen, self.now(), compact=bool(self._compact))
+        if seen is not None:
+            self._shown_ages[name] = (texts[AGE_COLUMNS[0]], texts[AGE_COLUMNS[1]])
+        return [Text(safe(t), style=fr.style_of(c.key, seen), no_wrap=True, end="")
+                for c, t in zip(fr.COLUMNS, texts)]
+
+    def selected(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # the table is being rebuilt
+            return None
+
+    def _restore_cursor(self, name: str | None) -> None:
+        table = self.table
+        if name is not None and name in table.rows:
+            table.move_cursor(row=table.get_row_index(name), animate=False)
+
+    def _apply(self, batch: list[tuple[Any, float]]) -> None:
+        """Statuses read in the worker: update their rows; re-sort only when a verdict
+        moved a bot (the cursor stays on the bot it was on)."""
+        table = self.table
+        for status, at in batch:
+            if status.name not in self.bots:
+                continue
+            self.seen[status.name] = fr.Seen(status, at)
+            self.updates += 1
+        wanted = self._sorted()
+        if [k.value for k in table.rows] != wanted:
+            # Until every bot was read once, the cursor stays on the top (worst) row; then it
+            # stays on its bot, so enter never opens another bot than the one highlighted.
+            keep = self.selected() if len(self.seen) == len(self.order) and self.sweeps else None
+            table.clear()
+            for name in wanted:
+                table.add_row(*self._cells(name), key=name)
+            self._restore_cursor(keep)
+        else:
+            for status, _at in batch:
+                self._update_row(status.name)
+        self._show_head()
+        if self.selected() in {s.name for s, _ in batch}:
+            self._show_detail()
+
+    def _update_row(self, name: str) -> None:
+        table = self.table
+        if name not in table.rows:
+            return
+        for c, cell in zip(fr.COLUMNS, self._cells(name)):
+            table.update_cell(name, c.key, cell)
+
+    def _tick(self) -> None:
+        """Ages grow while nothing is read: re-label the cells whose text changed."""
+        now = self.now()
+        for name, seen in self.seen.items():
+            texts = fr.cells(name, seen, now, compact=bool(self._compact))
+            if self._shown_ages.get(name) != (texts[AGE_COLUMNS[0]], texts[AGE_COLUMNS[1]]):
+                self._update_row(name)
+        self._show_detail()
+
+    # --- head and detail --------------------------------------------------------------------
+
+    def _show_head(self) -> None:
+        counts: dict[str, int] = {}
+        for name in self.order:
+            v = fr.verdict(self.seen[name].status) if name in self.seen else "READING"
+            counts[v] = counts.get(v, 0) + 1
+        parts: list[Any] = [Text(" statetui ", style="bold reverse"), " ", Text("fleet", style="bold"),
+                            f" · {len(self.order)} bots"]
+        for v in fr.VERDICTS:
+            if counts.get(v) and v != "PASS":
+                parts.append(" · ")
+                parts.append(Text(f"{counts[v]} {v.lower()}", style=fr.STYLE[v] or ""))
+        parts.append("  ")
+        parts.append(Text(" ● live " if self.live else " ○ not watching ", style="green" if self.live else "yellow"))
+        self.query_one("#fleet-head", Static).update(Text.assemble(*parts, no_wrap=True, end=""))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        name = self.selected()
+        box = self.query_one("#fleet-text", Static)
+        if name is None:
+            box.update(label("no bots in the config"))
+            return
+        seen = self.seen.get(name)
+        bot = self.bots[name]
+        v = fr.verdict(seen.status if seen else None)
+        title = f"{fr.MARK[v].strip()} {v}".strip() if v != "PASS" else "✓ ok"
+        self.query_one("#fleet-detail").border_title = Text(f"{safe(name)} · {title} · {safe(str(bot.config.state))}")
+        # A grid: a long line (an error) wraps under its own column, not under the labels.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True, justify="right")
+        grid.add_column(ratio=1)
+        for key, text in fr.detail_lines(name, seen, self.now(), os.path.abspath(bot.config.state)):
+            grid.add_row(Text(safe(key)), Text(safe(text)))
+        box.update(grid)
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value in self.bots:
+            self.post_message(OpenBot(event.row_key.value))
+
+    def action_refresh(self) -> None:
+        self.refresh_all()
+
+    def action_sort(self) -> None:
+        self.worst_first = not self.worst_first
+        self._build()
+        self.notify("worst first" if self.worst_first else "by name", timeout=2)
+
+    # --- reading statuses -------------------------------------------------------------------
+
+    def refresh_all(self) -> None:
+        self.request(self.order)
+        self._sweeping = True
+
+    def request(self, names: list[str] | set[str]) -> None:
+        for n in names:
+            if n in self.bots:
+                self._queue[n] = None
+        self._kick()
+
+    def on_screen_resume(self) -> None:
+        self._kick()
+
+    def _kick(self) -> None:
+        # Behind a bot's dashboard the fleet only notes what to read (is_current is False).
+        if self._busy or not self._queue or not self.is_current:
+            return
+        names, self._queue = list(self._queue), {}
+        self._busy = True
+        self._read(names)
+
+    @work(thread=True, group="fleet-read", exit_on_error=False)
+    def _read(self, names: list[str]) -> int:
+        from statetui.core.fleet_status import bot_status
+
+        batch: list[tuple[Any, float]] = []
+        flushed = time.monotonic()
+        from statetui.tui.fleet_watch import stamp
+
+        for name in names:
+            bot = self.bots[name]
+            at = self.now()
+            self._stamps[name] = stamp(bot.config)  # before the read: a write during it is read again
+            try:
+                status = bot_status(bot, checks=True, now=at)
+            except Exception as exc:  # bot_status says what it finds; this is a bug, shown, never a traceback
+                status = fr.unread(name, f"status failed: {type(exc).__name__}: {exc}")
+            batch.append((status, at))
+            if time.monotonic() - flushed >= BATCH_S:
+                self.app.call_from_thread(self._apply, batch)
+                batch, flushed = [], time.monotonic()
+        if batch:
+            self.app.call_from_thread(self._apply, batch)
+        return len(names)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "fleet-read" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
+                                                                     WorkerState.CANCELLED):
+            return
+        event.stop()
+        if event.state == WorkerState.ERROR:
+            self.notify(f"fleet read failed: {type(event.worker.error).__name__}: {event.worker.error}",
+                        severity="error", markup=False)
+        self._busy = False
+        if self._sweeping and not self._queue:
+            self._sweeping = False
+            self.sweeps += 1
+        self._kick()
+
+    # --- the watcher ----------------------------------------------------------------------
+
+    @work(exclusive=True, group="fleet-watch", exit_on_error=False)
+    async def _watch(self) -> None:
+        # watchfiles is imported in a thread, not on the event loop.
+        await asyncio.get_running_loop().run_in_executor(None, importlib.import_module, "statetui.tui.fleet_watch")
+        from statetui.tui.fleet_watch import watch_fleet
+
+        self._stop_watch = asyncio.Event()
+        self.live = True
+        self._show_head()
+        # A write between a bot's first read and the watch being set up would go unseen:
+        # read again the bots whose files changed since (a stat each, not a read of all).
+        self.set_timer(0.3, self._catch_up)
+        try:
+            async for names in watch_fleet(list(self.bots.values()), self._stop_watch):
+                self.request(names)
+        finally:
+            self.live = False
+            if self.is_mounted:
+                self._show_head()
+
+    @work(thread=True, group="fleet-catch-up", exit_on_error=False)
+    def _catch_up(self) -> None:
+        from statetui.tui.fleet_watch import stamp
+
+        changed = [n for n, b in self.bots.items() if n in self._stamps and self._stamps[n] != stamp(b.config)]
+        self.app.call_from_thread(self._caught_up, changed)
+
+    def _caught_up(self, changed: list[str]) -> None:
+        self.request(changed)
+        self.caught_up = True
+
+    def on_unmount(self) -> None:
+        if self._stop_watch is not None:
+            self._stop_watch.set()
