@@ -72,7 +72,9 @@ every bot now."""
     ]
 
     def __init__(self, bots: list[Any], now: Callable[[], float] | None = None, watch: bool = True,
-                 sweep_s: float = SWEEP_S) -> None:
+                 sweep_s: float = SWEEP_S, hidden: bool = False) -> None:
+        """`hidden`: a bot's dashboard opens above it at once (--bot NAME): read nothing and
+        watch nothing until the fleet is first shown."""
         super().__init__()
         self.bots = {b.name: b for b in bots}
         self.order = [b.name for b in bots]  # config order: the tie-break, and the "by name" sort
@@ -90,6 +92,8 @@ every bot now."""
         self._stop_watch: asyncio.Event | None = None
         self._compact: bool | None = None
         self._shown_ages: dict[str, tuple[str, str]] = {}
+        self._shown = not hidden  # the current screen (the reading worker stops when it is not)
+        self._started = False
         self._stamps: dict[str, tuple] = {}  # what each bot's files looked like at its last read
         self.caught_up = False  # the watcher is set up and nothing written before it was missed
 
@@ -107,6 +111,11 @@ every bot now."""
         self.query_one("#fleet-detail").border_title = "Bot"
         self._build()
         self.query_one(DataTable).focus()
+        if self._shown:
+            self._start()
+
+    def _start(self) -> None:
+        self._started = True
         self.refresh_all()
         self.set_interval(self.sweep_s, self.refresh_all)
         self.set_interval(TICK_S, self._tick)
@@ -275,25 +284,34 @@ every bot now."""
         self._kick()
 
     def on_screen_resume(self) -> None:
+        self._shown = True
+        if not self._started:
+            self._start()
         self._kick()
 
+    def on_screen_suspend(self) -> None:
+        self._shown = False
+
     def _kick(self) -> None:
-        # Behind a bot's dashboard the fleet only notes what to read (is_current is False).
-        if self._busy or not self._queue or not self.is_current:
+        # Behind a bot's dashboard the fleet only notes what to read.
+        if self._busy or not self._queue or not self._shown:
             return
         names, self._queue = list(self._queue), {}
         self._busy = True
         self._read(names)
 
     @work(thread=True, group="fleet-read", exit_on_error=False)
-    def _read(self, names: list[str]) -> int:
+    def _read(self, names: list[str]) -> list[str]:
+        """Read `names` in turn; returns those left unread because a dashboard opened above."""
         from statetui.core.fleet_status import bot_status
+        from statetui.tui.fleet_watch import stamp
 
         batch: list[tuple[Any, float]] = []
         flushed = time.monotonic()
-        from statetui.tui.fleet_watch import stamp
-
-        for name in names:
+        for i, name in enumerate(names):
+            if not self._shown:  # a dashboard opened: the CPU is its own
+                names = names[i:]
+                break
             bot = self.bots[name]
             at = self.now()
             self._stamps[name] = stamp(bot.config)  # before the read: a write during it is read again
@@ -305,9 +323,11 @@ every bot now."""
             if time.monotonic() - flushed >= BATCH_S:
                 self.app.call_from_thread(self._apply, batch)
                 batch, flushed = [], time.monotonic()
+        else:
+            names = []
         if batch:
             self.app.call_from_thread(self._apply, batch)
-        return len(names)
+        return names
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "fleet-read" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
@@ -317,6 +337,8 @@ every bot now."""
         if event.state == WorkerState.ERROR:
             self.notify(f"fleet read failed: {type(event.worker.error).__name__}: {event.worker.error}",
                         severity="error", markup=False)
+        elif event.state == WorkerState.SUCCESS and event.worker.result:
+            self._queue = {**dict.fromkeys(event.worker.result), **self._queue}  # read first when shown again
         self._busy = False
         if self._sweeping and not self._queue:
             self._sweeping = False
