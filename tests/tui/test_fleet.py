@@ -4,6 +4,7 @@ store, tests/tui/fleets.py), the real app under Pilot, real writes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -217,12 +218,15 @@ async def test_fifty_bots_at_80x24_show_ten_and_answer_keys_while_reading(tmp_pa
         shown = [b.name for b in bots if f" {b.name} " in text]
         assert len(shown) >= 10, text
         assert text.index("bot-33") < text.index("bot-16") < text.index("bot-00")  # unreadable, halted, the rest
-        # Every bot read again: the keys are answered while the reads go on.
+        # Every bot read again: the keys are answered while the reads go on. (Keys are sent
+        # as the terminal sends them: pilot.press waits for the whole process to be idle.)
         before = screen.updates
         screen.refresh_all()
-        answered_at: list[int] = []
-        await pilot.press("down", "down", "down")
-        answered_at.append(screen.updates)
-        assert screen.table.cursor_row == 3
-        assert answered_at[0] < before + len(bots), "the keys waited for the whole refresh"
+        for _ in range(3):
+            app.simulate_key("down")
+        while screen.table.cursor_row != 3:
+            await asyncio.sleep(0.005)
+        answered_at = screen.updates
+        assert answered_at < before + len(bots), "the keys waited for the whole refresh"
         await wait_for(pilot, lambda: screen.updates >= before + len(bots), "the refresh")
+        assert screen.selected() == "bot-01"  # the fourth row: the cursor stayed through the re-read

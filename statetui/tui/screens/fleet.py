@@ -304,8 +304,14 @@ every bot now."""
     def _read(self, names: list[str]) -> list[str]:
         """Read `names` in turn; returns those left unread because a dashboard opened above."""
         from statetui.core.fleet_status import bot_status
+        from statetui.core.scanmemo import host_snapshot
         from statetui.tui.fleet_watch import stamp
 
+        # One look at the host's processes, locks and timers for the whole pass.
+        with host_snapshot():
+            return self._read_all(names, bot_status, stamp)
+
+    def _read_all(self, names: list[str], bot_status: Callable[..., Any], stamp: Callable[[Any], tuple]) -> list[str]:
         batch: list[tuple[Any, float]] = []
         flushed = time.monotonic()
         for i, name in enumerate(names):
