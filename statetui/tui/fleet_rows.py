@@ -183,8 +183,10 @@ def style_of(column: str, seen: Seen | None) -> str:
         return "dim"
     s = seen.status
     v = verdict(s)
-    if column in ("verdict", "bot"):
+    if column == "verdict":
         return STYLE[v]
+    if column == "bot":  # only the rows that need acting on: a fleet of warnings stays calm
+        return STYLE[v] if RANK[v] >= RANK["FAIL"] else ""
     if column == "halted" and s.halted is True:
         return STYLE["HALTED"]
     if column == "drawdown" and s.drawdown is not None and s.halt_threshold is not None and s.drawdown >= s.halt_threshold:

@@ -45,22 +45,11 @@ KINDS: dict[str, Callable[[Path], scenarios.Scenario]] = {
 
 
 def make_bot(root: Path, name: str, kind: str = "healthy", freeze: bool = False) -> Bot:
+    """`freeze`: every time in it pinned (journal, file and backup times; tests/tui/frozen.py)."""
     sc = KINDS[kind](root / name)
     if freeze:
-        _freeze(sc)
+        frozen.freeze(sc)
     return Bot(name, Config(state=sc.state, backup_dir=sc.backups, pid_file=sc.root / "bot.pid"))
-
-
-def _freeze(sc: scenarios.Scenario) -> None:
-    if sc.state.read_bytes().rstrip().endswith(b"}"):
-        frozen.freeze(sc)
-    else:  # the corrupt one: its journal and backups pinned, its mtime too
-        data = sc.state.read_bytes()
-        sc.state.write_bytes(data + b"}\n")
-        frozen.freeze(sc)
-        when = os.stat(sc.state).st_mtime
-        sc.state.write_bytes(data)
-        os.utime(sc.state, (when, when))
 
 
 def three(root: Path, freeze: bool = False) -> list[Bot]:
