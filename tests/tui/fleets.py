@@ -68,10 +68,37 @@ def many(root: Path, n: int = 50, freeze: bool = False) -> list[Bot]:
     return out
 
 
-def snapshot_fleet(name: str, n: int | None = None) -> list[Bot]:
-    """A fleet at a fixed path with every time pinned (tests/tui/frozen.py)."""
+# The README's fleet: (name, scenario, trades after it), each trade a P&L through the store.
+SHOWCASE = [
+    ("poly-favourites", "healthy", (35.2, 11.4)),
+    ("poly-news", "jan16", ()),
+    ("poly-weather", "corrupt", ()),
+    ("btc-15m", "healthy", (-24.1,)),
+    ("nba-props", "healthy", (-66.0,)),
+    ("eth-hourly", "small", ()),
+    ("fed-rates", "healthy", (8.25,)),
+]
+
+
+def showcase(root: Path, freeze: bool = False) -> list[Bot]:
+    out = []
+    for name, kind, trades in SHOWCASE:
+        sc = KINDS[kind](root / name)
+        for pnl in trades:
+            scenarios._trade(sc.store, pnl, pnl > 0)
+        if freeze:
+            frozen.freeze(sc)
+        out.append(Bot(name, Config(state=sc.state, backup_dir=sc.backups, pid_file=sc.root / "bot.pid")))
+    return out
+
+
+def snapshot_fleet(name: str, n: int | str | None = None) -> list[Bot]:
+    """A fleet at a fixed path with every time pinned (tests/tui/frozen.py): three bots,
+    `n` bots, or n="showcase"."""
     import shutil
 
     root = frozen.ROOT / name
     shutil.rmtree(root, ignore_errors=True)
-    return three(root, freeze=True) if n is None else many(root, n, freeze=True)
+    if n == "showcase":
+        return showcase(root, freeze=True)
+    return three(root, freeze=True) if n is None else many(root, int(n), freeze=True)
