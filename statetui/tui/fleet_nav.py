@@ -47,7 +47,7 @@ class FleetNav:
     def fleet_screen(self):
         from statetui.tui.screens.fleet import FleetScreen
 
-        return FleetScreen(self.fleet, now=self.now, hidden=self.bot_open)  # type: ignore[attr-defined]
+        return FleetScreen(self.fleet, now=self.now, watch=self.watch_enabled)  # type: ignore[attr-defined]
 
     # --- opening and leaving a bot ---------------------------------------------------
 

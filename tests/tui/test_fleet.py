@@ -230,3 +230,23 @@ async def test_fifty_bots_at_80x24_show_ten_and_answer_keys_while_reading(tmp_pa
         assert answered_at < before + len(bots), "the keys waited for the whole refresh"
         await wait_for(pilot, lambda: screen.updates >= before + len(bots), "the refresh")
         assert screen.selected() == "bot-01"  # the fourth row: the cursor stayed through the re-read
+
+
+async def test_palette_on_the_fleet_offers_bots_not_repairs(tmp_path):
+    bots = fleets.three(tmp_path)
+    app = fleet_app(bots, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await fleet_ready(pilot)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert "fleet: open beta" in titles and "fleet: read all" in titles
+        # No bot is open: nothing that acts on one (a repair would go to the first bot's file).
+        assert not [t for t in titles if t.startswith(("repair:", "audit:", "state:", "chain:", "view:"))]
+        # Help over the fleet pauses nothing: a read asked for now still happens.
+        await pilot.press("question_mark")
+        before = screen.updates
+        screen.refresh_all()
+        await wait_for(pilot, lambda: screen.updates >= before + len(bots), "a read under the help dialog")
+        await pilot.press("escape")
+        next(c for c in app.get_system_commands(screen) if c.title == "fleet: open gamma").callback()
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.bot_name == "gamma",
+                       "gamma's dashboard from the palette")

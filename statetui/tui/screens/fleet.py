@@ -7,8 +7,9 @@ and results reach the table in batches, so with fifty bots keys are answered whi
 statuses refresh. One watcher covers every bot's folders (statetui.tui.fleet_watch);
 a change re-reads only the bots it concerns. Every SWEEP_S all bots are read again
 (whether a bot runs, and the checks that depend on time, are not file changes).
-While a bot's dashboard is open above it, the fleet only notes what changed and reads
-it when it is shown again."""
+While a bot's dashboard is open above it (app.bot_open), the fleet only notes what
+changed, and reads it when it is back; a dialog above it (help, the palette) pauses
+nothing."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import Any, Callable
 from rich.table import Table
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
@@ -72,9 +73,7 @@ every bot now."""
     ]
 
     def __init__(self, bots: list[Any], now: Callable[[], float] | None = None, watch: bool = True,
-                 sweep_s: float = SWEEP_S, hidden: bool = False) -> None:
-        """`hidden`: a bot's dashboard opens above it at once (--bot NAME): read nothing and
-        watch nothing until the fleet is first shown."""
+                 sweep_s: float = SWEEP_S) -> None:
         super().__init__()
         self.bots = {b.name: b for b in bots}
         self.order = [b.name for b in bots]  # config order: the tie-break, and the "by name" sort
@@ -92,8 +91,7 @@ every bot now."""
         self._stop_watch: asyncio.Event | None = None
         self._compact: bool | None = None
         self._shown_ages: dict[str, tuple[str, str]] = {}
-        self._shown = not hidden  # the current screen (the reading worker stops when it is not)
-        self._started = False
+        self._started = False  # reading and watching start when the fleet is first shown
         self._stamps: dict[str, tuple] = {}  # what each bot's files looked like at its last read
         self.caught_up = False  # the watcher is set up and nothing written before it was missed
 
@@ -111,8 +109,12 @@ every bot now."""
         self.query_one("#fleet-detail").border_title = "Bot"
         self._build()
         self.query_one(DataTable).focus()
-        if self._shown:
+        if not self._paused():
             self._start()
+
+    def _paused(self) -> bool:
+        """A bot's dashboard is open above: its CPU is its own (--bot NAME: from the start)."""
+        return bool(getattr(self.app, "bot_open", False))
 
     def _start(self) -> None:
         self._started = True
@@ -263,6 +265,15 @@ every bot now."""
         if event.row_key.value in self.bots:
             self.post_message(OpenBot(event.row_key.value))
 
+    def commands(self) -> list[SystemCommand]:
+        """The command palette's entries here: open any bot by name, read all, sort."""
+        out = [SystemCommand(f"fleet: open {name}", f"{name}'s dashboard ({self.bots[name].config.state})",
+                             lambda name=name: self.post_message(OpenBot(name))) for name in self._sorted()]
+        out.append(SystemCommand("fleet: read all", "read every bot's state, lock, backups and checks now",
+                                 self.action_refresh))
+        out.append(SystemCommand("fleet: sort", "worst first, or by name", self.action_sort))
+        return out
+
     def action_refresh(self) -> None:
         self.refresh_all()
 
@@ -284,17 +295,15 @@ every bot now."""
         self._kick()
 
     def on_screen_resume(self) -> None:
-        self._shown = True
+        if self._paused():
+            return
         if not self._started:
             self._start()
         self._kick()
 
-    def on_screen_suspend(self) -> None:
-        self._shown = False
-
     def _kick(self) -> None:
         # Behind a bot's dashboard the fleet only notes what to read.
-        if self._busy or not self._queue or not self._shown:
+        if self._busy or not self._queue or self._paused():
             return
         names, self._queue = list(self._queue), {}
         self._busy = True
@@ -315,7 +324,7 @@ every bot now."""
         batch: list[tuple[Any, float]] = []
         flushed = time.monotonic()
         for i, name in enumerate(names):
-            if not self._shown:  # a dashboard opened: the CPU is its own
+            if self._paused():  # a dashboard opened: the CPU is its own
                 names = names[i:]
                 break
             bot = self.bots[name]
