@@ -37,9 +37,14 @@ from statetui.tui.widgets.tables import ActionTable
 
 SWEEP_S = 30.0  # every bot read again this often
 TICK_S = 5.0  # ages on screen re-labelled this often (no file is read for it)
-BATCH_S = 0.1  # results reach the table at most this often while a refresh runs
+BATCH_S = 0.25  # results reach the table at most this often while a refresh runs
 COMPACT_BELOW = 110  # columns: the app's -compact breakpoint
-AGE_COLUMNS = tuple(i for i, c in enumerate(fr.COLUMNS) if c.key in ("written", "backup"))
+
+
+def _cell(text: str, style: str) -> Text:
+    # Outside text (a bot's name, an error) with control characters shown escaped; a rich
+    # Text parses no markup.
+    return Text(safe(text), style=style, no_wrap=True, end="")
 
 
 class FleetScreen(Screen):
@@ -90,7 +95,9 @@ every bot now."""
         self._sweeping = False
         self._stop_watch: asyncio.Event | None = None
         self._compact: bool | None = None
-        self._shown_ages: dict[str, tuple[str, str]] = {}
+        # name -> (text, style) per column as on screen: a cell is updated only when it
+        # changed (each update makes the table render its visible rows again).
+        self._shown: dict[str, list[tuple[str, str]]] = {}
         self._started = False  # reading and watching start when the fleet is first shown
         self._stamps: dict[str, tuple] = {}  # what each bot's files looked like at its last read
         self.caught_up = False  # the watcher is set up and nothing written before it was missed
@@ -157,13 +164,15 @@ every bot now."""
         index = {n: i for i, n in enumerate(self.order)}
         return sorted(self.order, key=lambda n: (fr.sort_key(n, self.seen.get(n))[0], index[n]))
 
-    def _cells(self, name: str) -> list[Text]:
+    def _plain_cells(self, name: str) -> list[tuple[str, str]]:
         seen = self.seen.get(name)
         texts = fr.cells(name, seen, self.now(), compact=bool(self._compact))
-        if seen is not None:
-            self._shown_ages[name] = (texts[AGE_COLUMNS[0]], texts[AGE_COLUMNS[1]])
-        return [Text(safe(t), style=fr.style_of(c.key, seen), no_wrap=True, end="")
-                for c, t in zip(fr.COLUMNS, texts)]
+        return [(t, fr.style_of(c.key, seen)) for c, t in zip(fr.COLUMNS, texts)]
+
+    def _cells(self, name: str) -> list[Text]:
+        plain = self._plain_cells(name)
+        self._shown[name] = plain
+        return [_cell(t, style) for t, style in plain]
 
     def selected(self) -> str | None:
         table = self.table
@@ -205,19 +214,22 @@ every bot now."""
             self._show_detail()
 
     def _update_row(self, name: str) -> None:
+        """Update the cells of `name` whose text or style changed (a bot read again
+        unchanged costs no render)."""
         table = self.table
         if name not in table.rows:
             return
-        for c, cell in zip(fr.COLUMNS, self._cells(name)):
-            table.update_cell(name, c.key, cell)
+        old = self._shown.get(name) or []
+        new = self._plain_cells(name)
+        for i, (c, cell) in enumerate(zip(fr.COLUMNS, new)):
+            if i >= len(old) or old[i] != cell:
+                table.update_cell(name, c.key, _cell(*cell))
+        self._shown[name] = new
 
     def _tick(self) -> None:
         """Ages grow while nothing is read: re-label the cells whose text changed."""
-        now = self.now()
-        for name, seen in self.seen.items():
-            texts = fr.cells(name, seen, now, compact=bool(self._compact))
-            if self._shown_ages.get(name) != (texts[AGE_COLUMNS[0]], texts[AGE_COLUMNS[1]]):
-                self._update_row(name)
+        for name in self.seen:
+            self._update_row(name)
         self._show_detail()
 
     # --- head and detail --------------------------------------------------------------------
