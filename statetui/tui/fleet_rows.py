@@ -14,6 +14,7 @@ from typing import Any
 from statetui.core.display import age
 from statetui.core.money import fmt_money
 
+_CHECK_RANK = {"WARNING": 1, "FAIL": 2, "CRITICAL": 3}
 UNKNOWN = "?"
 ABSENT = "—"
 
@@ -87,6 +88,18 @@ class Seen:
 
     status: Any  # BotStatus
     at: float
+    checks_at: float | None = None  # when the checks shown ran (a light read keeps older ones)
+
+
+def carry_checks(status: Any, old: Seen | None) -> float | None:
+    """A light read (no checks) takes the checks of the bot's last full read while its
+    state still loads; returns when they ran (None: no checks to show yet)."""
+    if old is None or old.checks_at is None or not status.loads or not old.status.loads or not old.status.checks:
+        return None
+    for attr in ("checks", "worst", "summaries", "repair_hint"):
+        if hasattr(old.status, attr):
+            setattr(status, attr, getattr(old.status, attr))
+    return old.checks_at
 
 
 def verdict(status: Any | None) -> str:
@@ -97,12 +110,10 @@ def verdict(status: Any | None) -> str:
         return "UNREADABLE"
     if status.halted is True:
         return "HALTED"
-    worst = str(status.worst or "")
-    if worst in ("CRITICAL", "FAIL", "WARNING"):
-        return worst
-    if not status.checks and worst not in ("PASS", "SKIPPED"):
+    if not status.checks:  # read without its checks, none run yet: no verdict guessed
         return "READING"
-    return "PASS"
+    worst = str(status.worst or "")
+    return worst if worst in ("CRITICAL", "FAIL", "WARNING") else "PASS"
 
 
 def sort_key(name: str, seen: Seen | None) -> tuple[int, str]:
@@ -171,8 +182,8 @@ def _clip(text: str, width: int) -> str:
 
 
 def audit_word(status: Any) -> str:
-    if not status.checks:
-        return UNKNOWN if status.worst in (None, "") else AUDIT_WORD.get(status.worst, str(status.worst)[:4])
+    if not status.checks:  # not run yet (the detail says so)
+        return UNKNOWN
     return AUDIT_WORD.get(str(status.worst), str(status.worst)[:4])
 
 
@@ -236,11 +247,14 @@ def detail_lines(name: str, seen: Seen | None, now: float, state_path: str | Non
     ages.append(f"newest backup {age(backup)} old" if backup is not None else "no backup found")
     out.append(("ages", " · ".join(ages)))
     bad = [(cid, st) for cid, st in s.checks.items() if st in ("WARNING", "FAIL", "CRITICAL")]
+    ran = ""
+    if seen.checks_at is not None and seen.at - seen.checks_at >= 1:  # a light read since: older checks
+        ran = f" (run {age(now - seen.checks_at)} ago; they re-run once the bot's writes pause)"
     if bad:
-        bad.sort(key=lambda x: -RANK.get(x[1], 0))
-        out.append(("checks", ", ".join(f"{cid} {AUDIT_WORD.get(st, st)}" for cid, st in bad)))
+        bad.sort(key=lambda x: -_CHECK_RANK.get(x[1], 0))
+        out.append(("checks", ", ".join(f"{cid} {AUDIT_WORD.get(st, st)}" for cid, st in bad) + ran))
     elif s.checks:
-        out.append(("checks", f"all {len(s.checks)} local checks pass or are skipped"))
+        out.append(("checks", f"all {len(s.checks)} local checks pass or are skipped{ran}"))
     else:
         out.append(("checks", "? not run yet"))
     if s.chain_mismatch is not None:

@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from statetui.tui import fleet_rows as fr
 from statetui.tui.fleet_nav import OpenBot
+from statetui.tui.fleet_reads import ReadQueue
 from statetui.tui.plain import safe
 from statetui.tui.widgets.style import label
 from statetui.tui.widgets.tables import ActionTable
@@ -90,7 +91,8 @@ every bot now."""
         self.live = False
         self.updates = 0  # statuses applied (tests wait on it)
         self.sweeps = 0  # full reads finished
-        self._queue: dict[str, None] = {}  # bots to read, in order, each once
+        self._reads = ReadQueue()  # bots to read, in order, each once
+        self._wake = None  # the timer for a read held back
         self._busy = False
         self._sweeping = False
         self._stop_watch: asyncio.Event | None = None
@@ -188,14 +190,16 @@ every bot now."""
         if name is not None and name in table.rows:
             table.move_cursor(row=table.get_row_index(name), animate=False)
 
-    def _apply(self, batch: list[tuple[Any, float]]) -> None:
+    def _apply(self, batch: list[tuple[Any, float, bool]]) -> None:
         """Statuses read in the worker: update their rows; re-sort only when a verdict
-        moved a bot (the cursor stays on the bot it was on)."""
+        moved a bot (the cursor stays on the bot it was on). A light read (no checks)
+        keeps the checks of the bot's last full read, and says when they ran."""
         table = self.table
-        for status, at in batch:
+        for status, at, full in batch:
             if status.name not in self.bots:
                 continue
-            self.seen[status.name] = fr.Seen(status, at)
+            checks_at = at if full else fr.carry_checks(status, self.seen.get(status.name))
+            self.seen[status.name] = fr.Seen(status, at, checks_at)
             self.updates += 1
         wanted = self._sorted()
         if [k.value for k in table.rows] != wanted:
@@ -207,10 +211,10 @@ every bot now."""
                 table.add_row(*self._cells(name), key=name)
             self._restore_cursor(keep)
         else:
-            for status, _at in batch:
+            for status, _at, _full in batch:
                 self._update_row(status.name)
         self._show_head()
-        if self.selected() in {s.name for s, _ in batch}:
+        if self.selected() in {s.name for s, _at, _full in batch}:
             self._show_detail()
 
     def _update_row(self, name: str) -> None:
@@ -297,13 +301,14 @@ every bot now."""
     # --- reading statuses -------------------------------------------------------------------
 
     def refresh_all(self) -> None:
-        self.request(self.order)
+        """Every bot, checks included (the start, each sweep, r)."""
+        self._reads.want_full(self.order)
         self._sweeping = True
+        self._kick()
 
     def request(self, names: list[str] | set[str]) -> None:
-        for n in names:
-            if n in self.bots:
-                self._queue[n] = None
+        """These bots' files changed (statetui.tui.fleet_reads says when to read them)."""
+        self._reads.changed([n for n in names if n in self.bots], time.monotonic())
         self._kick()
 
     def on_screen_resume(self) -> None:
@@ -315,46 +320,31 @@ every bot now."""
 
     def _kick(self) -> None:
         # Behind a bot's dashboard the fleet only notes what to read.
-        if self._busy or not self._queue or self._paused():
+        if self._busy or self._paused():
             return
-        names, self._queue = list(self._queue), {}
-        self._busy = True
-        self._read(names)
+        items = self._reads.take(time.monotonic())
+        if items:
+            self._busy = True
+            self._read(items)
+        self._wake_later()
+
+    def _wake_later(self) -> None:
+        """One timer, for the earliest read held back (a bot writing faster than it is read)."""
+        if self._wake is not None:
+            self._wake.stop()
+            self._wake = None
+        if self._busy:
+            return  # the worker's end kicks again
+        delay = self._reads.next_due(time.monotonic())
+        if delay is not None:
+            self._wake = self.set_timer(max(0.05, delay), self._kick)
 
     @work(thread=True, group="fleet-read", exit_on_error=False)
-    def _read(self, names: list[str]) -> list[str]:
-        """Read `names` in turn; returns those left unread because a dashboard opened above."""
-        from statetui.core.fleet_status import bot_status
-        from statetui.core.scanmemo import host_snapshot
-        from statetui.tui.fleet_watch import stamp
+    def _read(self, items: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+        from statetui.tui.fleet_reads import read_statuses
 
-        # One look at the host's processes, locks and timers for the whole pass.
-        with host_snapshot():
-            return self._read_all(names, bot_status, stamp)
-
-    def _read_all(self, names: list[str], bot_status: Callable[..., Any], stamp: Callable[[Any], tuple]) -> list[str]:
-        batch: list[tuple[Any, float]] = []
-        flushed = time.monotonic()
-        for i, name in enumerate(names):
-            if self._paused():  # a dashboard opened: the CPU is its own
-                names = names[i:]
-                break
-            bot = self.bots[name]
-            at = self.now()
-            self._stamps[name] = stamp(bot.config)  # before the read: a write during it is read again
-            try:
-                status = bot_status(bot, checks=True, now=at)
-            except Exception as exc:  # bot_status says what it finds; this is a bug, shown, never a traceback
-                status = fr.unread(name, f"status failed: {type(exc).__name__}: {exc}")
-            batch.append((status, at))
-            if time.monotonic() - flushed >= BATCH_S:
-                self.app.call_from_thread(self._apply, batch)
-                batch, flushed = [], time.monotonic()
-        else:
-            names = []
-        if batch:
-            self.app.call_from_thread(self._apply, batch)
-        return names
+        return read_statuses(self.bots, items, self.now, self._paused,
+                             lambda batch: self.app.call_from_thread(self._apply, batch), self._stamps, BATCH_S)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "fleet-read" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
@@ -365,9 +355,9 @@ every bot now."""
             self.notify(f"fleet read failed: {type(event.worker.error).__name__}: {event.worker.error}",
                         severity="error", markup=False)
         elif event.state == WorkerState.SUCCESS and event.worker.result:
-            self._queue = {**dict.fromkeys(event.worker.result), **self._queue}  # read first when shown again
+            self._reads.put_back(event.worker.result)  # read first when the fleet is shown again
         self._busy = False
-        if self._sweeping and not self._queue:
+        if self._sweeping and not any(self._reads.wanted.values()):
             self._sweeping = False
             self.sweeps += 1
         self._kick()
