@@ -14,15 +14,9 @@ from typing import Any, Callable
 from textual.message import Message
 from textual.worker import Worker, active_worker
 
+from statetui.tui.fleet_messages import OpenBot, ShowFleet
+
 EPOCH_ATTR = "statetui_epoch"
-
-
-class OpenBot(Message):
-    """Show this bot's dashboard (posted by the fleet screen)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
 
 
 class FleetNav:
@@ -53,6 +47,9 @@ class FleetNav:
 
     def on_open_bot(self, message: OpenBot) -> None:
         self.open_bot(message.name)
+
+    def on_show_fleet(self, message: ShowFleet) -> None:
+        self.close_bot()
 
     def open_bot(self, name: str) -> None:
         """Follow `name`'s files and show its dashboard above the fleet."""

@@ -30,7 +30,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from statetui.tui import fleet_rows as fr
-from statetui.tui.fleet_nav import OpenBot
+from statetui.tui.fleet_messages import OpenBot
 from statetui.tui.fleet_reads import ReadQueue
 from statetui.tui.plain import safe
 from statetui.tui.widgets.style import label
