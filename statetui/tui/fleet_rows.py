@@ -172,7 +172,7 @@ def cells(name: str, seen: Seen | None, now: float, compact: bool = False) -> tu
         yes_no(s.halted, "HALTED", "no") if not compact else yes_no(s.halted, "HALT", "no"),
         yes_no(s.running, "yes", "no"),
         age(written) if written is not None else UNKNOWN,
-        age(backup) if backup is not None else ABSENT if s.loads or s.error is None else UNKNOWN,
+        age(backup) if backup is not None else ABSENT,  # none found (the detail says so)
         audit_word(s),
     )
 
@@ -217,27 +217,42 @@ def _without_path(message: str | None, path: str | None) -> str | None:
 
 
 def detail_lines(name: str, seen: Seen | None, now: float, state_path: str | None = None) -> list[tuple[str, str]]:
-    """(label, text) lines for the highlighted bot: the whole figures and, for every "?"
-    in its row, the reason."""
+    """(label, text) lines for the highlighted bot, most urgent first (what is wrong, why,
+    the next step; then the figures and, for every "?" in its row, the reason)."""
     if seen is None:
         return [("", f"{name}: reading its state, lock, backups and checks…")]
     s = seen.status
     out: list[tuple[str, str]] = []
     if not s.loads:
         out.append(("state", f"UNREADABLE: {_without_path(s.error, state_path) or 'no reason given'}"))
+    bad = sorted(((cid, st) for cid, st in s.checks.items() if st in _CHECK_RANK), key=lambda x: -_CHECK_RANK[x[1]])
+    summary = (getattr(s, "summaries", None) or {}).get(bad[0][0]) if bad else None
+    if summary and s.loads:  # the worst check's own line, in its words (an unreadable state's is above)
+        out.append(("why", f"{bad[0][0]}: {_without_path(summary, state_path)}"))
+    if s.repair_hint:
+        out.append(("next", s.repair_hint))
+    if not s.loads:
         out.append(("?", "cash, peak, drawdown, halted: the state does not load"))
     else:
         dd = f"{_pct(s.drawdown)}%" if s.drawdown is not None else "? (no peak or cash to compare)"
         limit = f"{float(s.halt_threshold) * 100:.0f}%" if s.halt_threshold is not None else "none set"
-        out.append(("figures", f"cash {_money(s.cash)} · peak {_money(s.peak)} · "
-                               f"drawdown {dd} (halts at {limit})"))
+        out.append(("figures", f"cash {_money(s.cash)} · peak {_money(s.peak)} · drawdown {dd} (halts at {limit})"))
         if s.cash is None or s.peak is None:
             missing = [n for n, x in (("cash", s.cash), ("peak", s.peak)) if x is None]
             out.append(("?", f"{' and '.join(missing)}: no such field found in the state (set [fields] for this bot)"))
         if s.halted is None:
             out.append(("?", "halted: the state has no halt flag statetui recognises"))
+    ran = ""
+    if seen.checks_at is not None and seen.at - seen.checks_at >= 1:  # a light read since: older checks
+        ran = f" (run {age(now - seen.checks_at)} ago; they re-run once the bot's writes pause)"
+    if bad:
+        out.append(("checks", ", ".join(f"{cid} {AUDIT_WORD.get(st, st)}" for cid, st in bad) + ran))
+    elif s.checks:
+        out.append(("checks", f"all {len(s.checks)} local checks pass or are skipped{ran}"))
+    else:
+        out.append(("checks", "? not run yet"))
     if s.running is None:
-        out.append(("running", "? cannot tell: no lock holder, process or unit answers (its dashboard lists what was looked at)"))
+        out.append(("running", "? cannot tell: no lock holder, process or unit answers (its dashboard lists them)"))
     written = _later(s.state_age, seen, now)
     backup = _later(s.backup_age, seen, now)
     peak_age = _later(s.peak_age, seen, now)
@@ -246,19 +261,6 @@ def detail_lines(name: str, seen: Seen | None, now: float, state_path: str | Non
         ages.append(f"peak set {age(peak_age)} ago")
     ages.append(f"newest backup {age(backup)} old" if backup is not None else "no backup found")
     out.append(("ages", " · ".join(ages)))
-    bad = [(cid, st) for cid, st in s.checks.items() if st in ("WARNING", "FAIL", "CRITICAL")]
-    ran = ""
-    if seen.checks_at is not None and seen.at - seen.checks_at >= 1:  # a light read since: older checks
-        ran = f" (run {age(now - seen.checks_at)} ago; they re-run once the bot's writes pause)"
-    if bad:
-        bad.sort(key=lambda x: -_CHECK_RANK.get(x[1], 0))
-        out.append(("checks", ", ".join(f"{cid} {AUDIT_WORD.get(st, st)}" for cid, st in bad) + ran))
-    elif s.checks:
-        out.append(("checks", f"all {len(s.checks)} local checks pass or are skipped{ran}"))
-    else:
-        out.append(("checks", "? not run yet"))
     if s.chain_mismatch is not None:
         out.append(("chain", f"state cash minus chain cash: {_money(s.chain_mismatch)} (last reconcile)"))
-    if s.repair_hint:
-        out.append(("next", s.repair_hint))
     return out

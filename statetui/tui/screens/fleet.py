@@ -69,6 +69,7 @@ every bot now."""
     FleetScreen #fleet-body { height: 1fr; }
     FleetScreen #fleet-table { height: 1fr; min-height: 5; }
     FleetScreen #fleet-detail { height: auto; max-height: 9; border: round $primary 60%; padding: 0 1; }
+    FleetScreen.-wide #fleet-detail { max-height: 12; }
     """
 
     BINDINGS = [
