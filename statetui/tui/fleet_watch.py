@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from contextlib import aclosing
 from pathlib import Path
 from typing import AsyncIterator, Iterable
 
 from statetui.tui.watch import DEBOUNCE_MS, STEP_MS, Targets
 
 MISSING_POLL_S = 2.0
+MAX_BACKOFF_S = 60.0
 
 
 class FleetTargets:
@@ -68,56 +70,50 @@ def stamp(config: object) -> tuple:
     return tuple(out)
 
 
-class _Until:
-    """awatch's stop event: the caller's stop, or a restart asked for from here."""
-
-    def __init__(self, stop: asyncio.Event):
-        self.stop = stop
-        self.restart = False
-
-    def is_set(self) -> bool:
-        return self.stop.is_set() or self.restart
-
-    def set(self) -> None:  # awatch sets it when cancelled
-        self.restart = True
-
-
 async def watch_fleet(bots: Iterable[object], stop: asyncio.Event) -> AsyncIterator[set[str]]:
     """Yield the names of bots whose files changed (coalesced by awatch's debounce), until
-    `stop`. A folder appearing or going yields every bot it concerns."""
+    `stop`. A folder appearing or going yields every bot (their reads are light)."""
     from watchfiles import awatch
 
     targets = FleetTargets(bots)
+    everyone = set(targets.targets)
+    failures = 0
+    watched: list[Path] | None = None
     while not stop.is_set():
-        watched = targets.existing()
+        now_there = targets.existing()
+        if watched is not None and now_there != watched:
+            yield everyone
+        watched = now_there
         missing = len(watched) < len(targets.folders())
         if not watched:
-            try:
-                await asyncio.wait_for(stop.wait(), MISSING_POLL_S)
-            except asyncio.TimeoutError:
-                pass
+            await _pause(stop, MISSING_POLL_S)
             continue
-        until = _Until(stop)
         try:
-            async for changes in awatch(*watched, watch_filter=lambda _c, path: targets.wanted(path),
-                                        debounce=DEBOUNCE_MS, step=STEP_MS, recursive=False, stop_event=until,
-                                        ignore_permission_denied=True, yield_on_timeout=missing,
-                                        rust_timeout=int(MISSING_POLL_S * 1000) if missing else None):
-                names: set[str] = set()
-                for _change, path in changes:
-                    names |= targets.bots_for(path)
-                if targets.existing() != watched:  # a folder appeared or went: watch the new set
-                    names |= set(targets.targets)
-                    until.restart = True
-                if names:
-                    yield names
-                if until.restart:
-                    break
+            # aclosing: leaving the loop closes the watch at once (not when collected).
+            async with aclosing(awatch(*watched, watch_filter=lambda _c, path: targets.wanted(path),
+                                       debounce=DEBOUNCE_MS, step=STEP_MS, recursive=False, stop_event=stop,
+                                       ignore_permission_denied=True, yield_on_timeout=missing,
+                                       rust_timeout=int(MISSING_POLL_S * 1000) if missing else None)) as batches:
+                async for changes in batches:
+                    failures = 0
+                    names: set[str] = set()
+                    for _change, path in changes:
+                        names |= targets.bots_for(path)
+                    if names:
+                        yield names
+                    if targets.existing() != watched:  # a folder appeared or went: watch the new set
+                        break
         except (OSError, RuntimeError):
-            # A folder went away under the watcher, or a watch limit was hit: every bot
-            # may have changed; pause and watch again.
-            yield set(targets.targets)
-            try:
-                await asyncio.wait_for(stop.wait(), MISSING_POLL_S)
-            except asyncio.TimeoutError:
-                pass
+            # A folder went away under the watcher, or the host's watch limit was hit: every
+            # bot may have changed. Watch again after a pause that grows while it keeps
+            # failing (the fleet's sweep still reads every bot meanwhile).
+            failures += 1
+            yield everyone
+            await _pause(stop, min(MAX_BACKOFF_S, MISSING_POLL_S * 2 ** (failures - 1)))
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except asyncio.TimeoutError:
+        pass
