@@ -13,7 +13,7 @@ import asyncio
 from collections import defaultdict
 from contextlib import aclosing
 from pathlib import Path
-from typing import AsyncIterator, Iterable
+from typing import AsyncIterator, Callable, Iterable
 
 from statetui.tui.watch import DEBOUNCE_MS, STEP_MS, Targets
 
@@ -70,9 +70,11 @@ def stamp(config: object) -> tuple:
     return tuple(out)
 
 
-async def watch_fleet(bots: Iterable[object], stop: asyncio.Event) -> AsyncIterator[set[str]]:
+async def watch_fleet(bots: Iterable[object], stop: asyncio.Event,
+                      watching: Callable[[bool], None] = lambda _on: None) -> AsyncIterator[set[str]]:
     """Yield the names of bots whose files changed (coalesced by awatch's debounce), until
-    `stop`. A folder appearing or going yields every bot (their reads are light)."""
+    `stop`. A folder appearing or going yields every bot (their reads are light).
+    `watching(False)` while the watch has failed, `watching(True)` once it is back."""
     from watchfiles import awatch
 
     targets = FleetTargets(bots)
@@ -89,6 +91,7 @@ async def watch_fleet(bots: Iterable[object], stop: asyncio.Event) -> AsyncItera
             await _pause(stop, MISSING_POLL_S)
             continue
         try:
+            watching(True)
             # aclosing: leaving the loop closes the watch at once (not when collected).
             async with aclosing(awatch(*watched, watch_filter=lambda _c, path: targets.wanted(path),
                                        debounce=DEBOUNCE_MS, step=STEP_MS, recursive=False, stop_event=stop,
@@ -108,6 +111,7 @@ async def watch_fleet(bots: Iterable[object], stop: asyncio.Event) -> AsyncItera
             # bot may have changed. Watch again after a pause that grows while it keeps
             # failing (the fleet's sweep still reads every bot meanwhile).
             failures += 1
+            watching(False)
             yield everyone
             await _pause(stop, min(MAX_BACKOFF_S, MISSING_POLL_S * 2 ** (failures - 1)))
 

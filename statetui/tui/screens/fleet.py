@@ -378,12 +378,17 @@ every bot now."""
         # read again the bots whose files changed since (a stat each, not a read of all).
         self.set_timer(0.3, self._catch_up)
         try:
-            async for names in watch_fleet(list(self.bots.values()), self._stop_watch):
+            async for names in watch_fleet(list(self.bots.values()), self._stop_watch, self._watching):
                 self.request(names)
         finally:
             self.live = False
             if self.is_mounted:
                 self._show_head()
+
+    def _watching(self, live: bool) -> None:
+        if live != self.live:  # the head says "not watching" while the watch has failed
+            self.live = live
+            self._show_head()
 
     @work(thread=True, group="fleet-catch-up", exit_on_error=False)
     def _catch_up(self) -> None:
