@@ -5,7 +5,8 @@ backups and local checks, tens of ms) is computed in one thread worker at a time
 on the event loop: bots to read are queued by name, a bot queued twice is read once,
 and results reach the table in batches, so with fifty bots keys are answered while
 statuses refresh. One watcher covers every bot's folders (statetui.tui.fleet_watch);
-a change re-reads only the bots it concerns. Every SWEEP_S all bots are read again
+a change gets the bots it concerns a light read, their checks once their writes pause
+(statetui.tui.fleet_reads). Every SWEEP_S all bots are read again, checks included
 (whether a bot runs, and the checks that depend on time, are not file changes).
 While a bot's dashboard is open above it (app.bot_open), the fleet only notes what
 changed, and reads it when it is back; a dialog above it (help, the palette) pauses
