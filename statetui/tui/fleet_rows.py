@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from rich.table import Table
+from rich.text import Text
+
 from statetui.core.display import age
 from statetui.core.money import fmt_money
+from statetui.tui.plain import safe
 
 _CHECK_RANK = {"WARNING": 1, "FAIL": 2, "CRITICAL": 3}
 UNKNOWN = "?"
@@ -264,3 +268,34 @@ def detail_lines(name: str, seen: Seen | None, now: float, state_path: str | Non
     if s.chain_mismatch is not None:
         out.append(("chain", f"state cash minus chain cash: {_money(s.chain_mismatch)} (last reconcile)"))
     return out
+
+
+# --- the head line and the detail pane, as rich renderables (outside text escaped) ----------
+
+
+def head_text(verdicts: list[str], live: bool) -> Text:
+    """'statetui fleet · 50 bots · 1 unreadable · 1 halted · 48 warning  ● live'."""
+    counts = {v: verdicts.count(v) for v in VERDICTS}
+    parts: list[Any] = [Text(" statetui ", style="bold reverse"), " ", Text("fleet", style="bold"),
+                        f" · {len(verdicts)} bots"]
+    for v in VERDICTS:
+        if counts[v] and v != "PASS":
+            parts += [" · ", Text(f"{counts[v]} {v.lower()}", style=STYLE[v] or "")]
+    parts += ["  ", Text(" ● live " if live else " ○ not watching ", style="green" if live else "yellow")]
+    return Text.assemble(*parts, no_wrap=True, end="")
+
+
+def detail_title(name: str, seen: Seen | None, path: str) -> Text:
+    v = verdict(seen.status if seen else None)
+    word = f"{MARK[v].strip()} {v}".strip() if v != "PASS" else "✓ ok"
+    return Text(f"{safe(name)} · {word} · {safe(path)}")
+
+
+def detail_grid(rows: list[tuple[str, str]]) -> Table:
+    """A grid: a long line (an error) wraps under its own column, not under the labels."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True, justify="right")
+    grid.add_column(ratio=1)
+    for key, text in rows:
+        grid.add_row(Text(safe(key)), Text(safe(text)))
+    return grid

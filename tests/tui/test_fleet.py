@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Static

@@ -20,7 +20,6 @@ import os
 import time
 from typing import Any, Callable
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
@@ -63,7 +62,7 @@ A ? is a figure that could not be read: the pane below says why. Nothing is gues
 The folders of every bot are watched: a write shows within a second. Every bot is also
 read again every 30 s (a bot that stops writes nothing). enter opens the highlighted
 bot's dashboard (escape there comes back here); s sorts by name or worst first; r reads
-every bot now."""
+every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
 
     DEFAULT_CSS = """
     FleetScreen #fleet-head { height: 1; background: $panel; }
@@ -241,19 +240,8 @@ every bot now."""
     # --- head and detail --------------------------------------------------------------------
 
     def _show_head(self) -> None:
-        counts: dict[str, int] = {}
-        for name in self.order:
-            v = fr.verdict(self.seen[name].status) if name in self.seen else "READING"
-            counts[v] = counts.get(v, 0) + 1
-        parts: list[Any] = [Text(" statetui ", style="bold reverse"), " ", Text("fleet", style="bold"),
-                            f" · {len(self.order)} bots"]
-        for v in fr.VERDICTS:
-            if counts.get(v) and v != "PASS":
-                parts.append(" · ")
-                parts.append(Text(f"{counts[v]} {v.lower()}", style=fr.STYLE[v] or ""))
-        parts.append("  ")
-        parts.append(Text(" ● live " if self.live else " ○ not watching ", style="green" if self.live else "yellow"))
-        self.query_one("#fleet-head", Static).update(Text.assemble(*parts, no_wrap=True, end=""))
+        verdicts = [fr.verdict(self.seen[n].status if n in self.seen else None) for n in self.order]
+        self.query_one("#fleet-head", Static).update(fr.head_text(verdicts, self.live))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -265,17 +253,9 @@ every bot now."""
             box.update(label("no bots in the config"))
             return
         seen = self.seen.get(name)
-        bot = self.bots[name]
-        v = fr.verdict(seen.status if seen else None)
-        title = f"{fr.MARK[v].strip()} {v}".strip() if v != "PASS" else "✓ ok"
-        self.query_one("#fleet-detail").border_title = Text(f"{safe(name)} · {title} · {safe(str(bot.config.state))}")
-        # A grid: a long line (an error) wraps under its own column, not under the labels.
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="dim", no_wrap=True, justify="right")
-        grid.add_column(ratio=1)
-        for key, text in fr.detail_lines(name, seen, self.now(), os.path.abspath(bot.config.state)):
-            grid.add_row(Text(safe(key)), Text(safe(text)))
-        box.update(grid)
+        path = os.path.abspath(self.bots[name].config.state)
+        self.query_one("#fleet-detail").border_title = fr.detail_title(name, seen, path)
+        box.update(fr.detail_grid(fr.detail_lines(name, seen, self.now(), path)))
 
     # --- keys -------------------------------------------------------------------------------
 
