@@ -10,6 +10,7 @@ or goes, the watch restarts over the new set. No Textual import."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import defaultdict
 from contextlib import aclosing
 from pathlib import Path
@@ -61,7 +62,8 @@ def stamp(config: object) -> tuple:
     is read without reading every bot again."""
     t = Targets(config)  # type: ignore[arg-type]
     out = []
-    for path in (t.state, t.journal, t.backups):
+    pid_file = Path(os.path.abspath(config.pid_file))  # type: ignore[attr-defined]
+    for path in (t.state, t.journal, t.backups, pid_file, Path(str(t.state) + ".lock")):
         try:
             st = path.stat()
             out.append((st.st_ino, st.st_size, st.st_mtime_ns))

@@ -41,10 +41,10 @@ def test_stamp_changes_with_a_write(tmp_path):
     (tmp_path / "bots").mkdir()
     store = StateStore(bots[0].config.state, auto_backup_interval=None)
     before = stamp(bots[0].config)
-    assert before == (None, None, None)
+    assert before == (None,) * 5  # state, journal, backups, pid file, lock file
     store.init(default_state(Decimal("10.00"), "2026-01-15T00:00:00Z"), reason="init")
     assert stamp(bots[0].config) != before
-    assert stamp(bots[1].config) == (None, None, None)
+    assert stamp(bots[1].config) == (None,) * 5
 
 
 async def test_one_watch_over_bots_sharing_a_folder(tmp_path):

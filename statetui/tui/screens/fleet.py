@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from statetui.tui import fleet_rows as fr
 from statetui.tui.fleet_messages import OpenBot
-from statetui.tui.fleet_reads import ReadQueue
+from statetui.tui.fleet_reads import FULL, ReadQueue
 from statetui.tui.plain import safe
 from statetui.tui.widgets.style import label
 from statetui.tui.widgets.tables import ActionTable
@@ -103,6 +103,7 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
         self._shown: dict[str, list[tuple[str, str]]] = {}
         self._started = False  # reading and watching start when the fleet is first shown
         self._stamps: dict[str, tuple] = {}  # what each bot's files looked like at its last read
+        self._full_reads: dict[str, tuple[tuple, float]] = {}  # ... at its last full read, and when
         self.caught_up = False  # the watcher is set up and nothing written before it was missed
 
     # --- layout -------------------------------------------------------------------------
@@ -129,7 +130,7 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
     def _start(self) -> None:
         self._started = True
         self.refresh_all()
-        self.set_interval(self.sweep_s, self.refresh_all)
+        self.set_interval(self.sweep_s, self._sweep)
         self.set_interval(TICK_S, self._tick)
         if self.watch_enabled:
             self._watch()
@@ -283,8 +284,15 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
     # --- reading statuses -------------------------------------------------------------------
 
     def refresh_all(self) -> None:
-        """Every bot, checks included (the start, each sweep, r)."""
+        """Every bot, checks included (the start, r)."""
         self._reads.want_full(self.order)
+        self._sweeping = True
+        self._kick()
+
+    def _sweep(self) -> None:
+        """Every bot again; the checks of a bot whose files did not change are reused for a
+        while (statetui.tui.fleet_reads.REUSE_S), whether it runs is asked afresh."""
+        self._reads.want_full(self.order, FULL)
         self._sweeping = True
         self._kick()
 
@@ -326,7 +334,8 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
         from statetui.tui.fleet_reads import read_statuses
 
         return read_statuses(self.bots, items, self.now, self._paused,
-                             lambda batch: self.app.call_from_thread(self._apply, batch), self._stamps, BATCH_S)
+                             lambda batch: self.app.call_from_thread(self._apply, batch), self._stamps,
+                             self._full_reads, BATCH_S)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "fleet-read" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
