@@ -105,6 +105,7 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
         self._stamps: dict[str, tuple] = {}  # what each bot's files looked like at its last read
         self._full_reads: dict[str, tuple[tuple, float]] = {}  # ... at its last full read, and when
         self.caught_up = False  # the watcher is set up and nothing written before it was missed
+        self._detail_shown: tuple[str, list[tuple[str, str]]] | None = None
 
     # --- layout -------------------------------------------------------------------------
 
@@ -251,12 +252,18 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
         name = self.selected()
         box = self.query_one("#fleet-text", Static)
         if name is None:
+            self._detail_shown = None
             box.update(label("no bots in the config"))
             return
         seen = self.seen.get(name)
         path = os.path.abspath(self.bots[name].config.state)
-        self.query_one("#fleet-detail").border_title = fr.detail_title(name, seen, path)
-        box.update(fr.detail_grid(fr.detail_lines(name, seen, self.now(), path)))
+        title = fr.detail_title(name, seen, path)
+        rows = fr.detail_lines(name, seen, self.now(), path)
+        if (title.plain, rows) == self._detail_shown:  # a tick that changed no age: no layout
+            return
+        self._detail_shown = (title.plain, rows)
+        self.query_one("#fleet-detail").border_title = title
+        box.update(fr.detail_grid(rows))
 
     # --- keys -------------------------------------------------------------------------------
 
