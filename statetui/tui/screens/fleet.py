@@ -106,6 +106,7 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
         self._full_reads: dict[str, tuple[tuple, float]] = {}  # ... at its last full read, and when
         self.caught_up = False  # the watcher is set up and nothing written before it was missed
         self._detail_shown: tuple[str, list[tuple[str, str]]] | None = None
+        self._head_shown = ""
 
     # --- layout -------------------------------------------------------------------------
 
@@ -243,7 +244,10 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
 
     def _show_head(self) -> None:
         verdicts = [fr.verdict(self.seen[n].status if n in self.seen else None) for n in self.order]
-        self.query_one("#fleet-head", Static).update(fr.head_text(verdicts, self.live))
+        head = fr.head_text(verdicts, self.live)
+        if head.plain != self._head_shown:  # most batches change no count
+            self._head_shown = head.plain
+            self.query_one("#fleet-head", Static).update(head)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
