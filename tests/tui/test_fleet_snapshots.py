@@ -25,8 +25,9 @@ def test_fleet_of_three(snap_compare, size):
     assert snap_compare(fleet_app(f"fleet-3-{size[0]}"), terminal_size=size, run_before=fleet_ready)
 
 
-def test_fleet_of_fifty_at_80x24(snap_compare):
-    assert snap_compare(fleet_app("fleet-50", 50), terminal_size=(80, 24), run_before=fleet_ready)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_fleet_of_fifty(snap_compare, size):
+    assert snap_compare(fleet_app(f"fleet-50-{size[0]}", 50), terminal_size=size, run_before=fleet_ready)
 
 
 def test_fleet_halted_bot_detail(snap_compare):
