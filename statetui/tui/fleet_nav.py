@@ -14,7 +14,7 @@ from typing import Any, Callable
 from textual.message import Message
 from textual.worker import Worker, active_worker
 
-from statetui.tui.fleet_messages import OpenBot, ShowFleet
+from statetui.tui.messages import OpenBot, ShowFleet
 
 EPOCH_ATTR = "statetui_epoch"
 

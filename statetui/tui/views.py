@@ -281,6 +281,12 @@ class LiveViews:
             self._events.close()
             self._events = None
         if self._pidfd is not None:
+            # Unregistered before it is closed: the fleet follows another bot next, whose
+            # pidfd may get the same number (the loop would think it already watched).
+            try:
+                asyncio.get_running_loop().remove_reader(self._pidfd[1])
+            except (RuntimeError, ValueError):
+                pass
             _close(self._pidfd[1])
             self._pidfd = None
         if self._stop_watch is not None:

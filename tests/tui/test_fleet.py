@@ -15,6 +15,7 @@ from statetui.core.config import Config
 from statetui.core.fleet import Bot
 from statetui.core.store import StateStore
 from statetui.tui.app import StateTuiApp
+from statetui.tui.messages import OpenBot
 from statetui.tui.screens.dashboard import DashboardScreen
 from statetui.tui.screens.fleet import FleetScreen
 
@@ -121,25 +122,25 @@ async def test_enter_opens_the_bots_dashboard_and_escape_returns(tmp_path):
     app = fleet_app(bots)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await fleet_ready(pilot)
-        assert app.state_view is None  # no bot's views are read while only the fleet shows
+        assert app.ctx.state_view is None  # no bot's views are read while only the fleet shows
         await pilot.press("down")  # beta
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), "beta's dashboard")
         assert app.config == bots[1].config and app.bot_name == "beta"
-        await wait_for(pilot, lambda: app.state_view is not None and app.live, "beta's views")
-        assert app.state_view.path == str(bots[1].config.state)
+        await wait_for(pilot, lambda: app.ctx.state_view is not None and app.ctx.live, "beta's views")
+        assert app.ctx.state_view.path == str(bots[1].config.state)
         assert "beta · dashboard" in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, "back on the fleet")
-        assert not app.bot_open and not app.live
+        assert not app.bot_open and not app.ctx.live
         # Another bot: its own figures, none of beta's.
         await pilot.press("up", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.bot_name == "gamma", "gamma's dashboard")
-        await wait_for(pilot, lambda: app.state_view is not None, "gamma's state")
-        assert app.state_view.path == str(bots[2].config.state)
-        assert app.state_view.error_kind == "corrupt"
+        await wait_for(pilot, lambda: app.ctx.state_view is not None, "gamma's state")
+        assert app.ctx.state_view.path == str(bots[2].config.state)
+        assert app.ctx.state_view.error_kind == "corrupt"
         await pilot.pause(0.3)
-        assert app.state_view.path == str(bots[2].config.state)  # nothing of beta's arrived late
+        assert app.ctx.state_view.path == str(bots[2].config.state)  # nothing of beta's arrived late
 
 
 async def test_dashboard_screens_return_to_the_bots_dashboard_not_the_fleet(tmp_path):
@@ -161,9 +162,9 @@ async def test_start_bot_opens_its_dashboard_above_the_fleet(tmp_path):
     bots = fleets.three(tmp_path)
     app = StateTuiApp(bots[1].config, fleet=bots, start_bot="beta", watch=False, audit_on_start=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.state_view is not None,
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.ctx.state_view is not None,
                        "beta's dashboard")
-        assert app.state_view.path == str(bots[1].config.state)
+        assert app.ctx.state_view.path == str(bots[1].config.state)
         fleet = app.screen_stack[0]
         assert isinstance(fleet, FleetScreen) and fleet.updates == 0  # nothing read behind the dashboard
         await pilot.press("escape")
@@ -174,7 +175,7 @@ async def test_one_bot_opens_on_its_dashboard(tmp_path):
     bots = [fleets.make_bot(tmp_path, "solo", "small")]
     app = fleet_app(bots, watch=False, audit_on_start=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.state_view is not None, "the state")
+        await wait_for(pilot, lambda: app.ctx.state_view is not None, "the state")
         assert isinstance(app.screen, DashboardScreen) and len(app.screen_stack) == 1
         assert not app.screen.check_action("back", ())  # nothing under it
 
@@ -249,3 +250,38 @@ async def test_palette_on_the_fleet_offers_bots_not_repairs(tmp_path):
         next(c for c in app.get_system_commands(screen) if c.title == "fleet: open gamma").callback()
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.bot_name == "gamma",
                        "gamma's dashboard from the palette")
+
+
+async def test_y_copies_the_highlighted_bots_next_command(tmp_path):
+    bots = fleets.three(tmp_path)
+    app = fleet_app(bots, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await fleet_ready(pilot)
+        await pilot.press("down")  # beta, halted on a false peak
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.clipboard == "statetui --bot beta repair recompute-peak", "the command copied")
+        assert screen.selected() == "beta"
+
+
+async def test_switching_between_two_running_bots(tmp_path, lock_holder):
+    """Each bot's dashboard follows its own holder (a pidfd each): leaving one for the
+    other releases the first's and the second is followed, switch after switch."""
+    bots = fleets.three(tmp_path)[:2]
+    holders = [lock_holder(b.config.pid_file) for b in bots]
+    app = fleet_app(bots, audit_on_start=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fleet_ready(pilot)
+        for round_ in range(3):
+            for i, bot in enumerate(bots):
+                app.post_message(OpenBot(bot.name))
+                await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.bot_name == bot.name
+                               and app.ctx.lock_view is not None and app.ctx.lock_view.running, f"{bot.name} running")
+                assert app.ctx.lock_view.pid == holders[i].pid
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen), "the fleet")
+        # The bot shown now exits: its dashboard sees it (its pidfd is the one being watched).
+        app.post_message(OpenBot(bots[1].name))
+        await wait_for(pilot, lambda: app.bot_name == bots[1].name and app.ctx.lock_view is not None
+                       and app.ctx.lock_view.running, "beta running")
+        holders[1].stop()
+        await wait_for(pilot, lambda: not app.ctx.lock_view.running, "beta's exit seen", timeout=8)

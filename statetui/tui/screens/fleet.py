@@ -22,19 +22,20 @@ from typing import Any, Callable
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from statetui.tui import fleet_rows as fr
-from statetui.tui.fleet_messages import OpenBot
+from statetui.tui.messages import OpenBot
 from statetui.tui.fleet_reads import FULL, ReadQueue
 from statetui.tui.plain import safe
+from statetui.tui.screens.base import BaseScreen, PaletteCommand, screen_keys
+from statetui.tui.widgets.footer import ConsoleFooter
 from statetui.tui.widgets.style import label
-from statetui.tui.widgets.tables import ActionTable
+from statetui.tui.widgets.tables import VimTable
 
 SWEEP_S = 30.0  # every bot read again this often
 TICK_S = 5.0  # ages on screen re-labelled this often (no file is read for it)
@@ -48,7 +49,7 @@ def _cell(text: str, style: str) -> Text:
     return Text(safe(text), style=style, no_wrap=True, end="")
 
 
-class FleetScreen(Screen):
+class FleetScreen(BaseScreen):
     NAME = "fleet"
     HELP = """\
 Every bot in the config, one row each, the worst first: ‼ unreadable, halted or
@@ -72,12 +73,11 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
     FleetScreen.-wide #fleet-detail { max-height: 12; }
     """
 
-    BINDINGS = [
+    BINDINGS = screen_keys(
         Binding("r", "refresh", "Read all", id="fleet-refresh"),
         Binding("s", "sort", "Sort", id="fleet-sort"),
-        Binding("question_mark", "app.help", "Help", id="help", key_display="?"),
-        Binding("q", "app.quit", "Quit", id="quit"),
-    ]
+        copy=True,
+    )
 
     def __init__(self, bots: list[Any], now: Callable[[], float] | None = None, watch: bool = True,
                  sweep_s: float = SWEEP_S) -> None:
@@ -113,10 +113,10 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-head")
         with Vertical(id="fleet-body"):
-            yield ActionTable("Open", id="fleet-table", cursor_type="row", zebra_stripes=False)
+            yield VimTable("Open", id="fleet-table", zebra_stripes=False)
             with VerticalScroll(id="fleet-detail"):
                 yield Static(id="fleet-text")
-        yield Footer(compact=True)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one("#fleet-detail").border_title = "Bot"
@@ -275,14 +275,32 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
         if event.row_key.value in self.bots:
             self.post_message(OpenBot(event.row_key.value))
 
-    def commands(self) -> list[SystemCommand]:
+    def palette(self) -> list[PaletteCommand]:
         """The command palette's entries here: open any bot by name, read all, sort."""
-        out = [SystemCommand(f"fleet: open {name}", f"{name}'s dashboard ({self.bots[name].config.state})",
-                             lambda name=name: self.post_message(OpenBot(name))) for name in self._sorted()]
-        out.append(SystemCommand("fleet: read all", "read every bot's state, lock, backups and checks now",
-                                 self.action_refresh))
-        out.append(SystemCommand("fleet: sort", "worst first, or by name", self.action_sort))
+        out = [PaletteCommand(f"fleet: open {name}", f"{name}'s dashboard ({self.bots[name].config.state})",
+                              lambda name=name: self.post_message(OpenBot(name))) for name in self._sorted()]
+        out.append(PaletteCommand("fleet: read all", "read every bot's state, lock, backups and checks now",
+                                  self.action_refresh))
+        out.append(PaletteCommand("fleet: sort", "worst first, or by name", self.action_sort))
         return out
+
+    def copy_value(self) -> tuple[str, str] | None:
+        """y: the highlighted bot's next command, else its state file's path."""
+        name = self.selected()
+        if name is None:
+            return None
+        seen = self.seen.get(name)
+        hint = getattr(seen.status, "repair_hint", None) if seen else None
+        return (hint, "next command") if hint else (str(self.bots[name].config.state), "state path")
+
+    def detail_items(self) -> list[tuple[str, str]]:
+        """v: the highlighted bot's detail lines, whole."""
+        name = self.selected()
+        if name is None:
+            return []
+        bot = self.bots[name]
+        return [("bot", name), ("state", str(bot.config.state))] + [
+            (k or "status", t) for k, t in fr.detail_lines(name, self.seen.get(name), self.now(), str(bot.config.state))]
 
     def action_refresh(self) -> None:
         self.refresh_all()
