@@ -118,6 +118,29 @@ async def shoot(name: str, build, size: tuple[int, int], steps: Steps, out: Path
     return path
 
 
+# The fleet screen (issue 16): several bots in one config, one row each (tests/tui/fleets.py).
+FLEET_SHOTS: list[tuple[str, int | str | None, tuple[int, int]]] = [
+    ("fleet", "showcase", (120, 40)),
+    ("fleet-50-80x24", 50, (80, 24)),
+]
+
+
+async def shoot_fleet(name: str, n: int | str | None, size: tuple[int, int], out: Path) -> Path:
+    from tests.tui import fleets
+    from tests.tui.test_fleet import fleet_ready
+
+    bots = fleets.snapshot_fleet(f"shot-{name}", n)
+    app = StateTuiApp(bots[0].config, fleet=bots, now=frozen.clock)
+    async with app.run_test(size=size) as pilot:
+        await fleet_ready(pilot)
+        await pilot.press("down")  # the halted bot's detail: why it halted and the next step
+        await pilot.pause(0.2)
+        svg = app.export_screenshot(title=f"statetui — {name}")
+    path = out / f"{name}.svg"
+    path.write_text(svg, encoding="utf-8")
+    return path
+
+
 def main() -> int:
     # The screenshots show the default theme whatever terminal runs this script.
     os.environ["TERM"] = "xterm-256color"
@@ -129,6 +152,9 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name, build, size, steps in SHOTS:
         path = asyncio.run(shoot(name, build, size, steps, out))
+        print(f"{path}  {size[0]}x{size[1]}")
+    for name, n, size in FLEET_SHOTS:
+        path = asyncio.run(shoot_fleet(name, n, size, out))
         print(f"{path}  {size[0]}x{size[1]}")
     return 0
 

@@ -1,4 +1,5 @@
-"""`statetui` with no verb: the console."""
+"""`statetui` with no verb: the console (the fleet screen first when several bots are
+configured and no --bot names one)."""
 
 from __future__ import annotations
 
@@ -6,4 +7,4 @@ from __future__ import annotations
 def run_console(args, config) -> int:
     from statetui.tui.app import run_app
 
-    return run_app(config)
+    return run_app(config, fleet=getattr(args, "fleet", None), bot=getattr(args, "bot", None))

@@ -12,9 +12,12 @@ from statetui.core.config import Config
 from statetui.core.errors import ConfigError
 
 
-def run_app(config: Config) -> int:
+def run_app(config: Config, fleet: list[Any] | None = None, bot: str | None = None) -> int:
     """Run the console; on the way out, print where the incident logs were written.
-    Losing the terminal at any moment ends it, and everything it started, at once."""
+    Losing the terminal at any moment ends it, and everything it started, at once.
+    `fleet`: every bot of the config (statetui.core.fleet.Bot). With more than one and no
+    `bot` named, the console opens on the fleet screen; otherwise on the dashboard of
+    `config` (the named bot's, the fleet under it)."""
     import os
 
     from statetui.tui import children, prefetch
@@ -25,11 +28,12 @@ def run_app(config: Config) -> int:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     previous = children.install_signal_guard()
     try:
-        early = prefetch.start(config)
+        on_fleet = fleet is not None and len(fleet) > 1 and bot is None
+        early = None if on_fleet else prefetch.start(config)  # the fleet reads every bot itself
         from statetui.tui.console import StateTuiApp
 
         check_console_config(config)
-        app = StateTuiApp(config, prefetched=early)
+        app = StateTuiApp(config, prefetched=early, fleet=fleet, start_bot=bot)
         code = app.run()
         for path in app.ctx.incident_logs:
             print(f"incident log: {path}")

@@ -14,6 +14,12 @@ from statetui.tui import messages as m
 
 
 def commands_for(app: Any, screen: Screen) -> Iterable[SystemCommand]:
+    if getattr(screen, "NAME", "") == "fleet":  # no bot is open: nothing here may act on one
+        for c in screen.palette():  # type: ignore[attr-defined]
+            yield SystemCommand(c.title, c.help, c.run)
+        yield SystemCommand("app: help", "help for the fleet screen", app.action_help)
+        yield SystemCommand("app: quit", "leave the console", app.exit)
+        return
     from statetui.repair.runner import get_repair, repair_ids
 
     post = app.post_message

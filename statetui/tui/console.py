@@ -23,6 +23,7 @@ from statetui.core.config import Config
 from statetui.tui.plain import notice
 from statetui.tui import children, messages as m
 from statetui.tui.context import ConsoleContext, demo_of
+from statetui.tui.fleet_nav import FleetNav
 from statetui.tui.views import LiveViews
 
 
@@ -40,7 +41,7 @@ def _screen_class(name: str):
     return cls
 
 
-class StateTuiApp(LiveViews, App[int]):
+class StateTuiApp(FleetNav, LiveViews, App[int]):
     CSS_PATH = "statetui.tcss"
     TITLE = "statetui"
     ENABLE_COMMAND_PALETTE = True
@@ -52,9 +53,13 @@ class StateTuiApp(LiveViews, App[int]):
     ]
 
     def __init__(self, config: Config, *, now: Callable[[], float] | None = None, watch: bool = True,
-                 audit_on_start: bool = True, theme: str | None = None, prefetched: dict[str, Any] | None = None):
+                 audit_on_start: bool = True, theme: str | None = None, prefetched: dict[str, Any] | None = None,
+                 fleet: list[Any] | None = None, start_bot: str | None = None):
         """`prefetched`: kind -> concurrent.futures.Future of a first view (and "audit": the
-        startup audit's results), started before Textual was imported (statetui.tui.prefetch)."""
+        startup audit's results), started before Textual was imported (statetui.tui.prefetch).
+        `fleet`: every bot of the config (statetui.core.fleet.Bot); with more than one, the
+        console opens on the fleet screen, or on `start_bot`'s dashboard above it, and
+        `config` is that bot's (statetui.tui.fleet_nav)."""
         super().__init__()
         self.config = config
         self.ctx = ConsoleContext(config, now)
@@ -62,6 +67,7 @@ class StateTuiApp(LiveViews, App[int]):
         self.ctx.changed = Signal(self, "changed")
         self.ctx.demo = demo_of(config)
         self._init_views(watch, audit_on_start, prefetched)
+        self._init_fleet(fleet, start_bot)
         self._hangup = None
         chosen = theme or config.theme
         if chosen:
@@ -74,7 +80,30 @@ class StateTuiApp(LiveViews, App[int]):
     def get_default_screen(self) -> Screen:
         from statetui.tui.screens.dashboard import DashboardScreen
 
+        if self.has_fleet:
+            return self.fleet_screen()
         return DashboardScreen()
+
+    def _reset_bot(self, config: Config) -> None:
+        """Follow another bot (statetui.tui.fleet_nav): a new context, its views from scratch."""
+        old = self.ctx
+        self.config = config
+        self.ctx = ConsoleContext(config, self.now)
+        self.ctx.changed = changed = old.changed  # the same signal: subscribers stay subscribed
+        self.ctx.incident_logs = old.incident_logs  # printed on the way out, whichever bot they were for
+        self._init_views(self.watch_enabled, self.audit_on_start, None)
+        changed.publish("all")
+        self.refresh_all()
+
+    def _stop_bot_views(self) -> None:
+        """Stop following the bot's files and timers (its workers are cancelled by the caller)."""
+        self._stop_events()
+        for name in ("_tick_timer", "_look_timer", "_recheck_timer", "_look_lock"):
+            timer = getattr(self, name, None)
+            if timer is not None:
+                timer.stop()
+                setattr(self, name, None)
+        self.ctx.live = False
 
     def open_screen(self, name: str) -> None:
         """Go to a screen: the dashboard is the bottom of the stack; another screen already
@@ -82,7 +111,10 @@ class StateTuiApp(LiveViews, App[int]):
         if isinstance(self.screen, ModalScreen):
             return
         if name == "dashboard":
-            while len(self.screen_stack) > 1:
+            from statetui.tui.screens.dashboard import DashboardScreen
+
+            # The dashboard is the bottom of the stack, or just above the fleet screen.
+            while len(self.screen_stack) > 1 and not isinstance(self.screen, DashboardScreen):
                 self.pop_screen()
             return
         cls = _screen_class(name)
@@ -314,6 +346,10 @@ class StateTuiApp(LiveViews, App[int]):
         keys = dict(getattr(self.config, "keys", None) or {})
         if keys:
             self.set_keymap(keys)
+        if self.has_fleet and self.bot_open:  # --bot NAME: that bot's dashboard, the fleet under it
+            from statetui.tui.screens.dashboard import DashboardScreen
+
+            self.push_screen(DashboardScreen())
         for kind in ("state", "lock", "backups", "history"):
             self.request(kind)
         loop = asyncio.get_running_loop()

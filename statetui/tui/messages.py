@@ -109,3 +109,15 @@ class Copy(Message):
         super().__init__()
         self.text = text
         self.what = what
+
+
+class OpenBot(Message):
+    """Show this bot's dashboard above the fleet (statetui.tui.fleet_nav)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class ShowFleet(Message):
+    """Leave the bot's dashboard for the fleet (escape on the dashboard, with several bots)."""

@@ -60,6 +60,8 @@ class LiveViews:
 
     def request(self, kind: str, fresh: bool = False) -> None:
         """Refresh one kind of view in a thread worker, never two at once."""
+        if not getattr(self, "bot_open", True):  # only the fleet is shown: it reads every bot itself
+            return
         if kind == "backups" and fresh:
             self._fresh_backups = True
         if kind in self._busy_kinds:
@@ -284,6 +286,12 @@ class LiveViews:
             self._events.close()
             self._events = None
         if self._pidfd is not None:
+            # Unregistered before it is closed: the fleet follows another bot next, whose
+            # pidfd may get the same number (the loop would think it already watched).
+            try:
+                asyncio.get_running_loop().remove_reader(self._pidfd[1])
+            except (RuntimeError, ValueError):
+                pass
             _close(self._pidfd[1])
             self._pidfd = None
         if self._stop_watch is not None:

@@ -7,7 +7,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 
 from statetui.tui import fmt
-from statetui.tui.messages import Open, OpenRepair, PickRepair, ReadChain, Refresh, RunChecks, StageIncident, StopBot
+from statetui.tui.messages import (Open, OpenRepair, PickRepair, ReadChain, Refresh, RunChecks, ShowFleet, StageIncident,
+                                   StopBot)
 from statetui.tui.screens.base import BaseScreen, PaletteCommand, screen_keys
 from statetui.tui.widgets.footer import ConsoleFooter
 from statetui.tui.widgets.bars import AlertBanner, TopBar
@@ -100,8 +101,8 @@ list); v shows every value whole, y copies the stop command (or the state's path
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         ctx = self.ctx
         view = ctx.state_view
-        if action == "back":
-            return False  # nothing under the dashboard
+        if action == "back":  # back to the fleet; with one bot, nothing is under the dashboard
+            return bool(getattr(self.app, "has_fleet", False))
         if action == "init":
             # Offered only when there is no file: init never overwrites one.
             return view is not None and not view.exists
@@ -113,6 +114,9 @@ list); v shows every value whole, y copies the stop command (or the state's path
 
     def action_open(self, name: str) -> None:
         self.post_message(Open(name))
+
+    def action_back(self) -> None:
+        self.post_message(ShowFleet())
 
     def action_restore(self) -> None:
         self.post_message(OpenRepair("restore-backup"))

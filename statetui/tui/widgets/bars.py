@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from statetui.tui import fmt
+from statetui.tui.plain import safe
 from statetui.tui.widgets.style import label, row
 
 
@@ -55,7 +56,9 @@ class TopBar(Widget):
         if ctx.config.read_only:
             badges.append(Content.styled(" READ-ONLY ", "$warning bold reverse"))
         right = Content.assemble(*badges)
-        left = row(Content.styled(" statetui ", "bold reverse"), " ", Content.styled(self.screen_name, "bold"), label(" · "))
+        app = self.app
+        where = f"{app.bot_name} · {self.screen_name}" if getattr(app, "has_fleet", False) and app.bot_name else self.screen_name
+        left = row(Content.styled(" statetui ", "bold reverse"), " ", Content.styled(safe(where), "bold"), label(" · "))
         room = self.size.width - left.cell_length - right.cell_length - 1
         if room < 8:  # no room for the path: the badges matter more
             return Content.assemble(left.truncate(max(0, self.size.width - right.cell_length)), right)
