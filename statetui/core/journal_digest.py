@@ -63,6 +63,12 @@ def digest(store: Any, roles: Any, file_sha: str | None | bool = False) -> Journ
         view.close()
     sha = journal.state_sha() if file_sha is False else file_sha
     metas = index.get("segments") or []
+    by_seq = {m.get("seq"): m for m in metas if isinstance(m, dict)}
+    for seg in view.segments:  # a stat each: a sealed segment whose size changed is damaged
+        meta_size = (by_seq.get(seg.seq) or {}).get("size")
+        if meta_size is not None and by_seq[seg.seq].get("name") == seg.name and seg.size() != meta_size:
+            problems.append(f"{seg.name}: sealed segment is {seg.size()} bytes, sealed at {meta_size}: damaged "
+                            "(statetui journal --verify checks every checksum)")
     first = metas[0] if metas and isinstance(metas[0], dict) else None
     return JournalDigest(summary.finalized(sha), len(view.segments), folded, problems, meta["bad_lines"], first)
 
