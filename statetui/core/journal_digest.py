@@ -116,7 +116,7 @@ def verify(store: Any, roles: Any, *, write: bool = True) -> list[str]:
             mismatch = "the index's summary differs from one rebuilt from the segments (rebuilt)"
         index_metas = [m for m in index.get("segments", []) if isinstance(m, dict)]
         if [(m.get("name"), m.get("entries")) for m in index_metas] != [(m["name"], m["entries"]) for m in metas]:
-            mismatch = mismatch or "the index's list of segments differs from the folder (rebuilt)"
+            mismatch = mismatch or (f"the index describes {len(index_metas)} segment(s) of {len(metas)} (rebuilt)")
     if mismatch:
         problems.append(mismatch)
         if write and not store.read_only:

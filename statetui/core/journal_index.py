@@ -138,7 +138,16 @@ def record_seal(journal_path: Path, seg: Segment, meta: dict[str, Any], fed: lis
     """After `seg` was sealed (and `fed` fed its entries, starting from the index's state):
     write the index with the segment and the summaries through it."""
     index = load_index(journal_path)
-    index["segments"] = [m for m in index["segments"] if m.get("seq") != seg.seq] + [meta]
+    described = {m.get("seq"): m for m in index["segments"] if isinstance(m, dict)}
+    metas = []
+    for other in list_segments(journal_path):
+        if other.seq == seg.seq:
+            metas.append(meta)
+        elif described.get(other.seq, {}).get("name") == other.name:
+            metas.append(described[other.seq])
+        else:  # an earlier seal whose index write a crash cut short: described now
+            metas.append(fold_segment(other, [])[0])
+    index["segments"] = metas
     index["summaries"] = [{"through": seg.seq, "summary": s.to_json()} for s in fed][:KEEP_SUMMARIES]
     write_index(journal_path, index, ops)
 

@@ -17,6 +17,9 @@ from typing import Any, Callable, Iterator
 from statetui.core.segments import Segment, lines_backwards, lines_of_fd, list_segments, open_segment
 
 
+FORWARD_BYTES = 2 * 1024 * 1024  # an active journal up to this size is read forwards (line numbers)
+
+
 @dataclass
 class ReadStats:
     """What a read met besides entries: bad lines (file and line number, cause) and sealed
@@ -148,7 +151,7 @@ def iter_back(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, 
             sources.append((str(path), view.fd, view.size, False))
         for seg in reversed(view.segments):
             sources.append((str(seg.path), -1, 0, True))
-        for i, (file, fd, size, sealed) in enumerate(sources):
+        for file, fd, size, sealed in sources:
             if sealed:
                 seg = next(s for s in view.segments if str(s.path) == file)
                 try:
@@ -159,6 +162,11 @@ def iter_back(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, 
                     continue
                 stats.segments_read += 1
             try:
+                if not sealed and size <= FORWARD_BYTES:
+                    # The active journal is small (rotation keeps it so): read forwards, so a
+                    # bad line is named with its line number, then hand it out newest first.
+                    yield from reversed(list(_entries_of(lines_of_fd(fd), file, stats, torn_ok=False)))
+                    continue
                 for line in lines_backwards(fd, size):
                     if not line.strip():
                         continue
