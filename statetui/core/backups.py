@@ -178,20 +178,22 @@ class Backups:
 
     # --- reading -----------------------------------------------------------------
 
-    def list(self, verify: bool = True, *, full: bool = False) -> list[BackupInfo]:
+    def list(self, verify: bool = True, *, full: bool = False, newest: int | None = None,
+             sample: int | None = None) -> list[BackupInfo]:
         """All backups, newest first. With `verify`, checksum and content checked: from the
         backups' index (statetui.core.backup_index) for a backup it describes unchanged, read
-        for the others, the newest few and a random sample; with `full`, every one is read."""
+        for the others, the `newest` few and a random `sample` (defaults: backup_index.NEWEST,
+        SAMPLE); with `full`, every one is read (one at a time: streamed)."""
         infos = self._listed()
         if verify:
-            self._verify_all(infos, full)
+            self._verify_all(infos, full, newest, sample)
         return infos
 
-    def _verify_all(self, infos: list[BackupInfo], full: bool) -> None:
-        from statetui.core.backup_index import BackupIndex, spot_checks
+    def _verify_all(self, infos: list[BackupInfo], full: bool, newest: int | None, sample: int | None) -> None:
+        from statetui.core.backup_index import NEWEST, SAMPLE, BackupIndex, spot_checks
 
         index = BackupIndex(self.dir, self.fields)
-        spot = set() if full else spot_checks(infos)
+        spot = set() if full else spot_checks(infos, NEWEST if newest is None else newest, SAMPLE if sample is None else sample)
         for info in infos:
             st = self._stats.get(info.path)
             if info.kind == "quarantine" or info.path.parent != self.dir:
