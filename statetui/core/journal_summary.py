@@ -41,7 +41,7 @@ from statetui.core.money import money_or_none
 from statetui.core.roles import top_field
 
 VERSION = 1
-STACK_KEEP = 256
+STACK_KEEP = 64
 TOP_KEEP = 64
 DISOWNED_KEEP = 4096
 MAX_KEYS = 1000
