@@ -57,7 +57,7 @@ CASH_FINAL = 4321.09
 def _mutate(doc: dict, rng: random.Random, i: int) -> dict:
     """One minute of trading: cash moves, the peak follows it up, counters and the time move."""
     old = {k: doc[k] for k in ("current_balance", "peak_balance", "total_trades", "daily_pnl", "last_updated")}
-    doc["current_balance"] = round(max(50.0, doc["current_balance"] + rng.uniform(-3.0, 3.05)), 2)
+    doc["current_balance"] = round(max(50.0, doc["current_balance"] + rng.uniform(-3.0, 3.0)), 2)
     doc["peak_balance"] = max(doc["peak_balance"], doc["current_balance"])
     doc["total_trades"] += 1
     doc["daily_pnl"] = round(doc["daily_pnl"] + rng.uniform(-1, 1), 2)
@@ -73,7 +73,7 @@ def build(root: Path, entries: int, backups: int, real_head: int, real_tail: int
 
     state = root / "state" / "trading_state.json"
     done = root / "built.json"
-    if done.exists() and json.loads(done.read_text()) == {"entries": entries, "backups": backups}:
+    if done.exists() and json.loads(done.read_text()) == {"entries": entries, "backups": backups, "shape": 2}:
         return state
     shutil.rmtree(root, ignore_errors=True)
     state.parent.mkdir(parents=True)
@@ -113,13 +113,13 @@ def build(root: Path, entries: int, backups: int, real_head: int, real_tail: int
     for k in range(tail):
         _mutate(doc, rng, i)
         i += 1
-        if k == tail - 1:
-            doc["current_balance"] = CASH_FINAL
-            doc["peak_balance"] = max(doc["peak_balance"], CASH_FINAL)
+        if k == tail - 1:  # both histories end alike, in the Jan 16 shape: a peak above any cash
+            doc["current_balance"] = CASH_FINAL  # (so the audit judges it from the evidence in both)
+            doc["peak_balance"] = max(doc["peak_balance"], CASH_FINAL) + 250.0
         store.write_bytes(json.dumps(doc, indent=2).encode(), reason="trade", backup=False)
     for _ in range(backups):
         store.backup("hourly")
-    done.write_text(json.dumps({"entries": entries, "backups": backups}))
+    done.write_text(json.dumps({"entries": entries, "backups": backups, "shape": 2}))
     return state
 
 
@@ -135,7 +135,7 @@ def run_cli(state: Path, *args: str) -> tuple[float, float, int]:
 
 
 # Balances, lock, file and backups panels filled, and the history panel's peak sparkline drawn.
-READY = (f"cash {CASH_FINAL:,.2f}".encode(), b"no pid file", b"via the store", b"all verify", "peak \u2581".encode())
+READY = (f"cash {CASH_FINAL:,.2f}".encode(), b"no pid file", b"via the store", b"all verify", "peak \u2580".encode()[:-1])  # a sparkline
 
 
 def run_console(state: Path, updates: int) -> dict[str, float]:

@@ -314,6 +314,18 @@ def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> Histo
     return view
 
 
+def read_journal_page(config: Config, n: int, before: int | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
+    """(entries oldest first, bad lines met, error): the newest `n` journal entries older than
+    generation `before` (None: the newest), read backwards from the journal's end."""
+    from statetui.core.journal_read import ReadStats, newest
+
+    stats = ReadStats()
+    try:
+        return newest(store_for(config).journal.path, n, stats=stats, before=before), stats.bad_lines, None
+    except (OSError, StatetuiError) as exc:
+        return [], 0, str(exc)
+
+
 # --- the chain --------------------------------------------------------------------------------
 
 @dataclass
