@@ -195,7 +195,7 @@ class Backups:
         index = BackupIndex(self.dir, self.fields)
         spot = set() if full else spot_checks(infos, NEWEST if newest is None else newest, SAMPLE if sample is None else sample)
         for info in infos:
-            st = self._stats.get(info.path)
+            st = self._stats.get(str(info.path))
             if info.kind == "quarantine" or info.path.parent != self.dir:
                 self.verify(info)
                 continue
@@ -208,32 +208,33 @@ class Backups:
             index.save(self.ops)
 
     def _listed(self) -> list[BackupInfo]:
-        found: dict[Path, BackupInfo] = {}
-        self._stats: dict[Path, os.stat_result] = {}
+        # Keyed by strings, Paths built only for backups: 3,000 backups are listed on every audit.
+        found: dict[str, BackupInfo] = {}
+        self._stats: dict[str, os.stat_result] = {}
         for folder in {self.dir, self.state_path.parent}:
             try:
                 names = os.listdir(folder)
             except (FileNotFoundError, NotADirectoryError, PermissionError):
                 continue
+            prefix = os.path.join(str(folder), "")
             for name in names:
-                path = folder / name
-                if path in found or not self._is_backup_name(name, folder):
+                if prefix + name in found or not self._is_backup_name(name, folder):
                     continue
-                info = self._info(path)
+                info = self._info(folder / name)
                 if info is not None:
-                    found[path] = info
+                    found[prefix + name] = info
         return sorted(found.values(), key=lambda b: (b.created, b.name), reverse=True)
 
     def _is_backup_name(self, name: str, folder: Path) -> bool:
         target = self.state_path.name
         if name == target or is_temp_of(name, target) or name.startswith("."):
             return False
-        if _QUARANTINE.match(name) and name.startswith(target + ".corrupt-"):
-            return True
-        if name.endswith((".lock", ".journal.jsonl")) or ".corrupt-" in name:
-            return False
         if _OURS.match(name):
             return True
+        if _QUARANTINE.match(name) and name.startswith(target + ".corrupt-"):
+            return True
+        if name.endswith((".lock", ".jsonl")) or ".corrupt-" in name:  # the journal and its sealed segments
+            return False
         stem = self.state_path.stem
         if re.match(rf"^{re.escape(target)}\.(backup|bak|old|orig)(\.\d+)?$", name):
             return True
@@ -250,7 +251,7 @@ class Backups:
         if not stat.S_ISREG(st.st_mode):
             return None
         if hasattr(self, "_stats"):
-            self._stats[path] = st  # the index is keyed by size and mtime
+            self._stats[str(path)] = st  # the index is keyed by size and mtime
         q = _QUARANTINE.match(path.name)
         if q:
             created = datetime.strptime(q["ts"], TS_FORMAT).replace(tzinfo=timezone.utc).timestamp()

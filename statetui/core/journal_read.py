@@ -149,11 +149,14 @@ def iter_back(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, 
         sources: list[tuple[str, int, int, bool]] = []
         if view.fd is not None:
             sources.append((str(path), view.fd, view.size, False))
+        by_file = {}
         for seg in reversed(view.segments):
-            sources.append((str(seg.path), -1, 0, True))
+            file = os.path.join(seg.folder, seg.name)
+            by_file[file] = seg
+            sources.append((file, -1, 0, True))
         for file, fd, size, sealed in sources:
             if sealed:
-                seg = next(s for s in view.segments if str(s.path) == file)
+                seg = by_file[file]
                 try:
                     fd = open_segment(seg)
                     size = os.fstat(fd).st_size

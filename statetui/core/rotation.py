@@ -44,7 +44,8 @@ def seal(journal: "Journal", fd: int, size: int) -> Segment:
     finally:
         ops.close(fd)
     sha = h.hexdigest()
-    seg = Segment(segment_path(journal.path, seq, sha), seq, sha)
+    target = segment_path(journal.path, seq, sha)
+    seg = Segment(str(target.parent), target.name, seq, sha)
     ops.rename(str(journal.path), str(seg.path))
     ops.fsync_dir(str(journal.path.parent))
     meta.update(seq=seq, name=seg.name, sha256=sha, size=size)

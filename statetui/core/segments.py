@@ -37,17 +37,18 @@ _SEGMENT = re.compile(r"^(?P<base>.+)\.(?P<seq>\d{6,12})\.(?P<sha>[0-9a-f]{64})\
 
 @dataclass(frozen=True)
 class Segment:
-    path: Path
+    folder: str
+    name: str
     seq: int
     sha256: str  # what the name says its bytes hash to
 
     @property
-    def name(self) -> str:
-        return self.path.name
+    def path(self) -> Path:  # built on demand: a year of segments is listed on every read
+        return Path(self.folder, self.name)
 
     def size(self) -> int | None:
         try:
-            return os.lstat(self.path).st_size
+            return os.lstat(os.path.join(self.folder, self.name)).st_size
         except OSError:
             return None
 
@@ -70,17 +71,18 @@ def is_segment_name(name: str, journal_path: Path) -> bool:
 def list_segments(journal_path: Path) -> list[Segment]:
     """The sealed segments beside `journal_path`, oldest first (one listing of the folder)."""
     base = base_of(journal_path)
+    folder = str(journal_path.parent)
     try:
-        names = os.listdir(journal_path.parent)
+        names = os.listdir(folder)
     except OSError:
         return []
     found = []
     for name in names:
-        if not name.startswith(base):
+        if not name.startswith(base) or not name.endswith(".jsonl"):
             continue
         m = _SEGMENT.match(name)
         if m is not None and m["base"] == base:
-            found.append(Segment(journal_path.with_name(name), int(m["seq"]), m["sha"]))
+            found.append(Segment(folder, name, int(m["seq"]), m["sha"]))
     found.sort(key=lambda s: (s.seq, s.name))
     return found
 
@@ -89,7 +91,7 @@ def open_segment(seg: Segment) -> int:
     """A read descriptor on a sealed segment (a link or a FIFO in its place is refused)."""
     import stat
 
-    fd = os.open(seg.path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    fd = os.open(os.path.join(seg.folder, seg.name), os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
