@@ -128,8 +128,11 @@ def test_backups_verified_from_the_index_and_read_again_when_rewritten(tmp_path)
     store = history(tmp_path, n=3)
     for _ in range(8):
         store.backup("hourly")
-    infos = store.backups.list(verify=True)
     index = store.backups.dir / ".statetui-index.json"
+    store.backups.list(verify=True)
+    assert not index.exists()  # looking writes nothing
+    assert cli(store, "verify").returncode == 0  # statetui verify keeps the index
+    infos = store.backups.list(verify=True)
     assert index.exists() and all(b.ok for b in infos)
     assert ".statetui-index.json" not in {b.name for b in store.backups.list(verify=False)}
     old = infos[-1].path

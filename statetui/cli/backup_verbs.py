@@ -106,7 +106,7 @@ def run_verify(args, config) -> int:
     except StateLoadError as exc:
         state_ok = "bad"
         problems.append(str(exc))
-    infos = store.backups.list(verify=True, full=args.all, newest=args.newest, sample=args.sample)
+    infos = store.backups.list(verify=True, full=args.all, newest=args.newest, sample=args.sample, save_index=True)
     bad = [b for b in infos if b.bad]  # (a quarantine copy is evidence, never a bad backup)
     problems += [_named(b.path, b.error or f"checksum {b.checksum}") for b in bad]
     if args.json:

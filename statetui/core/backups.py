@@ -179,17 +179,19 @@ class Backups:
     # --- reading -----------------------------------------------------------------
 
     def list(self, verify: bool = True, *, full: bool = False, newest: int | None = None,
-             sample: int | None = None) -> list[BackupInfo]:
+             sample: int | None = None, save_index: bool = False) -> list[BackupInfo]:
         """All backups, newest first. With `verify`, checksum and content checked: from the
         backups' index (statetui.core.backup_index) for a backup it describes unchanged, read
         for the others, the `newest` few and a random `sample` (defaults: backup_index.NEWEST,
-        SAMPLE); with `full`, every one is read (one at a time: streamed)."""
+        SAMPLE); with `full`, every one is read (one at a time: streamed). Only `save_index`
+        (`statetui verify`) writes what it found to the index: looking never writes."""
         infos = self._listed()
         if verify:
-            self._verify_all(infos, full, newest, sample)
+            self._verify_all(infos, full, newest, sample, save_index)
         return infos
 
-    def _verify_all(self, infos: list[BackupInfo], full: bool, newest: int | None, sample: int | None) -> None:
+    def _verify_all(self, infos: list[BackupInfo], full: bool, newest: int | None, sample: int | None,
+                    save_index: bool) -> None:
         from statetui.core.backup_index import NEWEST, SAMPLE, BackupIndex, spot_checks
 
         index = BackupIndex(self.dir, self.fields)
@@ -203,7 +205,7 @@ class Backups:
                 continue
             self.verify(info)
             index.record(info, st)
-        if not self.read_only and self.dir.is_dir() and (index.changed or full):
+        if save_index and not self.read_only and self.dir.is_dir() and (index.changed or full):
             index.forget_missing({b.name for b in infos})
             index.save(self.ops)
 
