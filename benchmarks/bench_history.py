@@ -198,9 +198,9 @@ def main() -> int:
             journal_mb = sum(f.stat().st_size for f in states[label].parent.glob("trading_state.journal*")) / 1e6
             print(f"built {label}: {n:,} entries ({journal_mb:.1f} MB of journal), {b:,} backups in "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
-            # Untimed: `statetui verify` keeps the backups' index (a backup costs no index
-            # rewrite; the console and the audit only read it).
-            run_cli(states[label], "verify")
+            # Untimed: `statetui verify --save-index` keeps the backups' index (a backup costs no
+            # index rewrite; the console and the audit only read it).
+            run_cli(states[label], "verify", "--save-index")
         results: dict[str, dict[str, list[tuple[float, float]]]] = {"small": {}, "large": {}}
         for _run in range(args.runs):
             for label in ("small", "large"):

@@ -167,7 +167,9 @@ def test_verify_rebuilds_a_damaged_index_and_reports_a_bad_segment(tmp_path):
     index = tmp_path / "trading_state.journal.index.json"
     index.write_text("{not json")
     problems = verify(store, roles)
-    assert any("rebuilt" in p for p in problems)
+    assert any("index stale" in p for p in problems) and index.read_text() == "{not json"  # verifying writes nothing
+    problems = verify(store, roles, write=True)
+    assert any("index rebuilt" in p for p in problems)
     assert verify(store, roles) == []  # the rebuilt index now agrees
     seg = sorted(tmp_path.glob("trading_state.journal.0*.jsonl"))[0]
     data = bytearray(seg.read_bytes())

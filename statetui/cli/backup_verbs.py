@@ -93,6 +93,9 @@ def configure_verify(p: argparse.ArgumentParser) -> None:
     p.add_argument("--newest", type=non_negative_int, default=10, metavar="N", help="read the newest N in full (default 10)")
     p.add_argument("--sample", type=non_negative_int, default=10, metavar="K",
                    help="and a random sample of K others (default 10)")
+    p.add_argument("--save-index", action="store_true",
+                   help="write what was verified to backups/.statetui-index.json, which later listings read "
+                        "instead of every backup (nothing else ever writes it)")
 
 
 def run_verify(args, config) -> int:
@@ -106,7 +109,7 @@ def run_verify(args, config) -> int:
     except StateLoadError as exc:
         state_ok = "bad"
         problems.append(str(exc))
-    infos = store.backups.list(verify=True, full=args.all, newest=args.newest, sample=args.sample, save_index=True)
+    infos = store.backups.list(verify=True, full=args.all, newest=args.newest, sample=args.sample, save_index=args.save_index)
     bad = [b for b in infos if b.bad]  # (a quarantine copy is evidence, never a bad backup)
     problems += [_named(b.path, b.error or f"checksum {b.checksum}") for b in bad]
     if args.json:

@@ -23,7 +23,9 @@ def configure_journal(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", metavar="TEXT", help="only entries whose reason contains TEXT")
     p.add_argument("--writer", metavar="NAME", help="only entries written by NAME (the program's name)")
     p.add_argument("--verify", action="store_true",
-                   help="check every sealed segment's checksum and rebuild the summary index from the segments")
+                   help="check every sealed segment's checksum and the summary index against the segments")
+    p.add_argument("--rebuild-index", action="store_true",
+                   help="--verify: rewrite the summary index from the segments when it disagrees (a cache)")
     p.add_argument("--prune", action="store_true",
                    help="remove sealed segments older than journal_keep_days (says where the evidence then starts)")
     p.add_argument("--yes", action="store_true", help="--prune: do it (without it, only the plan is shown)")
@@ -180,11 +182,11 @@ def _roles_and_doc(store, config):
 
 
 def _verify(store, config, args) -> int:
-    from statetui.core.journal_digest import verify
+    from statetui.core.journal_digest import INDEX_REBUILT, INDEX_STALE, verify
 
     roles, _doc = _roles_and_doc(store, config)
-    problems = verify(store, roles, write=not config.read_only)
-    serious = [p for p in problems if not p.endswith("(rebuilt)")]
+    problems = verify(store, roles, write=args.rebuild_index and not config.read_only)
+    serious = [p for p in problems if not p.endswith((f"({INDEX_REBUILT})", f"({INDEX_STALE})"))]
     if args.json:
         print_json({"journal": str(store.journal.path), "ok": not serious, "problems": problems})
     else:

@@ -4,7 +4,7 @@ verification reads the names, a stat each and this file, not every backup.
 `<backups>/.statetui-index.json` maps a backup's name to what verifying it found (sha256,
 whether it loads, its role values, the error), keyed by its size and mtime: a backup
 rewritten since (another size or time) is read again. It is a cache, written only by
-`statetui verify` (the console and the audit only read it: looking never writes): missing or
+`statetui verify --save-index` (say, from the daily backup timer; every other reader only reads it): missing or
 damaged, every backup is read as before; the dot keeps it out of every listing.
 
 Bit rot keeps size and time, so every verified listing also reads the NEWEST backups and a

@@ -184,7 +184,7 @@ class Backups:
         backups' index (statetui.core.backup_index) for a backup it describes unchanged, read
         for the others, the `newest` few and a random `sample` (defaults: backup_index.NEWEST,
         SAMPLE); with `full`, every one is read (one at a time: streamed). Only `save_index`
-        (`statetui verify`) writes what it found to the index: looking never writes."""
+        (`statetui verify --save-index`) writes what it found to the index: looking never writes."""
         infos = self._listed()
         if verify:
             self._verify_all(infos, full, newest, sample, save_index)

@@ -86,11 +86,12 @@ def rebuild(store: Any, roles: Any) -> tuple[Summary, list[dict[str, Any]], list
     return summary, metas, problems
 
 
-def verify(store: Any, roles: Any, *, write: bool = True) -> list[str]:
+def verify(store: Any, roles: Any, *, write: bool = False) -> list[str]:
     """`statetui journal --verify`: every sealed segment's checksum, the generations running on
     across segments, and the index's summary against one rebuilt from the segments. Returns
-    the problems (empty: all verified). With `write`, an index that disagrees (or is missing)
-    is replaced by the rebuilt one, under the store's lock."""
+    the problems (empty: all verified). With `write` (--rebuild-index), an index that disagrees
+    (or is missing) is replaced by the rebuilt one, under the store's lock; without, nothing is
+    written."""
     path = store.journal.path
     summary, metas, problems = rebuild(store, roles)
     last_gen = None
@@ -109,17 +110,18 @@ def verify(store: Any, roles: Any, *, write: bool = True) -> list[str]:
     mismatch = None
     if metas:
         if stored is None:
-            mismatch = "the index holds no summary for these role paths (rebuilt)"
+            mismatch = "the index holds no summary for these role paths"
         elif stored.get("through") != through:
-            mismatch = f"the index's summary runs through segment {stored.get('through')}, not {through} (rebuilt)"
+            mismatch = f"the index's summary runs through segment {stored.get('through')}, not {through}"
         elif _comparable(stored["summary"]) != _comparable(summary.to_json()):
-            mismatch = "the index's summary differs from one rebuilt from the segments (rebuilt)"
+            mismatch = "the index's summary differs from one rebuilt from the segments"
         index_metas = [m for m in index.get("segments", []) if isinstance(m, dict)]
         if [(m.get("name"), m.get("entries")) for m in index_metas] != [(m["name"], m["entries"]) for m in metas]:
-            mismatch = mismatch or (f"the index describes {len(index_metas)} segment(s) of {len(metas)} (rebuilt)")
+            mismatch = mismatch or (f"the index describes {len(index_metas)} segment(s) of {len(metas)}")
     if mismatch:
-        problems.append(mismatch)
-        if write and not store.read_only:
+        rewrite = write and not store.read_only
+        problems.append(mismatch + (" (" + INDEX_REBUILT + ")" if rewrite else " (" + INDEX_STALE + ")"))
+        if rewrite:
             others = [i for i in index.get("summaries", []) if isinstance(i, dict) and i is not stored
                       and i.get("through") == through]
             fresh = {"version": index.get("version", 1), "segments": metas,
@@ -127,6 +129,10 @@ def verify(store: Any, roles: Any, *, write: bool = True) -> list[str]:
             with store.locked():
                 write_index(path, fresh, store.ops)
     return problems
+
+
+INDEX_REBUILT = "index rebuilt"  # a cache lagging a seal a crash cut short: not a damaged journal
+INDEX_STALE = "index stale: statetui journal --verify --rebuild-index rewrites it"
 
 
 def _comparable(data: dict[str, Any]) -> str:
