@@ -98,7 +98,7 @@ def test_push_list_and_idempotent_repush(tmp_path, s3):
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
     assert len(report["pushed"]) == 1 and len(report["already_there"]) == 1
-    local = {p.name: p.stat().st_size for p in bot.backups.iterdir()}
+    local = {p.name: p.stat().st_size for p in bot.backups.iterdir() if not p.name.startswith(".")}  # (.statetui-index.json: the backups index)
     assert bot.objects() == local  # same names (time, reason, sha256 prefix) and sizes
 
     listed = bot.run("backups", "--offsite", "--json")

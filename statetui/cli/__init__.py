@@ -22,7 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "verify": ("statetui.cli.backup_verbs", "verify the state file and every backup's checksum"),
     "restore": ("statetui.cli.backup_verbs", "restore a backup (backs up the current file first)"),
     "prune": ("statetui.cli.backup_verbs", "prune old backups (keep N days and at least the newest K)"),
-    "journal": ("statetui.cli.state_verbs", "print the write journal"),
+    "journal": ("statetui.cli.journal_verbs", "print the write journal (streamed, filtered); --verify, --prune"),
     "fields": ("statetui.cli.state_verbs", "show which of the bot's fields plays which role (cash, peak, halt ...)"),
     "audit": ("statetui.cli.audit_verbs", "run the audit checks; exit code 0/1/2/3 by worst status"),
     "config": ("statetui.cli.audit_verbs", "print the effective configuration"),

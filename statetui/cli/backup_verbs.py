@@ -88,7 +88,14 @@ def run_backups(args, config) -> int:
 
 
 def configure_verify(p: argparse.ArgumentParser) -> None:
-    pass
+    p.add_argument("--all", action="store_true", help="read every backup in full (default: the backups' index, "
+                   "plus the newest N and a random sample read in full)")
+    p.add_argument("--newest", type=non_negative_int, default=10, metavar="N", help="read the newest N in full (default 10)")
+    p.add_argument("--sample", type=non_negative_int, default=10, metavar="K",
+                   help="and a random sample of K others (default 10)")
+    p.add_argument("--save-index", action="store_true",
+                   help="write what was verified to backups/.statetui-index.json, which later listings read "
+                        "instead of every backup (nothing else ever writes it)")
 
 
 def run_verify(args, config) -> int:
@@ -102,7 +109,7 @@ def run_verify(args, config) -> int:
     except StateLoadError as exc:
         state_ok = "bad"
         problems.append(str(exc))
-    infos = store.backups.list(verify=True)
+    infos = store.backups.list(verify=True, full=args.all, newest=args.newest, sample=args.sample, save_index=args.save_index)
     bad = [b for b in infos if b.bad]  # (a quarantine copy is evidence, never a bad backup)
     problems += [_named(b.path, b.error or f"checksum {b.checksum}") for b in bad]
     if args.json:

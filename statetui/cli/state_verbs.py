@@ -1,4 +1,4 @@
-"""init, show, journal."""
+"""init, show, fields (the journal verb is statetui.cli.journal_verbs)."""
 
 from __future__ import annotations
 
@@ -177,47 +177,6 @@ def describe_writer(status) -> str:
         after = f" after the store's last write (#{last.get('generation')} by {last.get('writer')})" if last else ""
         return f"OUTSIDE the store{after}: no journal entry matches the file, so who wrote it is unknown"
     return "unknown: no journal beside the file (written without statetui's store)"
-
-
-def configure_journal(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-n", "--limit", type=non_negative_int, default=20, help="newest N entries (0 = all)")
-    p.add_argument("--changed", metavar="FIELD|ROLE",
-                   help="only entries that changed this top-level field, or this role (cash, peak, halted ...)")
-
-
-def run_journal(args, config) -> int:
-    """Every write through the store; money and halt changes shown by role with the bot's own field."""
-    from statetui.core.history import role_changes, roles_from_journal
-
-    store = store_for(config)
-    scan = store.journal.scan()
-    roles = roles_from_journal(scan.entries, config.fields)
-    diffs = role_changes(scan.entries)
-    wanted = args.changed
-    entries = [(e, d) for e, d in zip(scan.entries, diffs)
-               if not wanted or wanted in (e.get("changes") or {}) or wanted in d]
-    if args.limit:
-        entries = entries[-args.limit:]
-    for bad in scan.bad[:5]:  # the journal stays readable: each bad line is named and skipped
-        warn(bad.describe(store.journal.path))
-    if scan.bad_lines > 5:
-        warn(f"{store.journal.path}: {scan.bad_lines - 5} more unreadable line(s) skipped")
-    if args.json:
-        print_json({"journal": str(store.journal.path), "entries": [e for e, _ in entries],
-                    "unreadable_lines": scan.bad_lines, "bad_lines": [{"line": b.number, "cause": b.cause} for b in scan.bad]})
-        return EXIT_OK
-    if not entries:
-        print(f"no journal entries in {store.journal.path}")
-    for e, d in entries:
-        shown_roles = [f"{r} ({roles.field_name(r)})" if roles.field_name(r) not in (None, r) else r for r in d]
-        by_role = [f"{label} {_j(a)}→{_j(b)}" for label, (a, b) in zip(shown_roles, d.values())]
-        covered = {top for r in d if (top := (roles.path(r) or "").lstrip("!").split(".")[0])}
-        # [None, None]: a key only added or removed with a null value, not a change of value.
-        rest = [f"{k} {_j(v[0])}→{_j(v[1])}" for k, v in (e.get("changes") or {}).items()
-                if k not in covered and isinstance(v, list) and len(v) == 2 and v != [None, None]]
-        print(f"{e.get('ts', '?')}  #{e.get('generation', '?'):<6} {e.get('writer', '?')}[{e.get('pid', '?')}]  "
-              f"{e.get('reason', '')}: {', '.join(by_role + rest)}")
-    return EXIT_OK
 
 
 def _j(value) -> str:

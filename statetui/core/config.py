@@ -344,6 +344,12 @@ class Config(BaseModel):
     read_only: Annotated[bool, _setting(_flag)] = False
     max_state_bytes: Annotated[int, _setting(_byte_size(1024, 2**34))] = DEFAULT_MAX_STATE_BYTES
     max_journal_line_bytes: Annotated[int, _setting(_byte_size(1024, 2**30))] = DEFAULT_MAX_JOURNAL_LINE_BYTES
+    # Journal segments (issue 18, statetui.core.segments): seal the active journal at this size
+    # or age (bytes 0: never by size); sealed segments older than journal_keep_days are removed only by
+    # `statetui journal --prune`, which says where the evidence then starts (0: keep all).
+    journal_rotate_bytes: Annotated[int, _setting(_byte_size(0, 2**40))] = 512 * 1024
+    journal_rotate_age: Annotated[float, _setting(_positive("seconds", 1e9))] = 86400.0
+    journal_keep_days: Annotated[int, _setting(_whole(0, 100000, "a whole number of days"))] = 0
     # [fields] (issue 12): role -> path in the bot's document, plus peak_basis/currency/halt_modes
     # (statetui.core.roles); detection fills in what is not set here.
     fields: Annotated[dict[str, Any], _setting(_fields)] = Field(default_factory=dict)

@@ -35,6 +35,8 @@ ENV = {
     "STATETUI_READ_ONLY": "read_only",
     "STATETUI_MAX_STATE_BYTES": "max_state_bytes",
     "STATETUI_MAX_JOURNAL_LINE_BYTES": "max_journal_line_bytes",
+    "STATETUI_JOURNAL_ROTATE_BYTES": "journal_rotate_bytes",
+    "STATETUI_JOURNAL_ROTATE_AGE": "journal_rotate_age",
     "STATETUI_HISTORY_FROM_BLOCK": "history_from_block",
     "STATETUI_HISTORY_SINCE": "history_since",
     "STATETUI_HWM_POLICY": "hwm_policy",

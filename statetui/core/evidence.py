@@ -27,6 +27,7 @@ from typing import Any
 from statetui.core.history import Point, _ts, entry_value, realized_history
 from statetui.core.money import money_or_none
 from statetui.core.money import fmt_money
+from statetui.core.journal_summary import Summary
 from statetui.core.roles import RoleMap
 
 TOLERANCE = Decimal("0.01")  # one cent: float noise in the bot's own arithmetic
@@ -138,11 +139,14 @@ def settle_hints(roles: RoleMap, chain: Any = None) -> list[str]:
     return hints
 
 
-def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: list[dict[str, Any]], backups: list[Any],
+def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: "list[dict[str, Any]] | Summary", backups: list[Any],
                chain: ChainWitness | ChainUnread | None = None) -> PeakVerdict:
-    """The verdict on the state's peak. `entries`: the journal's landed entries, oldest first;
-    `backups`: verified BackupInfo (role values in `.roles`); `chain`: the chain's history
-    (or why it could not be read; None when no chain is configured or it was not asked)."""
+    """The verdict on the state's peak. `entries`: the journal's landed entries, oldest first,
+    or a finalized journal_summary.Summary of them (the same verdict, without reading the
+    history; it raises journal_summary.Inexact when it cannot tell exactly: judge again with
+    the entries); `backups`: verified BackupInfo (role values in `.roles`); `chain`: the
+    chain's history (or why it could not be read; None when no chain is configured or it
+    was not asked)."""
     peak = roles.money(doc, "peak")
     if peak is None:
         return PeakVerdict(NO_PEAK, message="the bot keeps no peak")
@@ -158,7 +162,13 @@ def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: list[dict[str, Any]
         v.verdict = GENUINE
         v.message = f"the peak {fmt_money(peak)} was really reached: {basis} is {fmt_money(current)} now"
         return v
-    origin = _origin(entries, roles, peak)
+    summary = entries if isinstance(entries, Summary) else None
+    if summary is not None:
+        summary.check_roles(roles)
+        found = summary.origin(peak)
+        origin = (-1, found) if found is not None else None
+    else:
+        origin = _origin(entries, roles, peak)
     if isinstance(chain, ChainWitness):
         why_not = _chain_cannot_judge(chain, roles, basis, current, _ts(origin[1]) if origin else None)
         if why_not is None:
@@ -167,8 +177,10 @@ def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: list[dict[str, Any]
     elif isinstance(chain, ChainUnread):
         v.chain_note, v.chain_unreadable = f"the chain could not be read: {chain.reason}", True
 
-    history = realized_history(entries, backups, roles, basis)
-    top = max(history.points, key=lambda p: p.value, default=None)
+    if summary is not None:
+        top = summary.highest(basis, backups)
+    else:
+        top = max(realized_history(entries, backups, roles, basis).points, key=lambda p: p.value, default=None)
     v.highest = top
     if top is not None and top.value >= peak - TOLERANCE:
         v.verdict = GENUINE
@@ -176,7 +188,7 @@ def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: list[dict[str, Any]
                      f"({top.source}, {_when(top.ts)})")
         return v
     ceiling = max(top.value, current) if top is not None else current
-    first = entries[0] if entries else None
+    first = summary.first if summary is not None else (entries[0] if entries else None)
     if origin is not None:
         index, entry = origin
         known, at_origin = entry_value(entry, roles, basis)
@@ -276,6 +288,21 @@ def judge_store_peak(store: Any, roles: RoleMap, doc: dict[str, Any], *, backups
     if backups is None:
         backups = store.backups.list(verify=True)
     return judge_peak(doc, roles, entries, backups, chain), entries
+
+
+def judge_store_peak_fast(store: Any, roles: RoleMap, doc: dict[str, Any], backups: list[Any],
+                          chain: ChainWitness | ChainUnread | None = None) -> tuple[PeakVerdict, Any]:
+    """judge_peak() from the journal's summary (statetui.core.journal_digest): the cost does not
+    grow with the history. Falls back to reading every entry when the summary cannot answer
+    exactly. Returns the verdict and the digest (None after a fallback)."""
+    from statetui.core.journal_digest import digest
+    from statetui.core.journal_summary import Inexact
+
+    d = digest(store, roles)
+    try:
+        return judge_peak(doc, roles, d.summary, backups, chain), d
+    except Inexact:
+        return judge_peak(doc, roles, landed_entries(store), backups, chain), None
 
 
 def landed_entries(store: Any) -> list[dict[str, Any]]:

@@ -31,6 +31,8 @@ from statetui.core.fsio import O_CLOEXEC, O_NOFOLLOW, REAL_OPS, FileOps, open_re
 from statetui.core.textsafe import json_utf8
 
 TAIL_BYTES = 64 * 1024
+DEFAULT_ROTATE_BYTES = 512 * 1024  # as statetui.core.segments (not imported: the store's import stays light)
+DEFAULT_ROTATE_AGE = 86400.0
 
 
 def journal_path_for(state_path: Path) -> Path:
@@ -49,11 +51,13 @@ class PendingAppend:
 
 @dataclass(frozen=True)
 class BadLine:
-    number: int  # 1-based line number in the journal
+    number: int  # 1-based line number in its file (0: found reading backwards, number unknown)
     cause: str
+    file: str | None = None  # the sealed segment or journal it is in (None: the active journal)
 
     def describe(self, path: Path | str) -> str:
-        return f"{path}:{self.number}: {self.cause}; line skipped"
+        where = f"{self.file or path}:{self.number}" if self.number else f"{self.file or path}"
+        return f"{where}: {self.cause}; line skipped"
 
 
 BAD_LINES_KEPT = 100  # the first ones are described; all are counted
@@ -64,13 +68,23 @@ class JournalScan:
     entries: list[dict[str, Any]]
     bad_lines: int
     bad: list[BadLine] = field(default_factory=list)  # the first BAD_LINES_KEPT of them
+    bad_segments: list[str] = field(default_factory=list)  # sealed segments failing their checksum
 
 
 class Journal:
-    def __init__(self, path: Path, ops: FileOps = REAL_OPS, state_path: Path | None = None):
+    def __init__(self, path: Path, ops: FileOps = REAL_OPS, state_path: Path | None = None, *,
+                 rotate_bytes: int = DEFAULT_ROTATE_BYTES, rotate_age: float = DEFAULT_ROTATE_AGE):
         self.path = Path(path)
         self.ops = ops
         self.state_path = state_path  # the file it journals: tells whether the newest write landed
+        # Rotation (statetui.core.segments): seal the active journal once it holds this many
+        # bytes, or its first entry is this many seconds old (0: never).
+        self.rotate_bytes = rotate_bytes
+        self.rotate_age = rotate_age
+        # The store's role map (a callable, read only when sealing): the summary it keeps reads
+        # entries through these role paths (statetui.core.journal_summary.fingerprint).
+        self.roles_source: Any = None
+        self._head: tuple[tuple[int, int], float | None] | None = None  # (dev, ino) -> first entry's time
         # The newest entry and the (device, inode, size, mtime) the file had with it. The
         # journal only grows, so an unchanged stat means an unchanged tail: a save then
         # costs one lstat here instead of reading and parsing the last 64 KB.
@@ -108,10 +122,24 @@ class Journal:
                 # A writer killed mid-append left a torn line. Appends happen under the store's
                 # lock, so nobody is still writing it: cut it off and keep the journal clean.
                 self.ops.ftruncate(fd, _last_line_end(fd, st.st_size))
+                st = os.fstat(fd)
+            if self._rotation_due(fd, st):
+                from statetui.core.rotation import seal
+
+                sealing, fd = fd, -1
+                seal(self, sealing, st.st_size)  # closes it: the journal is now a sealed segment
+                fd = self.ops.open(str(self.path), flags | os.O_CREAT | os.O_EXCL, 0o644)
+                created = True
+                if os.geteuid() == 0:  # root (a repair) leaves the new journal to the old one's owner
+                    try:
+                        self.ops.fchown(fd, st.st_uid, st.st_gid)
+                    except OSError:
+                        pass
             write_all(self.ops, fd, line)
             st = os.fstat(fd)
         except BaseException:
-            self.ops.close(fd)
+            if fd >= 0:
+                self.ops.close(fd)
             raise
         return PendingAppend(fd, created, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), dict(entry))
 
@@ -129,6 +157,22 @@ class Journal:
             self.ops.fsync_dir(str(self.path.parent))
         self.seen_key = pending.key
         self._tail = (pending.key, pending.entry)
+
+    def _rotation_due(self, fd: int, st: os.stat_result) -> bool:
+        """Whether the active journal is due to be sealed before this append."""
+        if st.st_size == 0:
+            return False
+        if self.rotate_bytes and st.st_size >= self.rotate_bytes:
+            return True
+        if not self.rotate_age:
+            return False
+        key = (st.st_dev, st.st_ino)
+        if self._head is None or self._head[0] != key:
+            self._head = (key, _first_ts(fd))
+        first = self._head[1]
+        import time
+
+        return first is not None and time.time() - first >= self.rotate_age
 
     def state_sha(self) -> str | None:
         if self.state_path is None:
@@ -153,7 +197,7 @@ class Journal:
             refuse_non_regular(self.path, "journal")
             size, data = self._tail_bytes()
         except (FileNotFoundError, NotADirectoryError):
-            return []
+            size, data = 0, b""
         except PermissionError:
             raise StatePermissionError(f"{self.path}: permission denied reading the journal", str(self.path)) from None
         found: list[dict[str, Any]] = []
@@ -163,8 +207,10 @@ class Journal:
                 found.append(entry)
                 if len(found) == n:
                     break
-        if len(found) < n and size > TAIL_BYTES:
-            return self.scan(limit=n).entries
+        if len(found) < n and (size > TAIL_BYTES or _has_segments(self.path)):
+            from statetui.core.journal_read import newest
+
+            return newest(self.path, n)  # reads backwards into the sealed segments
         return found[::-1]
 
     def last(self) -> dict[str, Any] | None:
@@ -173,7 +219,7 @@ class Journal:
         try:
             st = refuse_non_regular(self.path, "journal")
             if st is None:
-                return None
+                return self._newest_sealed()
             key = self.seen_key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             if self._tail is not None and self._tail[0] == key:
                 return dict(self._tail[1])
@@ -187,68 +233,31 @@ class Journal:
             if entry is not None:
                 self._tail = (key, dict(entry))
                 return entry
-        if size > TAIL_BYTES:
-            scan = self.scan()
-            return scan.entries[-1] if scan.entries else None
+        if size > TAIL_BYTES or _has_segments(self.path):
+            return self._newest_sealed()
         return None
 
+    def _newest_sealed(self) -> dict[str, Any] | None:
+        """The newest entry when the active journal holds none (just rotated, or gone)."""
+        if not _has_segments(self.path):
+            return None
+        from statetui.core.journal_read import newest
+
+        found = newest(self.path, 1)
+        return found[-1] if found else None
+
     def scan(self, limit: int | None = None) -> JournalScan:
-        """Every complete entry (or the newest `limit`), oldest first, and the lines that are
-        not entries (line number and cause). Streamed: memory holds the entries kept and one
-        block, whatever the file's size; a line over the cap is skipped unread."""
-        from statetui.core.limits import LIMITS
+        """Every complete entry (or the newest `limit`), oldest first, across the sealed
+        segments and the active journal, and the lines that are not entries (file, line
+        number and cause) and the segments failing their checksum. Streamed: memory holds the
+        entries kept and one block, whatever the size; a line over the cap is skipped unread.
+        Readers that need only the newest entries use journal_read.newest (reads backwards)."""
+        from statetui.core.journal_read import ReadStats, iter_forward
 
-        try:
-            fd, _st = open_regular(self.path, "journal")
-        except (FileNotFoundError, NotADirectoryError):
-            return JournalScan([], 0)
-        except PermissionError:
-            raise StatePermissionError(f"{self.path}: permission denied reading the journal", str(self.path)) from None
-        cap = LIMITS.journal_line_bytes
-        entries: deque[dict[str, Any]] | list[dict[str, Any]] = deque(maxlen=limit) if limit else []
-        scan = JournalScan([], 0)
-
-        def bad(number: int, cause: str) -> None:
-            scan.bad_lines += 1
-            if len(scan.bad) < BAD_LINES_KEPT:
-                scan.bad.append(BadLine(number, cause))
-
-        number = 0
-        pending = b""  # the start of a line not yet ended
-        skipping = False  # inside a line over the cap: its bytes are dropped up to its newline
-        try:
-            while block := os.read(fd, 1 << 20):
-                start = 0
-                while True:
-                    end = block.find(b"\n", start)
-                    if end < 0:
-                        if not skipping:
-                            pending += block[start:]
-                            if len(pending) > cap:
-                                pending, skipping = b"", True
-                        break
-                    number += 1
-                    if skipping:
-                        skipping = False
-                        bad(number, f"line longer than the {cap}-byte cap (max_journal_line_bytes)")
-                    else:
-                        line = pending + block[start:end]
-                        pending = b""
-                        if len(line) > cap:
-                            bad(number, f"line longer than the {cap}-byte cap (max_journal_line_bytes)")
-                        elif line.strip():
-                            entry, cause = parse_entry(line)
-                            if entry is None:
-                                bad(number, cause or "not an entry")
-                            else:
-                                entries.append(entry)
-                    start = end + 1
-        finally:
-            os.close(fd)
-        if skipping or pending.strip():
-            bad(number + 1, "torn last line (a write cut short); not an entry")
-        scan.entries = list(entries)
-        return scan
+        stats = ReadStats()
+        kept: deque[dict[str, Any]] = deque(maxlen=limit) if limit else deque()
+        kept.extend(iter_forward(self.path, stats))
+        return JournalScan(list(kept), stats.bad_lines, stats.bad, stats.bad_segments)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.scan().entries)
@@ -259,6 +268,22 @@ def _terminated(data: bytes) -> list[bytes]:
     mid-append leaves; the next append cuts it off, so readers must not count it either,
     even when it parses (all but the newline reached the disk)."""
     return data.split(b"\n")[:-1]
+
+
+def _has_segments(path: Path) -> bool:
+    from statetui.core.segments import list_segments
+
+    return bool(list_segments(path))
+
+
+def _first_ts(fd: int) -> float | None:
+    """The time of the file's first entry (its first line, read up to 64 KiB)."""
+    from statetui.core.history import _ts
+
+    head = os.pread(fd, TAIL_BYTES, 0)
+    end = head.find(b"\n")
+    entry = _parse_line(head[:end]) if end >= 0 else None
+    return _ts(entry) if entry is not None else None
 
 
 def _last_line_end(fd: int, size: int) -> int:

@@ -250,7 +250,9 @@ class StateStore:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.ops = ops
         self.journal = Journal(journal_path_for(self.path), ops, state_path=self.path)
+        self.journal.roles_source = lambda: self._roles[1] if self._roles is not None else None
         self.backups = Backups(self.path, Path(os.path.abspath(backup_dir)) if backup_dir else None, ops, fields=fields)
+        self.backups.read_only = read_only
         self.lock_timeout = lock_timeout
         self.auto_backup_interval = auto_backup_interval
         self.writer = writer or default_writer()
@@ -282,7 +284,10 @@ class StateStore:
         kwargs.setdefault("max_bytes", config.max_state_bytes)
         kwargs.setdefault("read_only", config.read_only)
         kwargs.setdefault("fields", config.fields)
-        return cls(config.state, **kwargs)
+        store = cls(config.state, **kwargs)
+        store.journal.rotate_bytes = config.journal_rotate_bytes
+        store.journal.rotate_age = config.journal_rotate_age
+        return store
 
     @property
     def cap(self) -> int:
@@ -730,9 +735,11 @@ class StateStore:
         return removed, left
 
     def stray_temp_files(self) -> list[str]:
-        """statetui's own leftover temp files (a save removes them)."""
+        """statetui's own leftover temp files (a save removes them): the state's, and the
+        journal index's (a writer killed while sealing a journal segment)."""
+        index = self.journal.path.name[: -len(".jsonl")] + ".index.json"
         try:
-            return sorted(n for n in os.listdir(self.path.parent) if is_temp_of(n, self.path.name))
+            return sorted(n for n in os.listdir(self.path.parent) if is_temp_of(n, self.path.name) or is_temp_of(n, index))
         except OSError:
             return []
 

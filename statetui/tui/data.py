@@ -295,20 +295,35 @@ class HistoryView:
 def gather_history(config: Config, limit: int | None = HISTORY_ENTRIES) -> HistoryView:
     from statetui.core.history import role_series, roles_from_journal
 
+    from statetui.core.journal_read import ReadStats, newest
+
     store = store_for(config)
     view = HistoryView(str(store.journal.path), stat=file_stat(store.journal.path))
-    try:
-        scan = store.journal.scan(limit=limit)
+    stats = ReadStats()
+    try:  # the newest `limit` entries, read backwards: the cost does not grow with the history
+        entries = newest(store.journal.path, limit or 10**12, stats=stats)
     except (OSError, StatetuiError) as exc:
         view.error = str(exc)
         return view
-    view.entries, view.bad_lines = scan.entries, scan.bad_lines
-    if scan.bad:
-        view.first_bad = f"line {scan.bad[0].number}: {scan.bad[0].cause}"
-    roles = roles_from_journal(scan.entries, config.fields)
-    view.cash = [Point(p.ts, p.value) for p in role_series(scan.entries, roles, "cash")]
-    view.peak = [Point(p.ts, p.value) for p in role_series(scan.entries, roles, "peak")]
+    view.entries, view.bad_lines = entries, stats.bad_lines
+    if stats.bad:
+        view.first_bad = f"line {stats.bad[0].number}: {stats.bad[0].cause}"
+    roles = roles_from_journal(entries, config.fields)
+    view.cash = [Point(p.ts, p.value) for p in role_series(entries, roles, "cash")]
+    view.peak = [Point(p.ts, p.value) for p in role_series(entries, roles, "peak")]
     return view
+
+
+def read_journal_page(config: Config, n: int, before: int | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
+    """(entries oldest first, bad lines met, error): the newest `n` journal entries older than
+    generation `before` (None: the newest), read backwards from the journal's end."""
+    from statetui.core.journal_read import ReadStats, newest
+
+    stats = ReadStats()
+    try:
+        return newest(store_for(config).journal.path, n, stats=stats, before=before), stats.bad_lines, None
+    except (OSError, StatetuiError) as exc:
+        return [], 0, str(exc)
 
 
 # --- the chain --------------------------------------------------------------------------------

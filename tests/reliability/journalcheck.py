@@ -16,8 +16,9 @@ from statetui.core.journal import landed
 
 
 def journal_problems(store) -> list[str]:
-    scan = store.journal.scan()
+    scan = store.journal.scan()  # the sealed segments and the active journal
     problems = [f"{scan.bad_lines} unreadable journal line(s)"] if scan.bad_lines else []
+    problems += scan.bad_segments  # a sealed segment's bytes must stay the ones its name hashes
     writes = [e["generation"] for e in scan.entries if not e.get("aborted")]
     markers = {e.get("generation") for e in scan.entries if e.get("aborted")}
     if any(b <= a for a, b in zip(writes, writes[1:])):

@@ -29,6 +29,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 MODES = ("save", "backup", "restore", "reconcile")
+# The writers' journal rotates every few entries, so kills land inside seals too (issue 18):
+# between the fsync, the rename into a sealed segment, the index write and the new journal.
+ROTATE_BYTES = 2500
 CENT = Decimal("0.01")
 
 
@@ -65,6 +68,7 @@ def writer(path: str, mode: str, args: list[str], chain: tuple[str, str] | None)
     pid = os.getpid()
     try:
         store = StateStore(path, writer=f"killloop-{mode}")
+        store.journal.rotate_bytes = ROTATE_BYTES
         if mode == "save":
             state = store.load()
             while True:
@@ -129,10 +133,12 @@ def _warm_up(name: str, chain: tuple[str, str] | None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="killloop-warm-") as tmp:
         store = StateStore(Path(tmp) / name)
+        store.journal.rotate_bytes = 1  # every save seals: the rotation's imports happen here
         store.init({"total_trades": 0, "current_balance": 1.0, "peak_balance": 1.0})
         state = store.load()
-        state.total_trades = 1
-        store.save(state, reason="warm up")
+        for n in (1, 2):
+            state.total_trades = n
+            store.save(state, reason="warm up")
         b = store.backup()
         store.restore(b.name)
         store.backups.list(verify=True)
@@ -252,6 +258,9 @@ class KillTally:
     strays: int = 0  # kills that left a temp file (reported, removed by the next save)
     hidden_backup_temps: int = 0  # kills mid-snapshot: a dot-named temp in backups/, never listed
     backups_verified: int = 0
+    segments_sealed: int = 0  # sealed journal segments at the end
+    kills_after_seal_before_append: int = 0  # a sealed segment and no active journal yet
+    kills_before_index: int = 0  # a segment the journal index does not describe yet
 
 
 class KillChecker:
@@ -293,6 +302,15 @@ class KillChecker:
             t.in_flight += 1
         self.disk_fp = fp
 
+        from statetui.core.journal_index import load_index
+        from statetui.core.segments import list_segments
+
+        segments = list_segments(self.store.journal.path)
+        t.segments_sealed = len(segments)
+        if segments and not self.store.journal.path.exists():
+            t.kills_after_seal_before_append += 1
+        if len(load_index(self.store.journal.path)["segments"]) < len(segments):
+            t.kills_before_index += 1
         last = self.store.journal.last()
         gen = last["generation"] if last else 0
         if gen < self.max_gen:
@@ -302,7 +320,12 @@ class KillChecker:
         expected = {self.path.name, self.store.lock_path.name, self.store.journal.path.name,
                     self.store.backups.dir.name, "bot.pid"}
         reported = set(self.store.stray_temp_files())
-        extra = set(os.listdir(self.path.parent)) - expected - reported
+        from statetui.core.journal_index import index_path_for
+        from statetui.core.segments import is_segment_name
+
+        expected.add(index_path_for(self.store.journal.path).name)  # sealed segments and their index (issue 18)
+        extra = {n for n in os.listdir(self.path.parent) if not is_segment_name(n, self.store.journal.path)}
+        extra = extra - expected - reported
         if extra:
             problems.append(f"files nobody reports: {sorted(extra)}")
         t.strays += bool(reported)

@@ -28,7 +28,11 @@ from statetui.testing.states import STYLES, encode, realistic_state
 from tests.reliability.journalcheck import journal_problems
 
 NAME = "trading_state.json"
-STEP_KINDS = ("save", "save", "save-backup", "txn", "backup", "restore", "prune", "recover")
+STEP_KINDS = ("save", "save", "save-backup", "txn", "backup", "restore", "prune", "recover", "rotate")
+# The recording store's journal rotates every few entries (issue 18), and "rotate" seals it on
+# demand: power loss lands between the fsync, the rename into a sealed segment, the folder
+# fsync, the index's temp, write, fsync and replace, and the new journal's creation.
+ROTATE_BYTES = 3000
 
 
 @dataclass
@@ -74,6 +78,7 @@ def record_sequence(seed: int, steps: int, root: Path) -> Recording:
     rec.overlap_fsyncs = True
     recording = Recording(seed, root, rec)
     store = StateStore(root / NAME, ops=rec, writer="powerloss")
+    store.journal.rotate_bytes = ROTATE_BYTES
     doc = realistic_state(seed % 997)
     style = rng.choice(sorted(STYLES))
     # init writes the default layout; a bot's own style is what later saves must keep.
@@ -115,6 +120,11 @@ def _run_step(store: StateStore, kind: str, rng: random.Random, rec: RecordingOp
         store.restore(rng.choice(choices), reason="restore step")
     elif kind == "prune":
         store.backups.prune(keep_days=0, keep_min=2)
+    elif kind == "rotate":
+        from statetui.core.rotation import rotate_now
+
+        with store.locked():
+            rotate_now(store.journal)
     elif kind == "recover":
         good = [b for b in store.backups.list(verify=True) if b.ok]
         if not good:
@@ -233,6 +243,7 @@ def check_state(tree: dict, exp: Expect, where: Path, tally: CrashTally) -> list
     tally.count(("in flight" if sha != exp.acked else "last acknowledged") + (", recovered" if recovered else ""))
 
     scan = store.journal.scan()
+    problems += [f"after power loss: {p}" for p in scan.bad_segments]  # a sealed segment's bytes never change
     gens = [e["generation"] for e in scan.entries]
     have = {e["generation"]: e["sha256"] for e in scan.entries if not e.get("aborted")}
     lost = [g for g, s in exp.journal if have.get(g) != s]
@@ -273,12 +284,18 @@ def run_powerloss(seeds: list[int], steps: int, cap: int, stop_at_first: bool = 
     """Record and check one sequence per seed. Returns the tally and the distinct states."""
     from tests.reliability.tier import scratch_root
 
+    from statetui.core.segments import is_segment_name
+
     tally = CrashTally()
+    tally.seals = 0  # journal seals recorded (renames into a sealed segment): crash points run through each
     seen: set[str] = set()
     checked: dict[tuple, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="statetui-powerloss-", dir=scratch_root()) as tmp:
         for s in seeds:
             recording = record_sequence(s, steps, Path(tmp) / f"rec-{s}")
+            journal = Path(tmp) / f"rec-{s}" / "trading_state.journal.jsonl"
+            tally.seals += sum(1 for op in recording.rec.ops if op.kind == "rename" and op.path2
+                               and is_segment_name(Path(op.path2).name, journal))
             check_sequence(recording, tally, seen, checked, Path(tmp), cap, stop_at_first)
             shutil.rmtree(recording.root)
             if stop_at_first and tally.violations:

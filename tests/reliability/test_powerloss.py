@@ -24,8 +24,9 @@ def test_power_loss_anywhere_leaves_the_acknowledged_or_in_flight_state():
         publish("powerloss", {
             "seed": first, "sequences": tally.sequences, "recorded_operations": tally.operations,
             "crash_points": tally.crash_points, "crash_states": states, "checks": tally.checks,
-            "violations": len(tally.violations), "outcomes": tally.outcomes,
+            "violations": len(tally.violations), "outcomes": tally.outcomes, "journal_seals": tally.seals,
         })
     assert not tally.violations, (f"{len(tally.violations)} violation(s) (STATETUI_SEED={first} replays):\n"
                                   + "\n".join(tally.violations[:15]))
     assert states >= 1000, f"only {states} distinct crash states were checked (target 1,000)"
+    assert tally.seals >= 4, f"only {tally.seals} journal seals were recorded: rotation is not covered"

@@ -15,7 +15,8 @@ from decimal import Decimal
 from statetui.audit.base import AuditContext, Report, register
 from statetui.audit.checks.state_file import store_for, verified_backups
 from statetui.core.errors import StateLoadError
-from statetui.core.evidence import CANNOT_TELL, FALSE, GENUINE, TOLERANCE, ChainWitness, judge_peak, landed_entries
+from statetui.core.evidence import CANNOT_TELL, FALSE, GENUINE, TOLERANCE, ChainWitness, judge_store_peak_fast, landed_entries
+from statetui.core.journal_summary import Inexact
 from statetui.core.figures import drawdown_with_peak, figures, label
 from statetui.core.history import _ts, entry_value
 from statetui.core.money import fmt_money
@@ -64,9 +65,11 @@ def check(ctx: AuditContext, report: Report) -> None:
         else:
             report.ok(f"drawdown {dd} (halt at {threshold * 100:.0f}%)")
 
-    entries = landed_entries(store)
     witness = chain_witness(ctx, roles)
-    verdict = judge_peak(doc, roles, entries, verified_backups(ctx, store), witness)
+    # The journal's summary, not its whole history (statetui.core.journal_digest); every
+    # entry is read only when the bounded summary cannot answer exactly.
+    verdict, digest = judge_store_peak_fast(store, roles, doc, verified_backups(ctx, store), witness)
+    entries = None if digest is not None else landed_entries(store)
     report.data["peak_verdict"] = verdict.to_evidence()
     if isinstance(witness, ChainWitness):
         report.data["chain_curve"] = {"values": [str(v) for v in witness.curve], "cash": str(witness.cash),
@@ -98,9 +101,20 @@ def check(ctx: AuditContext, report: Report) -> None:
             report.info(f"peak {f.peak} equals cash {f.basis_value} + open position value {f.position_value}: "
                         "it may include unredeemed positions (the verdict above says what the evidence shows)")
 
-    _staleness(ctx, report, roles, entries)
-    if store.journal.exists():
-        n = sum(1 for a, b in zip([None] + entries, entries) if _peak_changed(a, b, roles))
+    if digest is not None:
+        try:
+            since, trades = digest.summary.stale_peak()
+            _stale(ctx, report, roles, since, trades, digest.summary.writes)
+        except Inexact:
+            entries = landed_entries(store)
+    if entries is not None:
+        _staleness(ctx, report, roles, entries)
+    if digest is not None and digest.problems:
+        for problem in digest.problems:
+            report.fail(f"journal: {problem}")
+    if store.journal.exists() or (digest is not None and digest.segments):
+        n = digest.summary.peak_changes if entries is None and digest is not None else \
+            sum(1 for a, b in zip([None] + entries, entries) if _peak_changed(a, b, roles))
         report.ok(f"peak updates are journaled with a reason ({n} update(s) recorded)")
     else:
         report.warn("peak updates are not logged with a reason (no journal: writes bypass statetui.store)")
@@ -146,10 +160,16 @@ def _staleness(ctx: AuditContext, report: Report, roles, entries: list[dict]) ->
     raises = [_ts(b) or 0 for a, b in zip([None] + entries, entries) if _peak_changed(a, b, roles)]
     trade_field = top_field(roles.path("trades")) or top_field(roles.path("cash"))
     trades = [_ts(e) or 0 for e in entries if trade_field and trade_field in (e.get("changes") or {})]
-    limit = ctx.config.stale_peak_days * 86400
     since = max(raises) if raises else (_ts(entries[0]) or 0)
-    recent = [t for t in trades if t > since]
+    _stale(ctx, report, roles, since, len([t for t in trades if t > since]), len(entries))
+
+
+def _stale(ctx: AuditContext, report: Report, roles, since: float, recent: int, writes: int) -> None:
+    """Peak unchanged since `since` while `recent` trade writes happened after it."""
+    if not writes:
+        return
+    limit = ctx.config.stale_peak_days * 86400
     if recent and ctx.now - since > limit:
         days = (ctx.now - since) / 86400
-        report.warn(f"{label(roles, 'peak')} unchanged for {days:.1f} days while {len(recent)} trade write(s) happened: stale peak?")
+        report.warn(f"{label(roles, 'peak')} unchanged for {days:.1f} days while {recent} trade write(s) happened: stale peak?")
         report.recommend(f"Alert if the peak is unchanged for more than {ctx.config.stale_peak_days:g} days")
