@@ -90,29 +90,28 @@ def _state(config: Any, status: BotStatus, now: float) -> list[dict[str, Any]]:
     f = figures(doc, roles, config.halt_threshold)
     status.loads = True
     status.cash, status.peak, status.drawdown, status.halted = f.cash, f.peak, f.drawdown, f.halted
-    try:
-        entries = landed(store.journal.scan().entries, fs.sha256)
+    status.peak_age = _peak_age(store, roles, fs.sha256, now)
+    if not config.chain_configured:
+        return []
+    try:  # the last reconcile's reading (only a bot with a chain needs it)
+        return landed(store.journal.scan().entries, fs.sha256)
     except (StatetuiError, OSError):
         return []
-    status.peak_age = _peak_age(entries, roles, now)
-    return entries
 
 
-def _peak_age(entries: list[dict[str, Any]], roles: Any, now: float) -> float | None:
-    """Seconds since the newest entry that changed the peak; when none in the journal did,
-    since its oldest entry that records the peak (the peak has held at least that long)."""
-    from statetui.core.history import _ts, entry_value
+def _peak_age(store: Any, roles: Any, sha256: str | None, now: float) -> float | None:
+    """Seconds since the journal's newest write that changed the peak, from its summary (the
+    index and the active segment: the cost does not grow with the history). None when no
+    write the journal keeps recorded the peak."""
+    from statetui.core.journal_digest import digest
 
-    last_value: Any = None
-    changed_at: float | None = None
-    for entry in entries:
-        known, value = entry_value(entry, roles, "peak")
-        if not known:
-            continue
-        if changed_at is None or value != last_value:
-            changed_at = _ts(entry) or changed_at
-            last_value = value
-    return None if changed_at is None else max(0.0, now - changed_at)
+    try:
+        summary = digest(store, roles, sha256).summary
+    except (StatetuiError, OSError, ValueError):
+        return None
+    if summary.raise_ts is None or not summary.raise_ts:
+        return None
+    return max(0.0, now - summary.raise_ts)
 
 
 def _backup_age(config: Any, status: BotStatus, now: float) -> None:
