@@ -85,7 +85,10 @@ def run_journal(args, config) -> int:
             roles = roles_from_journal([e], config.fields)
         _print(e, d, roles)
         shown += 1
-    for bad in stats.bad[:5]:  # the journal stays readable: each bad line is named and skipped
+    # Oldest first, whichever way they were read: sealed segments by number, then the active journal.
+    active = str(store.journal.path)
+    bad_lines = sorted(stats.bad, key=lambda b: ((b.file or active) == active, b.file or active, b.number))
+    for bad in bad_lines[:5]:  # the journal stays readable: each bad line is named and skipped
         warn(bad.describe(store.journal.path))
     if stats.bad_lines > 5:
         warn(f"{store.journal.path}: {stats.bad_lines - 5} more unreadable line(s) skipped")
@@ -93,7 +96,7 @@ def run_journal(args, config) -> int:
         warn(problem)
     if args.json:
         print_json({"journal": str(store.journal.path), "entries": out_json, "unreadable_lines": stats.bad_lines,
-                    "bad_lines": [{"line": b.number, "cause": b.cause, "file": b.file} for b in stats.bad],
+                    "bad_lines": [{"line": b.number, "cause": b.cause, "file": b.file} for b in bad_lines],
                     "bad_segments": stats.bad_segments})
     elif not shown:
         print(f"no journal entries in {store.journal.path}" if not (since or until or args.reason or args.writer or args.changed)

@@ -51,7 +51,7 @@ class PendingAppend:
 
 @dataclass(frozen=True)
 class BadLine:
-    number: int  # 1-based line number in its file (0: found reading backwards, number unknown)
+    number: int  # 1-based line number in its file (0: unknown)
     cause: str
     file: str | None = None  # the sealed segment or journal it is in (None: the active journal)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from statetui.core.segments import Segment, lines_backwards, lines_of_fd, list_segments, open_segment
+from statetui.core.segments import LineNumbers, Segment, lines_backwards, lines_of_fd, list_segments, open_segment
 
 
 FORWARD_BYTES = 2 * 1024 * 1024  # an active journal up to this size is read forwards (line numbers)
@@ -170,15 +170,17 @@ def iter_back(path: Path, stats: ReadStats | None = None) -> Iterator[dict[str, 
                     # bad line is named with its line number, then hand it out newest first.
                     yield from reversed(list(_entries_of(lines_of_fd(fd), file, stats, torn_ok=False)))
                     continue
-                for line in lines_backwards(fd, size):
+                numbers = LineNumbers(fd)  # counted only when a bad line needs its number
+                for offset, line in lines_backwards(fd, size):
                     if not line.strip():
                         continue
                     if len(line) > cap:
-                        stats.add_bad(file, 0, f"line longer than the {cap}-byte cap (max_journal_line_bytes)")
+                        stats.add_bad(file, numbers.number(offset),
+                                      f"line longer than the {cap}-byte cap (max_journal_line_bytes)")
                         continue
                     entry, cause = parse_entry(line)
                     if entry is None:
-                        stats.add_bad(file, 0, cause or "not an entry")
+                        stats.add_bad(file, numbers.number(offset), cause or "not an entry")
                     else:
                         yield entry
             finally:

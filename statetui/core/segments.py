@@ -154,9 +154,10 @@ def lines_of_fd(fd: int, start: int = 0, hasher: Any = None) -> Iterator[tuple[i
         yield number + 1, pending, False
 
 
-def lines_backwards(fd: int, size: int, block: int = 64 * 1024) -> Iterator[bytes]:
-    """The complete lines of the first `size` bytes, newest first (a torn last line, one
-    without its newline, is not a line). Reads blocks from the end: the cost is what is read."""
+def lines_backwards(fd: int, size: int, block: int = 64 * 1024) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) for the complete lines of the first `size` bytes, newest first (a torn
+    last line, one without its newline, is not a line). Reads blocks from the end: the cost
+    is what is read."""
     pos, carry, seen_newline = size, b"", False
     while pos > 0:
         start = max(0, pos - block)
@@ -164,11 +165,42 @@ def lines_backwards(fd: int, size: int, block: int = 64 * 1024) -> Iterator[byte
         pos = start
         parts = chunk.split(b"\n")
         carry, rest = parts[0], parts[1:]
+        offsets, at = [], start + len(carry) + 1
+        for part in rest:
+            offsets.append(at)
+            at += len(part) + 1
         if not seen_newline:
             if not rest:  # still inside a torn last line: not a line
                 carry = b""
                 continue
-            rest, seen_newline = rest[:-1], True
-        yield from reversed(rest)
+            rest, offsets, seen_newline = rest[:-1], offsets[:-1], True
+        yield from reversed(list(zip(offsets, rest)))
     if seen_newline and carry:
-        yield carry
+        yield 0, carry
+
+
+class LineNumbers:
+    """Line numbers for lines met while reading a file backwards: the newlines before an
+    offset, counted once from the start and then only between successive offsets, so a
+    whole backwards pass costs at most one more read of the file."""
+
+    def __init__(self, fd: int):
+        self.fd, self._at, self._count = fd, None, 0
+
+    def _newlines(self, a: int, b: int) -> int:
+        n, pos = 0, a
+        while pos < b:
+            chunk = os.pread(self.fd, min(1 << 20, b - pos), pos)
+            if not chunk:
+                break
+            n += chunk.count(b"\n")
+            pos += len(chunk)
+        return n
+
+    def number(self, offset: int) -> int:
+        if self._at is None or offset > self._at:
+            self._count = self._newlines(0, offset)
+        else:
+            self._count -= self._newlines(offset, self._at)
+        self._at = offset
+        return self._count + 1

@@ -23,7 +23,7 @@ def anyio_backend() -> str:
 @pytest.fixture(autouse=True)
 def _no_statetui_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
-        if key.startswith("STATETUI_") or key == "NO_COLOR":
+        if (key.startswith("STATETUI_") and key not in ("STATETUI_SEED", "STATETUI_LONG")) or key == "NO_COLOR":
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("TERM", "xterm-256color")

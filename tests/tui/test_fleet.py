@@ -284,4 +284,5 @@ async def test_switching_between_two_running_bots(tmp_path, lock_holder):
         await wait_for(pilot, lambda: app.bot_name == bots[1].name and app.ctx.lock_view is not None
                        and app.ctx.lock_view.running, "beta running")
         holders[1].stop()
-        await wait_for(pilot, lambda: not app.ctx.lock_view.running, "beta's exit seen", timeout=8)
+        await wait_for(pilot, lambda: app.ctx.lock_view is not None and not app.ctx.lock_view.running,
+                       "beta's exit seen", timeout=8)
