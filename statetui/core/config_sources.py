@@ -182,6 +182,9 @@ def _from_file(path: Path, values: dict[str, Any], sources: dict[str, str]) -> l
 EXTRA_KEYS = frozenset({"name"})
 
 
+FLAT_TABLES = {"chain": CHAIN_KEYS, "console": CONSOLE_KEYS}
+
+
 def _read_table(doc: dict[str, Any], path: Path, lines: "KeyLines", where: str | None,
                 values: dict[str, Any], sources: dict[str, str]) -> None:
     """One table's keys (the top level, or one [[bots]] table: `where` is bots#N)."""
@@ -205,22 +208,15 @@ def _read_table(doc: dict[str, Any], path: Path, lines: "KeyLines", where: str |
         sources[key] = f"{path}:{at(key, table)}"
 
     for key, value in doc.items():
-        if key == "chain":
+        if key in FLAT_TABLES:  # [chain] and [console]: their keys are settings like the top level's
+            known = FLAT_TABLES[key]
             if not isinstance(value, dict):
-                raise ConfigError(f"{path}:{at(key, where)}: chain: expected a [chain] table")
+                raise ConfigError(f"{path}:{at(key, where)}: {key}: expected a [{key}] table")
             for ckey, cvalue in value.items():
-                if ckey not in CHAIN_KEYS:
-                    raise ConfigError(f"{path}:{at(ckey, sub('chain'))}: {one_line(ckey)!r} is not a [chain] setting "
-                                      f"(those are {', '.join(sorted(CHAIN_KEYS))})")
-                put(ckey, cvalue, sub("chain"))
-        elif key == "console":
-            if not isinstance(value, dict):
-                raise ConfigError(f"{path}:{at(key, where)}: console: expected a [console] table")
-            for ckey, cvalue in value.items():
-                if ckey not in CONSOLE_KEYS:
-                    raise ConfigError(f"{path}:{at(ckey, sub('console'))}: {one_line(ckey)!r} is not a [console] "
-                                      f"setting (those are {', '.join(sorted(CONSOLE_KEYS))})")
-                put(ckey, cvalue, sub("console"))
+                if ckey not in known:
+                    raise ConfigError(f"{path}:{at(ckey, sub(key))}: {one_line(ckey)!r} is not a [{key}] setting "
+                                      f"(those are {', '.join(sorted(known))})")
+                put(ckey, cvalue, sub(key))
         elif key == "offsite":  # validated by statetui.core.offsite_config where it is used
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}:{at(key, where)}: offsite: expected an [offsite] table")
