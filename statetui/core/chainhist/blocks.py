@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from statetui.core.chain import _quantity, _Rpc
+from statetui.core.rpc import Rpc, quantity
 from statetui.core.errors import ChainError
 
 
-def block_times(rpc: _Rpc, blocks: Iterable[int]) -> dict[int, int]:
+def block_times(rpc: Rpc, blocks: Iterable[int]) -> dict[int, int]:
     """Unix time of each block, read in batches."""
     wanted = sorted(set(blocks))
     out: dict[int, int] = {}
@@ -19,11 +19,11 @@ def block_times(rpc: _Rpc, blocks: Iterable[int]) -> dict[int, int]:
         header = rpc.ok(answer, "eth_getBlockByNumber")
         if not isinstance(header, dict):
             raise ChainError(f"RPC {rpc.shown} has no block {b}")
-        out[b] = _quantity(header.get("timestamp"), "block timestamp", rpc)
+        out[b] = quantity(header.get("timestamp"), "block timestamp", rpc)
     return out
 
 
-def first_block_at_or_after(rpc: _Rpc, when: int, head: int) -> int:
+def first_block_at_or_after(rpc: Rpc, when: int, head: int) -> int:
     """The first block whose time is >= `when` (head + 1 when none is): ~log2(head) reads."""
     lo, hi = 0, head + 1
     while lo < hi:

@@ -20,7 +20,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 
-from statetui.core.chain import ChainNotConfiguredError, WrongChainError, _quantity, require_checksummed
+from statetui.core.chain import ChainNotConfiguredError, WrongChainError, require_checksummed
+from statetui.core.rpc import quantity
 from statetui.core.chainhist.cache import default_cache_dir
 from statetui.core.chainhist.logscan import PatientRpc
 from statetui.core.config import Config
@@ -47,13 +48,13 @@ def open_rpc(config: Config) -> Opened:
     rpc = PatientRpc(config.rpc_url, config.rpc_timeout)
     answers = rpc.batch([("eth_chainId", []), ("eth_blockNumber", []), ("eth_getBlockByNumber", ["finalized", False]),
                          ("eth_getBlockByNumber", ["0x0", False])])
-    chain_id = _quantity(rpc.ok(answers[0], "eth_chainId"), "eth_chainId", rpc)
+    chain_id = quantity(rpc.ok(answers[0], "eth_chainId"), "eth_chainId", rpc)
     if chain_id != config.chain_id:
         raise WrongChainError(f"RPC {rpc.shown} serves chain id {chain_id}, expected {config.chain_id}: "
                               "refusing to read history from another chain", expected=config.chain_id, got=chain_id)
-    head = _quantity(rpc.ok(answers[1], "eth_blockNumber"), "eth_blockNumber", rpc)
+    head = quantity(rpc.ok(answers[1], "eth_blockNumber"), "eth_blockNumber", rpc)
     final = answers[2]
-    finalized = _quantity(final.get("number"), "finalized block number", rpc) if isinstance(final, dict) else None
+    finalized = quantity(final.get("number"), "finalized block number", rpc) if isinstance(final, dict) else None
     genesis = answers[3].get("hash") if isinstance(answers[3], dict) else None
     label = f"{chain_id}-{genesis[2:14].lower()}" if isinstance(genesis, str) and len(genesis) >= 14 else str(chain_id)
     return Opened(rpc, wallet, head, finalized, label)

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from statetui.core.chain import Deferred, RpcCallError, RpcTimeoutError, _CallFailed, _Rpc
+from statetui.core.rpc import CallFailed, Deferred, Rpc, RpcCallError, RpcTimeoutError
 from statetui.core.chainhist import limits
 from statetui.core.errors import ChainError
 
@@ -77,7 +77,7 @@ MAX_WAIT = 60.0
 BASE_WAIT = 0.25  # the first backoff when the provider names no wait; doubles per retry
 
 
-def scan_logs(rpc: _Rpc, filters: list[dict[str, Any]], start: int, end: int, on_chunk: ChunkHandler, *,
+def scan_logs(rpc: Rpc, filters: list[dict[str, Any]], start: int, end: int, on_chunk: ChunkHandler, *,
               progress: Progress | None = None, stats: ScanStats | None = None, span: int | None = None,
               sleep: Callable[[float], None] = time.sleep, raw: bool = False) -> ScanStats:
     """Read the logs of every filter (an eth_getLogs filter without fromBlock/toBlock)
@@ -150,7 +150,7 @@ def scan_logs(rpc: _Rpc, filters: list[dict[str, Any]], start: int, end: int, on
     return stats
 
 
-class PatientRpc(_Rpc):
+class PatientRpc(Rpc):
     """The reader's RPC client, which waits out rate limits on any call (HTTP 429, or a
     JSON-RPC rate-limit error for the whole request) instead of failing at once."""
 
@@ -189,7 +189,7 @@ class _Refused(Exception):
         self.message = message
 
 
-def _read_chunk(rpc: _Rpc, filters: list[dict[str, Any]], a: int, b: int, stats: ScanStats,
+def _read_chunk(rpc: Rpc, filters: list[dict[str, Any]], a: int, b: int, stats: ScanStats,
                 raw: bool = False) -> list[Any]:
     merged: dict[int, Log] = {}
     answers: list[list[Any]] = []
@@ -204,7 +204,7 @@ def _read_chunk(rpc: _Rpc, filters: list[dict[str, Any]], a: int, b: int, stats:
             verdict = limits.classify(exc.detail or str(exc), code=exc.code, status=exc.status,
                                       retry_after=exc.retry_after, span=span)
             raise _Refused(verdict, str(exc)) from None
-        if isinstance(answer, _CallFailed):
+        if isinstance(answer, CallFailed):
             raise _Refused(limits.classify(answer.detail, code=answer.code, span=span), answer.message)
         if isinstance(answer, Deferred):
             answers.append(answer)
@@ -220,7 +220,7 @@ def _read_chunk(rpc: _Rpc, filters: list[dict[str, Any]], a: int, b: int, stats:
     return [merged[k] for k in sorted(merged)]
 
 
-def _check(rpc: _Rpc, logs: list[Any], a: int, b: int, merged: dict[int, Log]) -> None:
+def _check(rpc: Rpc, logs: list[Any], a: int, b: int, merged: dict[int, Log]) -> None:
     """Put each well-formed log inside [a, b] into `merged` by (block, log index), skipping
     removed ones. (The fields each reader decodes are checked by its decoder: a log that
     is not what it must be there is a one-line RpcResponseError too.)"""

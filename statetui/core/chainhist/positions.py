@@ -22,7 +22,8 @@ from decimal import Context, Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
-from statetui.core.chain import _CallFailed, _Rpc, require_checksummed
+from statetui.core.chain import require_checksummed
+from statetui.core.rpc import CallFailed, Rpc
 from statetui.core.chainhist import abi
 from statetui.core.chainhist.cache import StreamCache, missing
 from statetui.core.chainhist.blocks import first_block_at_or_after
@@ -205,12 +206,12 @@ def _decode(logs: list[dict[str, Any]], me: str) -> list[list[Any]]:
     return out
 
 
-def _balances(rpc: _Rpc, ctf: str, wallet: str, ids: list[int], tag: str) -> dict[int, int]:
+def _balances(rpc: Rpc, ctf: str, wallet: str, ids: list[int], tag: str) -> dict[int, int]:
     answers = rpc.batch([abi.call(ctf, abi.BALANCE_OF_1155 + abi.word(wallet) + abi.word(i), tag) for i in ids])
     return {i: int(rpc.ok(a, f"balanceOf(wallet, {i})")[2:66] or "0", 16) for i, a in zip(ids, answers)}
 
 
-def _registered(rpc: _Rpc, ids: list[int], start: int, pinned: int, stats: ScanStats) -> list[str]:
+def _registered(rpc: Rpc, ids: list[int], start: int, pinned: int, stats: ScanStats) -> list[str]:
     """Condition ids the exchanges registered for these position ids (TokenRegistered)."""
     found: list[str] = []
     for k in range(0, len(ids), MAX_IDS_PER_FILTER):
@@ -221,7 +222,7 @@ def _registered(rpc: _Rpc, ids: list[int], start: int, pinned: int, stats: ScanS
     return found
 
 
-def _resolve_ids(rpc: _Rpc, ctf: str, conditions: list[str], collaterals: list[str],
+def _resolve_ids(rpc: Rpc, ctf: str, conditions: list[str], collaterals: list[str],
                  tag: str) -> dict[int, tuple[str, int, list[int], int]]:
     """position id -> (condition, outcome index, payout numerators, payout denominator),
     asked of the contract for every candidate condition and collateral."""
@@ -256,6 +257,6 @@ def _resolve_ids(rpc: _Rpc, ctf: str, conditions: list[str], collaterals: list[s
 
 
 def _word(answer: object) -> int:
-    if isinstance(answer, _CallFailed) or not isinstance(answer, str) or len(answer) < 66:
+    if isinstance(answer, CallFailed) or not isinstance(answer, str) or len(answer) < 66:
         return 0
     return int(answer[2:66], 16)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Context, Decimal
 from typing import Any
 
-from statetui.core.chain import _CallFailed, _Rpc
+from statetui.core.rpc import CallFailed, Rpc
 from statetui.core.chainhist import abi
 from statetui.core.chainhist.curve import ADJUST_FLOWS, RAW, CashHistory, Mismatch
 from statetui.core.chainhist.forward import Walk
@@ -24,7 +24,7 @@ class Anchor:
     """balanceOf and decimals() of every token at the pinned block, its time, and the
     hashes of the blocks asked for (the checkpoint's), in one round trip."""
 
-    def __init__(self, rpc: _Rpc, wallet: str, tokens: list[str], pinned: int, hashes_of: list[int]):
+    def __init__(self, rpc: Rpc, wallet: str, tokens: list[str], pinned: int, hashes_of: list[int]):
         tag = hex(pinned)
         owner = abi.word(wallet)
         calls = []
@@ -73,7 +73,7 @@ def _money_of(walk: Walk) -> Any:
     return lambda ti, raw: Decimal(raw).scaleb(-walk.decimals[ti], _EXACT)
 
 
-def check_and_time(rpc: _Rpc, history: CashHistory, walk: Walk, opening: list[int], *, check_opening: bool,
+def check_and_time(rpc: Rpc, history: CashHistory, walk: Walk, opening: list[int], *, check_opening: bool,
                    times: dict[int, int]) -> None:
     """One batch: balanceOf at the opening, the peaks and the last block of what this scan
     walked (to check the rebuild), and the times of the blocks the report names that
@@ -109,10 +109,10 @@ def check_and_time(rpc: _Rpc, history: CashHistory, walk: Walk, opening: list[in
     skipped = False
     money = _money_of(walk)
     for (b, ti), answer in zip(order, answers):
-        if isinstance(answer, _CallFailed) or not isinstance(answer, str) or len(answer) < 66:
+        if isinstance(answer, CallFailed) or not isinstance(answer, str) or len(answer) < 66:
             if not skipped:
-                why = answer.message if isinstance(answer, _CallFailed) else "no balance returned"
-                archive = isinstance(answer, _CallFailed) and any(w in why.lower() for w in _NO_HISTORY)
+                why = answer.message if isinstance(answer, CallFailed) else "no balance returned"
+                archive = isinstance(answer, CallFailed) and any(w in why.lower() for w in _NO_HISTORY)
                 history.notes.append(f"cross-check at block {b} skipped: "
                                      + ("the node does not serve historic state (not an archive node)" if archive else why))
                 skipped = True
@@ -128,7 +128,7 @@ def check_and_time(rpc: _Rpc, history: CashHistory, walk: Walk, opening: list[in
             times[b] = int(answer["timestamp"], 16)
 
 
-def uint(rpc: _Rpc, answer: object, what: str) -> int:
+def uint(rpc: Rpc, answer: object, what: str) -> int:
     data = rpc.ok(answer, what)
     if not isinstance(data, str) or len(data) < 66:
         raise rpc.malformed(what, f"expected a 32-byte word, got {str(data)[:40]!r}")

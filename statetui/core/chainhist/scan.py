@@ -19,7 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from statetui.core.chain import Deferred, require_checksummed
+from statetui.core.chain import require_checksummed
+from statetui.core.rpc import Deferred
 from statetui.core.chainhist import abi
 from statetui.core.chainhist.blocks import first_block_at_or_after
 from statetui.core.chainhist.cache import StreamCache, merge as merge_ranges, missing
