@@ -21,7 +21,7 @@ from statetui.core import botcommand, procinfo
 from statetui.core.botrunning import OUTSIDE_WRITE_WINDOW_S, may_be_running
 from statetui.core.config import Config
 from statetui.core.errors import StatetuiError
-from statetui.core.pidlock import systemd_unavailable_reason
+from statetui.core.systemd import systemd_unavailable_reason
 from statetui.testing import scenarios
 from statetui.testing.botsigns import SIGNS, bot_sign
 from tests.conftest import run_cli

@@ -23,9 +23,8 @@ from statetui.core.pidlock import (
     inspect_pidlock,
     parse_pid_text,
     stop_command,
-    systemd_status,
-    systemd_unavailable_reason,
 )
+from statetui.core.systemd import systemd_status, systemd_unavailable_reason
 from statetui.pidlock import PidLock
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc and flock")

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from statetui.core import botcommand, botlocks, procinfo
-from statetui.core.pidlock import PidLockStatus, inspect_pidlock, systemd_status, systemd_unavailable_reason
+from statetui.core.pidlock import PidLockStatus, inspect_pidlock
+from statetui.core.systemd import systemd_status, systemd_unavailable_reason
 
 # A write the journal does not account for is a running bot's for this long after it.
 OUTSIDE_WRITE_WINDOW_S = 300.0

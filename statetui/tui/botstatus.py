@@ -48,7 +48,7 @@ class BotStatus:
 def bot_status(config: Config, systemd: bool = True) -> BotStatus:
     """Running True/None/False, the evidence, and the command that stops it."""
     from statetui.core.botrunning import may_be_running
-    from statetui.core.pidlock import systemd_status, systemd_unavailable_reason
+    from statetui.core.systemd import systemd_status, systemd_unavailable_reason
 
     v = may_be_running(config)
     s = v.pidlock

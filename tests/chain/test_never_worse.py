@@ -18,7 +18,7 @@ import pytest
 
 from statetui.cli import main
 from statetui.core.config import PUSD, USDC_E
-from statetui.core.pidlock import systemd_unavailable_reason
+from statetui.core.systemd import systemd_unavailable_reason
 from statetui.repair.runner import get_repair, repair_ids
 from statetui.testing import scenarios
 from statetui.testing.botsigns import SIGNS, bot_sign

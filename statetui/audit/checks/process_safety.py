@@ -162,7 +162,7 @@ def _bot_count_findings(s: PidLockStatus, roots: list | None, label: str | None,
 
 
 def _systemd_findings(cfg, v, report: Report) -> bool:
-    from statetui.core.pidlock import systemd_status, systemd_unavailable_reason
+    from statetui.core.systemd import systemd_status, systemd_unavailable_reason
 
     s = v.pidlock
     reason = systemd_unavailable_reason()
