@@ -134,8 +134,13 @@ def run_cli(state: Path, *args: str) -> tuple[float, float, int]:
     return elapsed, usage.ru_maxrss / 1024, proc.returncode
 
 
+def cash_shown(cash: float) -> bytes:
+    """The balances panel's cash row as the console draws it: `cash (current_balance) 4,321.09`."""
+    return f"(current_balance) {cash:,.2f}".encode()
+
+
 # Balances, lock, file and backups panels filled, and the history panel's peak sparkline drawn.
-READY = (f"cash {CASH_FINAL:,.2f}".encode(), b"no pid file", b"via the store", b"all verify", "peak \u2580".encode()[:-1])  # a sparkline
+READY = (cash_shown(CASH_FINAL), b"no pid file", b"via the store", b"all verify", "peak \u2580".encode()[:-1])  # a sparkline
 
 
 def run_console(state: Path, updates: int) -> dict[str, float]:
@@ -150,7 +155,7 @@ def run_console(state: Path, updates: int) -> dict[str, float]:
         doc["current_balance"] = cash
         mark = len(p.text)
         t0 = replace(state, doc)
-        lat.append(p.wait_for((f"cash {cash:,.2f}".encode(),), start=mark, timeout=60) - t0)
+        lat.append(p.wait_for((cash_shown(cash),), start=mark, timeout=60) - t0)
         time.sleep(0.1)
     write_mb = p.rss()[1]
     p.quit()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from statetui.core.backup_summary import BackupSummary
 from statetui.core.evidence import judge_peak, landed_entries
 from statetui.core.fsio import FileOps
 from statetui.core.journal_digest import digest, verify
@@ -39,7 +40,8 @@ def write(store: StateStore, doc: dict, reason: str) -> None:
     store.write_bytes(json.dumps(doc, indent=2).encode(), reason=reason, backup=False)
 
 
-def random_history(tmp_path: Path, seed: int) -> StateStore:
+def random_history(tmp_path: Path, seed: int, backup_odds: float = 0.0) -> StateStore:
+    """`backup_odds`: the chance of a backup after each step (a few named as a reconcile's)."""
     rng = random.Random(seed)
     path = tmp_path / f"h{seed}" / "trading_state.json"
     path.parent.mkdir(parents=True)
@@ -81,6 +83,8 @@ def random_history(tmp_path: Path, seed: int) -> StateStore:
         else:
             doc["total_trades"] += 1
             write(store, doc, "counter")
+        if rng.random() < backup_odds:
+            store.backup(rng.choice(["hourly", "hourly", "auto", "pre-reconcile"]))
     return store
 
 
@@ -92,7 +96,9 @@ def verdict_fields(v) -> tuple:
 
 @pytest.mark.parametrize("seed", range(16))
 def test_summary_verdicts_equal_full_read(tmp_path, seed):
-    store = random_history(tmp_path, seed)
+    """Half the seeds with backups taken along the way: the journal's summary with the
+    backups' summary (statetui.core.backup_summary) against every entry and every backup."""
+    store = random_history(tmp_path, seed, backup_odds=0.4 if seed % 2 else 0.0)
     doc = store.load()._document()
     roles = store.roles(doc)
     entries = landed_entries(store)
@@ -101,15 +107,18 @@ def test_summary_verdicts_equal_full_read(tmp_path, seed):
     peaks = sorted({Decimal(str(e.get("roles", {}).get("peak"))) for e in entries if e.get("roles", {}).get("peak") is not None})
     rng = random.Random(seed)
     probes = peaks + [p + d for p in rng.sample(peaks, min(8, len(peaks))) for d in (Decimal("0.005"), Decimal("-0.02"), Decimal("7"))]
-    backups_sets = [[]]
+    listed = store.backups.list(verify=True, full=True)
+    assert bool(listed) == bool(seed % 2)
+    backups_sets = [([], []), (listed, listed), (listed, BackupSummary.of(listed, store.backups.dir))]
+    probes += [Decimal(str(b.roles["cash"])) for b in listed if b.roles.get("cash") is not None][:20]
     compared = inexact = 0
     for peak in probes:
         for cash in (Decimal("1.00"), doc["current_balance"]):
             probe = dict(doc, peak_balance=float(peak), current_balance=float(cash))
-            for backups in backups_sets:
+            for backups, fast_backups in backups_sets:
                 full = judge_peak(probe, roles, entries, backups)
                 try:
-                    fast = judge_peak(probe, roles, summary, backups)
+                    fast = judge_peak(probe, roles, summary, fast_backups)
                 except Inexact:
                     inexact += 1
                     continue
