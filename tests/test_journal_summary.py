@@ -188,3 +188,40 @@ def test_verify_rebuilds_a_damaged_index_and_reports_a_bad_segment(tmp_path):
     assert any(seg.name in p and "checksum" in p for p in problems)
     scan = store.journal.scan()
     assert any(seg.name in p for p in scan.bad_segments)  # a full read reports it too
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_past_documents_read_backwards_equal_the_forward_replay(tmp_path, seed):
+    """The halt-clearing repairs read earlier states from the journal's end (PastDocs): the
+    same documents (the fields they read) as replaying every entry, and the same plan."""
+    from statetui.core.journal_replay import dedupe
+    from statetui.core.roles import top_field
+    from statetui.repair.edits import PastDocs, halt_clear_changes, history_docs
+
+    store = random_history(tmp_path, seed, backup_odds=0.1)
+    rng = random.Random(seed)
+    doc = store.load()._document()
+    doc.update(mode="normal", halt_reason="")
+    for _ in range(rng.randint(3, 40)):  # halts and resumes, the bot's own way
+        if rng.random() < 0.5:
+            doc.update(halted=True, mode=rng.choice(["halted", "paused"]), halt_reason="drawdown 31%")
+        else:
+            doc.update(halted=False, mode=rng.choice(["normal", "aggressive"]), halt_reason=rng.choice(["", None]))
+        doc["total_trades"] += 1
+        write(store, doc, rng.choice(["trade", "halt", "resume"]))
+    doc.update(halted=True, mode="halted", halt_reason="drawdown 31%")
+    write(store, doc, "halt")
+    roles = store.roles(doc)
+    fields = {top_field(roles.path(r).lstrip("!")) for r in ("mode", "halted", "halt_reason")}
+    assert fields == {"mode", "halted", "halt_reason"}
+    forward = history_docs(store, landed_entries(store))
+    lazy = PastDocs(store, roles)
+
+    def restricted(docs):
+        return dedupe({k: v for k, v in d.items() if k in fields} for d in docs)
+
+    assert restricted(lazy) == restricted(forward)
+    assert restricted(lazy) == restricted(lazy), "iterating again gave other documents"
+    assert halt_clear_changes(doc, roles, PastDocs(store, roles)) == halt_clear_changes(doc, roles, forward)
+    first = next(iter(PastDocs(store, roles)))
+    assert first == {k: doc[k] for k in fields}, "the newest document is not the last write's"

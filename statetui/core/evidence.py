@@ -283,13 +283,15 @@ def _origin(entries: list[dict[str, Any]], roles: RoleMap, peak: Decimal) -> tup
     return (origin, entries[origin]) if before is not None and before < peak - TOLERANCE else None
 
 
-def judge_store_peak(store: Any, roles: RoleMap, doc: dict[str, Any], *, backups: list[Any] | None = None,
-                     chain: ChainWitness | ChainUnread | None = None) -> tuple[PeakVerdict, list[dict[str, Any]]]:
-    """judge_peak() on what the store's journal and backups hold; also the landed entries."""
-    entries = landed_entries(store)
+def judge_store_peak(store: Any, roles: RoleMap, doc: dict[str, Any], *, backups: Any = None,
+                     chain: ChainWitness | ChainUnread | None = None) -> PeakVerdict:
+    """judge_peak() on what the store's journal and backups hold, read through their summaries
+    (judge_store_peak_fast: every entry and backup only when a summary cannot answer exactly)."""
     if backups is None:
-        backups = store.backups.list(verify=True)
-    return judge_peak(doc, roles, entries, backups, chain), entries
+        from statetui.core.backup_summary import summarize
+
+        backups = summarize(store.backups)
+    return judge_store_peak_fast(store, roles, doc, backups, chain)[0]
 
 
 def judge_store_peak_fast(store: Any, roles: RoleMap, doc: dict[str, Any], backups: Any,
