@@ -90,8 +90,10 @@ def take_listing(backups: Any) -> Listing:
             continue
         try:
             for name in entries:
-                # statetui's own names first (one match): the full rules only for the others
-                if not (name[:1] != "." and ours(name)) and not backups._is_backup_name(name, folder):
+                # statetui's own names first (one match), never the journal's segments (a thousand
+                # beside the state after a year): the full rules only for the others
+                if not (name[:1] != "." and ours(name)) and (name.endswith(".jsonl") or
+                                                             not backups._is_backup_name(name, folder)):
                     continue
                 try:
                     st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
@@ -136,6 +138,7 @@ class BackupSummary:
     tops: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {b: {} for b in BASES})
     evicted: dict[str, str | None] = field(default_factory=lambda: {b: None for b in BASES})
     source: str = "listing"  # "summary": from the file (fingerprint matched, spot checks agreed)
+    listing: int | None = None  # with "summary": the fingerprint of the listing it was checked against
 
     # --- built from a verified listing, or added to ------------------------------------
 
@@ -325,10 +328,11 @@ def note_snapshot(backups: Any, info: BackupInfo) -> None:
 
 # --- reading: the summary when it holds, else the full listing ---------------------------------
 
-def summarize(backups: Any, newest: int = 2, sample: int = 2, rng: random.Random | None = None) -> BackupSummary:
+def summarize(backups: Any, newest: int = 2, sample: int = 2, rng: random.Random | None = None, *,
+              full_listing: bool = True) -> BackupSummary | None:
     """The backups' summary, from the file when it describes the folder as it is now and the
     newest `newest` and a random `sample` read in full agree with it; else from the full
-    verified listing (those backups read again). Never writes."""
+    verified listing (those backups read again), or None without `full_listing`. Never writes."""
     data, summary = load(backups)
     # More failing backups than the summary keeps by name: a sample could not be checked against it.
     if summary is not None and summary.failed_count <= len(summary.failed):
@@ -336,9 +340,11 @@ def summarize(backups: Any, newest: int = 2, sample: int = 2, rng: random.Random
         if data.get("listing") == format(seen.fp, "x"):
             disagree = _spot_check(backups, summary, seen, newest, sample, rng or random)
             if not disagree:
+                summary.listing = seen.fp
                 return summary
-            return BackupSummary.of(backups.list(verify=True, also=disagree), backups.dir)
-    return BackupSummary.of(backups.list(verify=True), backups.dir)
+            if full_listing:
+                return BackupSummary.of(backups.list(verify=True, also=disagree), backups.dir)
+    return BackupSummary.of(backups.list(verify=True), backups.dir) if full_listing else None
 
 
 def _spot_check(backups: Any, summary: BackupSummary, seen: Listing, newest: int, sample: int,

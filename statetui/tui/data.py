@@ -264,15 +264,13 @@ def gather_backups(config: Config, verify: bool = True, fresh: bool = False, who
     store = store_for(config)
     view = BackupsView(str(store.backups.dir))
     if verify and not (fresh or whole):
-        from statetui.core.backup_summary import load, summarize, take_listing
+        from statetui.core.backup_summary import summarize
 
         try:
-            if load(store.backups)[1] is not None:
-                summary = summarize(store.backups)
-                if summary.source == "summary":
-                    view.summary, view.infos = summary, list(summary.newest)
-                    view.listing = take_listing(store.backups).fp
-                    return view
+            summary = summarize(store.backups, full_listing=False)
+            if summary is not None:
+                view.summary, view.infos, view.listing = summary, list(summary.newest), summary.listing
+                return view
         except (OSError, StatetuiError):
             pass  # the full listing below says what is wrong
     try:
