@@ -151,3 +151,16 @@ def test_the_audits_backup_checks_say_the_same_from_the_summary(tmp_path, read_o
     assert summarize(store.backups).source == "summary"
     assert messages() == full
     assert any("backup does not load" in m for _, _, m in full)
+
+
+def test_a_link_in_the_summarys_place_is_never_written_through_and_the_backup_still_lands(tmp_path):
+    store = _folder(tmp_path, backups=2)
+    _saved(store)
+    target = tmp_path / "elsewhere.json"
+    target.write_bytes(b"untouched")
+    (store.backups.dir / SUMMARY_NAME).unlink()
+    (store.backups.dir / SUMMARY_NAME).symlink_to(target)
+    info = store.backup("manual")  # the summary cannot be read (a link): nothing to keep current
+    store.backups.list(verify=True, save_index=True)  # refused by the link: best effort, no error
+    assert info.path.exists() and target.read_bytes() == b"untouched"
+    assert summarize(store.backups).source == "listing"

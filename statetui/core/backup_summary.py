@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from statetui.core.backups import BackupInfo
+from statetui.core.errors import StatetuiError
 from statetui.core.fsio import REAL_OPS, FileOps, durable_replace, read_capped
 from statetui.core.journal_summary import Inexact
 from statetui.core.money import money_or_none
@@ -293,7 +294,7 @@ def save(backups: Any, summary: BackupSummary, fp: int, ops: FileOps = REAL_OPS)
     data = json.dumps(summary.to_json(fp, fields_key(backups)), separators=(",", ":")).encode()
     try:
         durable_replace(summary_path(backups), data, ops, mode=0o644)
-    except OSError:
+    except (OSError, StatetuiError):  # a link or a folder in its place is refused, never written through
         pass
 
 
