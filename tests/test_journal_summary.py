@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from statetui.core.backup_summary import BackupSummary
 from statetui.core.evidence import judge_peak, landed_entries
 from statetui.core.fsio import FileOps
 from statetui.core.journal_digest import digest, verify
@@ -39,7 +40,8 @@ def write(store: StateStore, doc: dict, reason: str) -> None:
     store.write_bytes(json.dumps(doc, indent=2).encode(), reason=reason, backup=False)
 
 
-def random_history(tmp_path: Path, seed: int) -> StateStore:
+def random_history(tmp_path: Path, seed: int, backup_odds: float = 0.0) -> StateStore:
+    """`backup_odds`: the chance of a backup after each step (a few named as a reconcile's)."""
     rng = random.Random(seed)
     path = tmp_path / f"h{seed}" / "trading_state.json"
     path.parent.mkdir(parents=True)
@@ -81,6 +83,8 @@ def random_history(tmp_path: Path, seed: int) -> StateStore:
         else:
             doc["total_trades"] += 1
             write(store, doc, "counter")
+        if rng.random() < backup_odds:
+            store.backup(rng.choice(["hourly", "hourly", "auto", "pre-reconcile"]))
     return store
 
 
@@ -92,7 +96,9 @@ def verdict_fields(v) -> tuple:
 
 @pytest.mark.parametrize("seed", range(16))
 def test_summary_verdicts_equal_full_read(tmp_path, seed):
-    store = random_history(tmp_path, seed)
+    """Half the seeds with backups taken along the way: the journal's summary with the
+    backups' summary (statetui.core.backup_summary) against every entry and every backup."""
+    store = random_history(tmp_path, seed, backup_odds=0.4 if seed % 2 else 0.0)
     doc = store.load()._document()
     roles = store.roles(doc)
     entries = landed_entries(store)
@@ -101,15 +107,18 @@ def test_summary_verdicts_equal_full_read(tmp_path, seed):
     peaks = sorted({Decimal(str(e.get("roles", {}).get("peak"))) for e in entries if e.get("roles", {}).get("peak") is not None})
     rng = random.Random(seed)
     probes = peaks + [p + d for p in rng.sample(peaks, min(8, len(peaks))) for d in (Decimal("0.005"), Decimal("-0.02"), Decimal("7"))]
-    backups_sets = [[]]
+    listed = store.backups.list(verify=True, full=True)
+    assert bool(listed) == bool(seed % 2)
+    backups_sets = [([], []), (listed, listed), (listed, BackupSummary.of(listed, store.backups.dir))]
+    probes += [Decimal(str(b.roles["cash"])) for b in listed if b.roles.get("cash") is not None][:20]
     compared = inexact = 0
     for peak in probes:
         for cash in (Decimal("1.00"), doc["current_balance"]):
             probe = dict(doc, peak_balance=float(peak), current_balance=float(cash))
-            for backups in backups_sets:
+            for backups, fast_backups in backups_sets:
                 full = judge_peak(probe, roles, entries, backups)
                 try:
-                    fast = judge_peak(probe, roles, summary, backups)
+                    fast = judge_peak(probe, roles, summary, fast_backups)
                 except Inexact:
                     inexact += 1
                     continue
@@ -179,3 +188,40 @@ def test_verify_rebuilds_a_damaged_index_and_reports_a_bad_segment(tmp_path):
     assert any(seg.name in p and "checksum" in p for p in problems)
     scan = store.journal.scan()
     assert any(seg.name in p for p in scan.bad_segments)  # a full read reports it too
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_past_documents_read_backwards_equal_the_forward_replay(tmp_path, seed):
+    """The halt-clearing repairs read earlier states from the journal's end (PastDocs): the
+    same documents (the fields they read) as replaying every entry, and the same plan."""
+    from statetui.core.journal_replay import dedupe
+    from statetui.core.roles import top_field
+    from statetui.repair.edits import PastDocs, halt_clear_changes, history_docs
+
+    store = random_history(tmp_path, seed, backup_odds=0.1)
+    rng = random.Random(seed)
+    doc = store.load()._document()
+    doc.update(mode="normal", halt_reason="")
+    for _ in range(rng.randint(3, 40)):  # halts and resumes, the bot's own way
+        if rng.random() < 0.5:
+            doc.update(halted=True, mode=rng.choice(["halted", "paused"]), halt_reason="drawdown 31%")
+        else:
+            doc.update(halted=False, mode=rng.choice(["normal", "aggressive"]), halt_reason=rng.choice(["", None]))
+        doc["total_trades"] += 1
+        write(store, doc, rng.choice(["trade", "halt", "resume"]))
+    doc.update(halted=True, mode="halted", halt_reason="drawdown 31%")
+    write(store, doc, "halt")
+    roles = store.roles(doc)
+    fields = {top_field(roles.path(r).lstrip("!")) for r in ("mode", "halted", "halt_reason")}
+    assert fields == {"mode", "halted", "halt_reason"}
+    forward = history_docs(store, landed_entries(store))
+    lazy = PastDocs(store, roles)
+
+    def restricted(docs):
+        return dedupe({k: v for k, v in d.items() if k in fields} for d in docs)
+
+    assert restricted(lazy) == restricted(forward)
+    assert restricted(lazy) == restricted(lazy), "iterating again gave other documents"
+    assert halt_clear_changes(doc, roles, PastDocs(store, roles)) == halt_clear_changes(doc, roles, forward)
+    first = next(iter(PastDocs(store, roles)))
+    assert first == {k: doc[k] for k in fields}, "the newest document is not the last write's"

@@ -119,6 +119,9 @@ class Backups:
             info = self._info(path)
             assert info is not None
             info.checksum, info.sha256 = "ok", digest
+            from statetui.core.backup_summary import note_snapshot
+
+            note_snapshot(self, info)  # the backups' summary, when there is one, stays the folder's
             return info
         raise BackupError(f"{self.dir}: cannot find a free backup name", str(self.dir))
 
@@ -179,23 +182,25 @@ class Backups:
     # --- reading -----------------------------------------------------------------
 
     def list(self, verify: bool = True, *, full: bool = False, newest: int | None = None,
-             sample: int | None = None, save_index: bool = False) -> list[BackupInfo]:
+             sample: int | None = None, save_index: bool = False, also: set[str] | None = None) -> list[BackupInfo]:
         """All backups, newest first. With `verify`, checksum and content checked: from the
         backups' index (statetui.core.backup_index) for a backup it describes unchanged, read
         for the others, the `newest` few and a random `sample` (defaults: backup_index.NEWEST,
-        SAMPLE); with `full`, every one is read (one at a time: streamed). Only `save_index`
-        (`statetui verify --save-index`) writes what it found to the index: looking never writes."""
+        SAMPLE) and those named in `also`; with `full`, every one is read (one at a time:
+        streamed). Only `save_index` (`statetui verify --save-index`) writes what it found to the
+        index and the summary (statetui.core.backup_summary): looking never writes."""
         infos = self._listed()
         if verify:
-            self._verify_all(infos, full, newest, sample, save_index)
+            self._verify_all(infos, full, newest, sample, save_index, also or set())
         return infos
 
     def _verify_all(self, infos: list[BackupInfo], full: bool, newest: int | None, sample: int | None,
-                    save_index: bool) -> None:
+                    save_index: bool, also: set[str]) -> None:
         from statetui.core.backup_index import NEWEST, SAMPLE, BackupIndex, spot_checks
 
         index = BackupIndex(self.dir, self.fields)
-        spot = set() if full else spot_checks(infos, NEWEST if newest is None else newest, SAMPLE if sample is None else sample)
+        spot = set() if full else also | spot_checks(infos, NEWEST if newest is None else newest,
+                                                      SAMPLE if sample is None else sample)
         for info in infos:
             st = self._stats.get(str(info.path))
             if info.kind == "quarantine" or info.path.parent != self.dir:
@@ -208,6 +213,12 @@ class Backups:
         if save_index and not self.read_only and self.dir.is_dir() and (index.changed or full):
             index.forget_missing({b.name for b in infos})
             index.save(self.ops)
+        if save_index and not self.read_only and self.dir.is_dir():
+            from statetui.core import backup_summary
+
+            fp = backup_summary.fingerprint_of(infos, self._stats, self)
+            if fp is not None:
+                backup_summary.save(self, backup_summary.BackupSummary.of(infos, self.dir), fp, self.ops)
 
     def _listed(self) -> list[BackupInfo]:
         # Keyed by strings, Paths built only for backups: 3,000 backups are listed on every audit.
@@ -279,7 +290,7 @@ class Backups:
         if info.kind == "quarantine":  # damaged on purpose: kept as evidence, restorable as it is
             try:
                 info.sha256 = hashlib.sha256(read_regular(info.path, "quarantine copy")).hexdigest()
-            except (OSError, NotRegularFileError) as exc:
+            except (OSError, StatetuiError) as exc:  # NotRegularFileError is a StatetuiError
                 info.error = f"cannot read: {getattr(exc, 'strerror', None) or exc}"
             return info
         from statetui.core.jsondoc import parse_document

@@ -139,12 +139,13 @@ def settle_hints(roles: RoleMap, chain: Any = None) -> list[str]:
     return hints
 
 
-def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: "list[dict[str, Any]] | Summary", backups: list[Any],
+def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: "list[dict[str, Any]] | Summary", backups: Any,
                chain: ChainWitness | ChainUnread | None = None) -> PeakVerdict:
     """The verdict on the state's peak. `entries`: the journal's landed entries, oldest first,
     or a finalized journal_summary.Summary of them (the same verdict, without reading the
     history; it raises journal_summary.Inexact when it cannot tell exactly: judge again with
-    the entries); `backups`: verified BackupInfo (role values in `.roles`); `chain`: the
+    the entries); `backups`: verified BackupInfo (role values in `.roles`), or, with a Summary,
+    a backup_summary.BackupSummary (Inexact when its kept values cannot answer); `chain`: the
     chain's history (or why it could not be read; None when no chain is configured or it
     was not asked)."""
     peak = roles.money(doc, "peak")
@@ -203,9 +204,10 @@ def judge_peak(doc: dict[str, Any], roles: RoleMap, entries: "list[dict[str, Any
     since = []
     if first is not None:
         since.append(f"the journal starts at #{first.get('generation')} ({first.get('ts')})")
-    dated = [b for b in backups if getattr(b, "ok", False)]
-    if dated:
-        since.append(f"the oldest backup is from {_when(min(b.created for b in dated))}")
+    oldest = (backups.oldest_good if hasattr(backups, "oldest_good")
+              else min((b.created for b in backups if getattr(b, "ok", False)), default=None))
+    if oldest is not None:
+        since.append(f"the oldest backup is from {_when(oldest)}")
     v.covered_from = "; ".join(since) or None
     v.message = (f"cannot tell whether the peak {fmt_money(peak)} is true: it was set before the oldest evidence"
                  f"{' (' + v.covered_from + ')' if v.covered_from else ' (no journal, no backups)'}, and {basis} "
@@ -281,19 +283,22 @@ def _origin(entries: list[dict[str, Any]], roles: RoleMap, peak: Decimal) -> tup
     return (origin, entries[origin]) if before is not None and before < peak - TOLERANCE else None
 
 
-def judge_store_peak(store: Any, roles: RoleMap, doc: dict[str, Any], *, backups: list[Any] | None = None,
-                     chain: ChainWitness | ChainUnread | None = None) -> tuple[PeakVerdict, list[dict[str, Any]]]:
-    """judge_peak() on what the store's journal and backups hold; also the landed entries."""
-    entries = landed_entries(store)
+def judge_store_peak(store: Any, roles: RoleMap, doc: dict[str, Any], *, backups: Any = None,
+                     chain: ChainWitness | ChainUnread | None = None) -> PeakVerdict:
+    """judge_peak() on what the store's journal and backups hold, read through their summaries
+    (judge_store_peak_fast: every entry and backup only when a summary cannot answer exactly)."""
     if backups is None:
-        backups = store.backups.list(verify=True)
-    return judge_peak(doc, roles, entries, backups, chain), entries
+        from statetui.core.backup_summary import summarize
+
+        backups = summarize(store.backups)
+    return judge_store_peak_fast(store, roles, doc, backups, chain)[0]
 
 
-def judge_store_peak_fast(store: Any, roles: RoleMap, doc: dict[str, Any], backups: list[Any],
+def judge_store_peak_fast(store: Any, roles: RoleMap, doc: dict[str, Any], backups: Any,
                           chain: ChainWitness | ChainUnread | None = None) -> tuple[PeakVerdict, Any]:
-    """judge_peak() from the journal's summary (statetui.core.journal_digest): the cost does not
-    grow with the history. Falls back to reading every entry when the summary cannot answer
+    """judge_peak() from the journal's summary (statetui.core.journal_digest) and the backups'
+    (statetui.core.backup_summary, or a verified listing): the cost does not grow with the
+    history. Falls back to reading every entry (and every backup) when a summary cannot answer
     exactly. Returns the verdict and the digest (None after a fallback)."""
     from statetui.core.journal_digest import digest
     from statetui.core.journal_summary import Inexact
@@ -302,6 +307,8 @@ def judge_store_peak_fast(store: Any, roles: RoleMap, doc: dict[str, Any], backu
     try:
         return judge_peak(doc, roles, d.summary, backups, chain), d
     except Inexact:
+        if not isinstance(backups, list):
+            backups = store.backups.list(verify=True)
         return judge_peak(doc, roles, landed_entries(store), backups, chain), None
 
 

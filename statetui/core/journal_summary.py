@@ -305,8 +305,9 @@ class Summary:
         first = self.first or {}
         return first if first.get("prev_sha256") is None else None
 
-    def highest(self, basis: str, backups: list[Any] | None = None) -> Point | None:
-        """realized_history(...).max: the highest journal or backup value the reconciles left."""
+    def highest(self, basis: str, backups: Any = None) -> Point | None:
+        """realized_history(...).max: the highest journal or backup value the reconciles left.
+        `backups`: verified BackupInfo, or a backup_summary.BackupSummary (its highest values)."""
         if self.pending is not None:
             raise Inexact("not finalized")
         if self.inexact:
@@ -315,12 +316,18 @@ class Summary:
 
         bad = [(when, Decimal(v)) for when, v in self.disowned[basis]]
         points = [Point(c["ts"], Decimal(c["value"]), f"journal #{c['gen']}", c["gen"]) for c in self.tops[basis].values()]
-        points += [p for p in backup_series(backups or [], basis) if ".pre-reconcile." not in p.source]
         kept = [p for p in points if not any(p.value == b and p.ts <= when for when, b in bad)]
+        backup_ev = None
+        if hasattr(backups, "points"):
+            from_backups, backup_ev = backups.points(basis, bad)
+            kept += from_backups
+        else:
+            kept += [p for p in backup_series(backups or [], basis) if ".pre-reconcile." not in p.source
+                     and not any(p.value == b and p.ts <= when for when, b in bad)]
         top = max(sorted(kept, key=lambda p: p.ts), key=lambda p: p.value, default=None)
-        ev = self.evicted[basis]
-        if ev is not None and (top is None or top.value <= ev):
-            raise Inexact("the highest values the summary kept were all disowned")
+        for ev in (self.evicted[basis], backup_ev):
+            if ev is not None and (top is None or top.value <= ev):
+                raise Inexact("the highest values the summary kept were all disowned")
         return top
 
     def stale_peak(self) -> tuple[float, int]:

@@ -739,14 +739,15 @@ class StateStore:
         journal index's (a writer killed while sealing a journal segment)."""
         index = self.journal.path.name[: -len(".jsonl")] + ".index.json"
         try:
-            return sorted(n for n in os.listdir(self.path.parent) if is_temp_of(n, self.path.name) or is_temp_of(n, index))
+            return sorted(n for n in _not_segments(os.listdir(self.path.parent))
+                          if is_temp_of(n, self.path.name) or is_temp_of(n, index))
         except OSError:
             return []
 
     def bot_temp_files(self) -> list[str]:
         """Temp files the bot's own writer left (`trading_state.json.tmp` ...): reported, never removed."""
         try:
-            return sorted(n for n in os.listdir(self.path.parent) if is_bot_temp_of(n, self.path.name))
+            return sorted(n for n in _not_segments(os.listdir(self.path.parent)) if is_bot_temp_of(n, self.path.name))
         except OSError:
             return []
 
@@ -928,3 +929,10 @@ def _journal_value(value: Any) -> Any:
             kind = "object" if isinstance(value, dict) else "array"
             return f"<{kind} of {n} item{'s' if n != 1 else ''}, sha256 {hashlib.sha256(json_utf8(text)).hexdigest()[:12]}>"
     return value
+
+
+def _not_segments(names: list[str]) -> list[str]:
+    """The folder's names but the journal's sealed segments (`*.jsonl`: never a temp file), one
+    endswith each: a year of history leaves a thousand of them beside the state, and the
+    console looks for temp files on every write it sees."""
+    return [n for n in names if not n.endswith(".jsonl")]

@@ -8,8 +8,9 @@ whether its halt reason is cleared to "" or null."""
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator
 
 from statetui.core.errors import StatetuiError
 from statetui.core.jsondoc import json_copy, strict_equal
@@ -140,7 +141,7 @@ def load_for_plan(p: Any, store: Any, config: Any, role: str) -> tuple[dict[str,
 def history_docs(store: Any, entries: list[dict[str, Any]], limit: int = 20) -> list[dict[str, Any]]:
     """Earlier documents of this bot, newest first: the journal's writes replayed (whole
     documents when it begins at the file's creation, the changed fields otherwise), then the
-    backups that verify."""
+    backups that verify. Reads every entry given: PastDocs reads from the end, as far as needed."""
     replayed: list[dict[str, Any]] = []
     doc: dict[str, Any] = {}
     for e in entries:
@@ -148,15 +149,41 @@ def history_docs(store: Any, entries: list[dict[str, Any]], limit: int = 20) -> 
         if isinstance(changes, dict):
             doc = {**doc, **{k: v[1] for k, v in changes.items() if isinstance(v, list) and len(v) == 2}}
             replayed.append(doc)
-    out = replayed[::-1]
-    for b in store.backups.list(verify=True)[:limit]:
-        if not b.ok:
+    return replayed[::-1] + list(_backup_docs(store, limit))
+
+
+def _backup_docs(store: Any, limit: int) -> Iterator[dict[str, Any]]:
+    """The newest `limit` backups' documents, those that verify (each read now)."""
+    for b in store.backups.list(verify=False)[:limit]:
+        if not store.backups.verify(b).ok:
             continue
         try:
-            out.append(store.parse(store.backups.read(b), str(b.path))._document())
+            yield store.parse(store.backups.read(b), str(b.path))._document()
         except (OSError, StatetuiError):
             continue
-    return out
 
 
-__all__ = ["money_change", "halt_clear_changes", "apply_changes", "is_drawdown_halt", "history_docs", "resolve"]
+class PastDocs:
+    """history_docs() as halt_clear_changes reads it (the mode, halt flag and halt reason of
+    earlier states, newest first), produced only as far as it is iterated: the journal's
+    landed writes replayed from its end (statetui.core.journal_replay), then the backups.
+    Iterating again replays nothing twice."""
+
+    def __init__(self, store: Any, roles: RoleMap, limit: int = 20):
+        from statetui.core.journal_replay import documents_backwards, landed_backwards
+        from statetui.core.roles import top_field
+
+        paths = [roles.path(r) for r in ("mode", "halted", "halt_reason")]
+        fields = {top_field(p.lstrip("!")) for p in paths if p} - {None}
+        journal = documents_backwards(landed_backwards(store.journal.path, store.journal.state_sha()), fields)
+        self._source = itertools.chain(journal, _backup_docs(store, limit))
+        self._seen: list[dict[str, Any]] = []
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        yield from self._seen
+        for doc in self._source:
+            self._seen.append(doc)
+            yield doc
+
+
+__all__ = ["money_change", "halt_clear_changes", "apply_changes", "is_drawdown_halt", "history_docs", "PastDocs", "resolve"]

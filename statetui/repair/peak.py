@@ -17,12 +17,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from statetui.core.config import Config
-from statetui.core.evidence import FALSE, GENUINE, judge_store_peak, landed_entries
+from statetui.core.evidence import FALSE, GENUINE, judge_store_peak
 from statetui.core.figures import drawdown_with_peak, label
 from statetui.core.money import fmt_money
 from statetui.repair.base import Outcome, Plan, Repair, register
-from statetui.repair.edits import (apply_changes, halt_clear_changes, history_docs, is_drawdown_halt, load_for_plan,
-                                   money_change)
+from statetui.repair.edits import PastDocs, apply_changes, halt_clear_changes, is_drawdown_halt, load_for_plan, money_change
 from statetui.repair.restore import store_for
 
 VERIFY = ["peak-drawdown", "state-file"]
@@ -46,9 +45,10 @@ def chain_evidence_for(config: Config, roles: Any) -> Any:
 
 
 def with_halt(p: Plan, config: Config, store: Any, doc: dict[str, Any], roles: Any, new_peak: Decimal,
-              entries: list[dict[str, Any]], basis_after: Decimal | None = None) -> None:
+              basis_after: Decimal | None = None) -> None:
     """Plan the halt's clearing when the corrected peak ends a drawdown halt (never otherwise).
-    `basis_after`: the figure the peak tracks after this repair (default: as it is now)."""
+    `basis_after`: the figure the peak tracks after this repair (default: as it is now). The
+    bot's earlier states are read from the journal's end, only as far as needed (PastDocs)."""
     if roles.halted(doc) is not True:
         return
     after = drawdown_with_peak(new_peak, basis_after if basis_after is not None else roles.basis_value(doc))
@@ -63,7 +63,7 @@ def with_halt(p: Plan, config: Config, store: Any, doc: dict[str, Any], roles: A
                else "the bot does not record why it halted")
         p.notes.append(f"the halt is kept: {why}; clear it in the bot if the drawdown was its cause")
         return
-    changes, why = halt_clear_changes(doc, roles, history_docs(store, entries))
+    changes, why = halt_clear_changes(doc, roles, PastDocs(store, roles))
     if why:
         p.notes.append(f"the halt is kept: {why}")
         return
@@ -81,7 +81,7 @@ def plan(config: Config) -> Plan:
     if loaded is None:
         return p
     store, doc, roles = loaded
-    verdict, entries = judge_store_peak(store, roles, doc, chain=chain_evidence_for(config, roles))
+    verdict = judge_store_peak(store, roles, doc, chain=chain_evidence_for(config, roles))
     p.evidence.update(verdict.to_evidence())
     if verdict.verdict == GENUINE:
         p.require(True, "evidence: " + verdict.message)
@@ -110,7 +110,7 @@ def plan(config: Config) -> Plan:
         p.nothing_to_do = True
         return p
     p.changes.append(change)
-    with_halt(p, config, store, doc, roles, verdict.corrected, entries)
+    with_halt(p, config, store, doc, roles, verdict.corrected)
     return p
 
 
@@ -168,7 +168,7 @@ def plan_set(config: Config, value: str | None = None, reason: str | None = None
         p.nothing_to_do = True
         return p
     p.changes.append(change)
-    with_halt(p, config, store, doc, roles, amount, landed_entries(store))
+    with_halt(p, config, store, doc, roles, amount)
     return p
 
 

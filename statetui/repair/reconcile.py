@@ -108,7 +108,7 @@ def _false_peak(p: Plan, config: Config, store: Any, doc: dict[str, Any], roles:
     # speaks about the peak only when the state and the wallet hold the same money.
     after = copy.deepcopy(doc)
     set_path(after, roles.path("cash"), p.changes[0][2])
-    verdict, entries = judge_store_peak(store, roles, after, chain=chain_evidence_for(config, roles))
+    verdict = judge_store_peak(store, roles, after, chain=chain_evidence_for(config, roles))
     if verdict.verdict != FALSE or verdict.corrected is None:
         p.notes.append(f"the peak {fmt_money(peak)} is kept: {verdict.message or 'no evidence says it is false'}")
         return
@@ -120,7 +120,7 @@ def _false_peak(p: Plan, config: Config, store: Any, doc: dict[str, Any], roles:
     p.evidence["peak"] = verdict.message
     if verdict.chain is not None:
         p.evidence.update(verdict.chain.to_evidence())
-    with_halt(p, config, store, doc, roles, target, entries, basis_after=chain_cash)
+    with_halt(p, config, store, doc, roles, target, basis_after=chain_cash)
 
 
 def apply(p: Plan, config: Config) -> Outcome:

@@ -80,6 +80,7 @@ class ConsoleContext:
         self.last_good: Any = None
         self.lock_view: Any = None  # botstatus.BotStatus
         self.backups_view: Any = None  # data.BackupsView
+        self.whole_backups = False  # every backup listed (the backups screen is open), not the summary
         self.history_view: Any = None  # data.HistoryView
         self.chain_view: Any = None  # data.ChainView
         self.chain_busy = False

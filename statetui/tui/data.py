@@ -215,8 +215,14 @@ def gather_lock(config: Config):
 @dataclass
 class BackupsView:
     dir: str
-    infos: list[Any] = field(default_factory=list)  # BackupInfo, newest first, verified
+    infos: list[Any] = field(default_factory=list)  # BackupInfo, newest first, verified (with a summary: the newest few)
     error: str | None = None
+    summary: Any = None  # statetui.core.backup_summary.BackupSummary: the dashboard's figures without a listing
+    listing: int | None = None  # the listing's fingerprint when read (backup_summary.take_listing)
+
+    @property
+    def count(self) -> int:
+        return self.summary.count if self.summary is not None else len(self.infos)
 
     @property
     def newest(self):
@@ -224,22 +230,49 @@ class BackupsView:
 
     @property
     def newest_good(self):
+        if self.summary is not None:
+            return self.summary.newest_good[0] if self.summary.newest_good else None
         return next((b for b in self.infos if b.ok), None)
 
     @property
     def failing(self) -> list[Any]:
+        """The failing backups (with a summary: the newest backup_summary.FAILED_KEPT of them)."""
+        if self.summary is not None:
+            return list(self.summary.failed)
         return [b for b in self.infos if b.checksum in ("bad", "unreadable") or b.valid is False]
+
+    @property
+    def failing_count(self) -> int:
+        return self.summary.failed_count if self.summary is not None else len(self.failing)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What changes when a backup comes or goes (the checks that read backups run again)."""
+        return (self.count, tuple(b.name for b in self.infos[:4]))
 
 
 _verified: dict[tuple[str, int, int, int], Any] = {}  # (path, size, mtime_ns, inode) -> verified BackupInfo
 _verified_lock = threading.Lock()
 
 
-def gather_backups(config: Config, verify: bool = True, fresh: bool = False) -> BackupsView:
-    """Every backup, newest first, verified. A backup whose size, mtime and inode have not
-    changed since it was verified is not read again (unless `fresh`: "verify all")."""
+def gather_backups(config: Config, verify: bool = True, fresh: bool = False, whole: bool = False) -> BackupsView:
+    """The dashboard's backups: from the backups' summary (statetui.core.backup_summary) when it
+    describes the folder, its cost the same for 30 backups or 3,000; else, and with `whole`
+    (the backups screen), every backup, newest first, verified. A backup whose size, mtime
+    and inode have not changed since it was verified is not read again (unless `fresh`:
+    "verify all")."""
     store = store_for(config)
     view = BackupsView(str(store.backups.dir))
+    if verify and not (fresh or whole):
+        from statetui.core.backup_summary import summarize
+
+        try:
+            summary = summarize(store.backups, full_listing=False)
+            if summary is not None:
+                view.summary, view.infos, view.listing = summary, list(summary.newest), summary.listing
+                return view
+        except (OSError, StatetuiError):
+            pass  # the full listing below says what is wrong
     try:
         infos = store.backups.list(verify=False)
     except (OSError, StatetuiError) as exc:
@@ -456,7 +489,12 @@ def changed_since(kind: str, view: Any, config: Config) -> bool:
         from statetui.core.backups import Backups
 
         try:
-            names = [b.name for b in Backups(Path(os.path.abspath(config.state)), config.backup_dir).list(verify=False)]
+            backups = Backups(Path(os.path.abspath(config.state)), config.backup_dir)
+            if view.listing is not None:  # a summary view: the listing's fingerprint, no objects
+                from statetui.core.backup_summary import take_listing
+
+                return take_listing(backups).fp != view.listing
+            names = [b.name for b in backups.list(verify=False)]
         except (OSError, StatetuiError):
             return True
         return names != [b.name for b in view.infos]

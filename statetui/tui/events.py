@@ -72,11 +72,12 @@ class Targets:
         add(self.journal.parent, self.journal.name, JOURNAL, "journal")
         add(self.pid_file.parent, self.pid_file.name, PID_FILE, "lock")
         if self.backups == self.dir:
-            add(self.dir, None, FILE_DONE, "backups")  # backups kept beside the state
+            add(self.dir, None, FILE_DONE | IN_CREATE, "backups")  # backups kept beside the state
         else:
             # The backups folder appearing or going: watch it (or stop).
             add(self.backups.parent, self.backups.name, IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM, "rewatch")
-            add(self.backups, None, FILE_DONE, "backups")
+            # IN_CREATE too: the store publishes a backup by link() (no close or move under its name)
+            add(self.backups, None, FILE_DONE | IN_CREATE, "backups")
         return out
 
     def kind(self, folder: Path, name: str, mask: int) -> str | None:

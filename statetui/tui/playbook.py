@@ -226,10 +226,10 @@ def _backups(config: Config, situation: Situation, now: float) -> StepResult:
         return StepResult("FAIL", view.error)
     if not view.infos:
         return StepResult("WARNING", f"no backups in {view.dir}", suggested="backup-now")
-    lines = [f"{len(view.infos)} backup(s), newest {view.infos[0].name}"]
+    lines = [f"{view.count} backup(s), newest {view.infos[0].name}"]
     if view.failing:
         lines += [f"does not verify: {b.name} ({b.error or b.checksum})" for b in view.failing[:5]]
-        return StepResult("WARNING", f"{len(view.failing)} backup(s) fail verification", lines)
+        return StepResult("WARNING", f"{view.failing_count} backup(s) fail verification", lines)
     return StepResult("PASS", "", lines)
 
 

@@ -73,7 +73,7 @@ class LiveViews:
         gather: Callable[[], Any] = {
             "state": lambda: self._heavy(data.gather_state, config),
             "lock": lambda: data.gather_lock(config),
-            "backups": lambda: data.gather_backups(config, fresh=fresh_backups),
+            "backups": lambda: data.gather_backups(config, fresh=fresh_backups, whole=self.ctx.whole_backups),
             "history": lambda: data.gather_history(config),
         }[kind]
         early = self._prefetched.pop(kind, None)
@@ -139,7 +139,7 @@ class LiveViews:
         elif kind == "backups":
             old = ctx.backups_view
             ctx.backups_view = view
-            if old is not None and [b.name for b in old.infos] != [b.name for b in view.infos]:
+            if old is not None and old.key != view.key:
                 self._recheck("backups")
         elif kind == "history":
             ctx.history_view = view

@@ -36,6 +36,14 @@ MUTANTS = (
     Mutant("directory fsync removed (durable_replace)", "statetui/core/fsio.py",
            "        ops.fsync_dir(str(path.parent))\n", "        pass  # MUTANT: no directory fsync\n",
            ("tests/reliability/test_powerloss.py",)),
+    # The seal (statetui.core.rotation): the random power-loss sequences cannot tell these two
+    # (appends are already synced; the index's write syncs the folder): a focused test can.
+    Mutant("seal fsync removed (rotation)", "statetui/core/rotation.py",
+           "        ops.fsync(fd)\n", "        pass  # MUTANT: no fsync\n",
+           ("tests/reliability/test_seal_durability.py",)),
+    Mutant("seal folder fsync removed (rotation)", "statetui/core/rotation.py",
+           "    ops.fsync_dir(str(journal.path.parent))\n", "    pass  # MUTANT: no folder fsync\n",
+           ("tests/reliability/test_seal_durability.py",)),
     Mutant("O_EXCL removed (temp file)", "statetui/core/fsio.py",
            "os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW", "os.O_WRONLY | os.O_CREAT | O_NOFOLLOW",
            ("tests/reliability/test_hostile.py",)),

@@ -1,5 +1,6 @@
 """The mutation check (tests/reliability/mutants.py): with the file fsync, the journal
-fsync, the directory fsync, O_EXCL, either checksum verification or the lock removed, at
+fsync, the directory fsync, the seal's journal or folder fsync, O_EXCL, either checksum
+verification or the lock removed, at
 least one reliability test fails. Mutants run two at a time in temporary copies."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from statetui.audit.base import AuditContext, Report, register
 from statetui.audit.checks.offsite_backups import OffsiteProbe
-from statetui.audit.checks.state_file import sandbox_root, store_for, verified_backups
+from statetui.audit.checks.state_file import backups_summary, sandbox_root, store_for
 from statetui.core.errors import StatetuiError
 from statetui.core.store import StateStore
 
@@ -22,56 +22,56 @@ def check(ctx: AuditContext, report: Report) -> None:
     cfg = ctx.config
     store = store_for(ctx)
     offsite = OffsiteProbe(ctx, store.path.stem)  # lists the bucket while the local part runs
-    listed = verified_backups(ctx, store)
-    infos = [b for b in listed if b.kind != "quarantine"]
-    quarantined = [b for b in listed if b.kind == "quarantine"]
-    ours = [b for b in infos if b.kind == "statetui"]
-    good = [b for b in infos if b.ok]
-    report.data["backups"] = {"count": len(infos), "good": len(good), "dir": str(store.backups.dir),
-                              "newest_age_s": infos[0].age_s(ctx.now) if infos else None}
-    if not infos:
+    s = backups_summary(ctx, store)  # counts and the few backups that matter, not one object per backup
+    newest = s.newest[0] if s.newest else None
+    report.data["backups"] = {"count": s.count, "good": s.good, "dir": str(store.backups.dir),
+                              "newest_age_s": newest.age_s(ctx.now) if newest else None}
+    if newest is None:
         report.warn("No backup files detected: state corruption = permanent data loss")
         report.recommend("Take a backup now (statetui backup) and daily from a timer (examples/)")
         report.repair("backup-now")
     else:
-        report.ok(f"{len(infos)} backup(s) found ({len(ours)} checksummed by statetui, {len(infos) - len(ours)} hand-made)")
-        newest_h = infos[0].age_s(ctx.now) / 3600
+        report.ok(f"{s.count} backup(s) found ({s.ours} checksummed by statetui, {s.count - s.ours} hand-made)")
+        newest_h = newest.age_s(ctx.now) / 3600
         if newest_h > cfg.backup_max_age_hours:
             report.warn(f"newest backup is {newest_h:.1f} h old (limit {cfg.backup_max_age_hours:g} h)")
             report.repair("backup-now")
         else:
             report.ok(f"newest backup is {newest_h:.1f} h old")
-        bad_sum = [b for b in infos if b.checksum == "bad"]
+        bad_sum = [b for b in s.failed if b.checksum == "bad"]
         for b in bad_sum:
             report.fail(f"checksum mismatch: {b.error}", file=str(b.path))
-        for b in infos:
+        for b in s.failed:
             if b.checksum != "bad" and not b.valid:
                 report.warn(f"backup does not load: {b.error}", file=str(b.path))
-        if bad_sum:
+        if s.failed_count > len(s.failed):
+            report.fail(f"{s.failed_count} backups fail verification in all (the newest {len(s.failed)} above; "
+                        "statetui verify lists every one)")
+        if bad_sum or s.failed_count > len(s.failed):
             report.recommend("A backup whose checksum fails is corrupt: do not restore it; take a fresh backup")
             report.repair("backup-now")
-        if infos and not bad_sum and all(b.ok for b in infos):
+        if s.ok:
             report.ok("every backup verifies (checksum and content)")
-        old = [b for b in ours[cfg.keep_min:] if b.age_s(ctx.now) > cfg.retention_days * 86400]
+        old = s.old_unpruned(cfg.keep_min, cfg.retention_days * 86400, ctx.now)
         if old:
-            report.warn(f"{len(old)} backup(s) older than {cfg.retention_days} days not pruned")
+            report.warn(f"{old} backup(s) older than {cfg.retention_days} days not pruned")
             report.recommend(f"Keep the last {cfg.retention_days} days of backups (statetui prune)")
             report.repair("prune-backups")
-        if len(good) == 1:
+        if s.good == 1:
             report.warn("only one good backup: one corruption away from none")
             report.repair("backup-now")
-    if quarantined:
-        report.info(f"{len(quarantined)} damaged state file(s) kept as quarantine (evidence, not backups), "
-                    f"newest {quarantined[0].name}")
-    if good and ctx.config.read_only:  # read-only writes nothing, not even a sandbox
+    if s.quarantined:
+        report.info(f"{s.quarantined} damaged state file(s) kept as quarantine (evidence, not backups), "
+                    f"newest {s.newest_quarantine}")
+    if s.good and ctx.config.read_only:  # read-only writes nothing, not even a sandbox
         report.info("restore test not run: read-only mode writes nothing, not even a sandbox")
-    elif good:
-        _restore_test(good[0], report)
+    elif s.good:
+        _restore_test(s.newest_good[0], report)
     _gitignore(store.path, report)
-    _automation(store, infos, ctx, report)
+    _automation(store, s, ctx, report)
     offsite.report(report)
-    if infos and report.worst().rank == 0:
-        report.summary = f"{len(infos)} backup(s), newest {infos[0].age_s(ctx.now) / 3600:.1f} h old, all verify, automated"
+    if newest is not None and report.worst().rank == 0:
+        report.summary = f"{s.count} backup(s), newest {newest.age_s(ctx.now) / 3600:.1f} h old, all verify, automated"
 
 
 def _restore_test(newest, report: Report) -> None:
@@ -103,11 +103,11 @@ def _gitignore(state: Path, report: Report) -> None:
         report.recommend(f"Add {state.relative_to(top)} and its backups/journal to .gitignore")
 
 
-def _automation(store: StateStore, infos, ctx: AuditContext, report: Report) -> None:
+def _automation(store: StateStore, summary, ctx: AuditContext, report: Report) -> None:
     found = []
-    auto = [b for b in infos if b.reason == "auto" and b.age_s(ctx.now) < 2 * 86400]
+    auto, more = summary.auto_since(ctx.now - 2 * 86400)
     if auto:
-        found.append(f"the store's automatic backups ({len(auto)} in the last 48 h)")
+        found.append(f"the store's automatic backups ({'at least ' if more else ''}{auto} in the last 48 h)")
     # Only lines that name statetui or this state file count: dpkg's own backups do not.
     words = ("statetui", store.path.name, store.path.stem)
     from statetui.core.scanmemo import memoized

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from statetui.audit.base import AuditContext, Report, register
-from statetui.audit.checks.state_file import store_for, verified_backups
+from statetui.audit.checks.state_file import backups_summary, store_for
 from statetui.core.errors import StateLoadError
 from statetui.core.evidence import CANNOT_TELL, FALSE, GENUINE, TOLERANCE, ChainWitness, judge_store_peak_fast, landed_entries
 from statetui.core.journal_summary import Inexact
@@ -68,7 +68,7 @@ def check(ctx: AuditContext, report: Report) -> None:
     witness = chain_witness(ctx, roles)
     # The journal's summary, not its whole history (statetui.core.journal_digest); every
     # entry is read only when the bounded summary cannot answer exactly.
-    verdict, digest = judge_store_peak_fast(store, roles, doc, verified_backups(ctx, store), witness)
+    verdict, digest = judge_store_peak_fast(store, roles, doc, backups_summary(ctx, store), witness)
     entries = None if digest is not None else landed_entries(store)
     report.data["peak_verdict"] = verdict.to_evidence()
     if isinstance(witness, ChainWitness):

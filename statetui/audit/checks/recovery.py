@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from statetui.audit.base import AuditContext, Report, register
-from statetui.audit.checks.state_file import sandbox_root, store_for, verified_backups
+from statetui.audit.checks.state_file import backups_summary, sandbox_root, store_for
 from statetui.core.errors import StateLoadError, StatetuiError
 from statetui.core.fsio import read_regular
 from statetui.core.store import StateStore
@@ -23,7 +23,7 @@ MAX_BACKUPS_COPIED = 2
 @register("recovery", "State Recovery Scenarios")
 def check(ctx: AuditContext, report: Report) -> None:
     live = store_for(ctx)
-    good = [b for b in verified_backups(ctx, live) if b.ok]
+    good = backups_summary(ctx, live).newest_good  # the newest MAX_BACKUPS_COPIED (or more) that verify
     seed = _seed(live, good)
     if seed is None:
         report.warn("nothing to exercise: no readable state file and no backup that verifies")

@@ -26,11 +26,15 @@ def sandbox_root() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
-def verified_backups(ctx: AuditContext, store: StateStore) -> list:
-    """The live backups, verified once per audit run and shared by the checks that need them."""
+def backups_summary(ctx: AuditContext, store: StateStore):
+    """The live backups' summary (statetui.core.backup_summary: counts, the newest and failing
+    ones, the evidence values), made once per audit run and shared by the checks that need it:
+    its cost does not grow with the number of backups while the summary describes the folder."""
     key = ("backups", str(store.backups.dir))
     if key not in ctx.cache:
-        ctx.cache[key] = store.backups.list(verify=True)
+        from statetui.core.backup_summary import summarize
+
+        ctx.cache[key] = summarize(store.backups)
     return ctx.cache[key]
 
 
@@ -40,7 +44,7 @@ def check(ctx: AuditContext, report: Report) -> None:
     status = store.status()
     report.data["file"] = status.to_dict()
     if status.error is not None:
-        _load_failed(store, status.error, report, verified_backups(ctx, store))
+        _load_failed(store, status.error, report, backups_summary(ctx, store).good > 0)
         return
     state = store.load()
     doc = state._document()
@@ -81,8 +85,7 @@ def check(ctx: AuditContext, report: Report) -> None:
                     "it was killed mid-save, or is saving now; compare with the state before removing by hand")
 
 
-def _load_failed(store: StateStore, err: StateLoadError, report: Report, backups: list) -> None:
-    has_backup = any(b.ok for b in backups)
+def _load_failed(store: StateStore, err: StateLoadError, report: Report, has_backup: bool) -> None:
     if err.kind == "missing":
         report.fail(f"State file not found: {store.path}")
         report.critical("Bot cannot operate without state file")

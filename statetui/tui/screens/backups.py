@@ -72,6 +72,15 @@ v shows the row whole."""
     def title_text(self) -> str:
         return "restore: choose a backup" if self.pick else "backups"
 
+    def on_mount(self) -> None:  # (Textual runs the base classes' on_mount too)
+        self.ctx.whole_backups = True  # the dashboard reads the backups' summary; this screen lists every one
+        bv = self.ctx.backups_view
+        if bv is None or bv.summary is not None:
+            self.post_message(Refresh(("backups",)))
+
+    def on_unmount(self) -> None:
+        self.ctx.whole_backups = False
+
     def table_area(self, table):
         from statetui.tui.widgets.offsite import BackupLists, OffsitePanel, offsite_configured
 

@@ -351,11 +351,11 @@ class BackupsPanel(Panel):
         if not bv.infos:
             return lines(Content.styled("NO BACKUPS", "$warning bold"), label("b opens backups; b there takes one"))
         newest = bv.infos[0]
-        bad = bv.failing
+        bad = bv.failing_count
         out = [
             row(label("newest "), strong(fmt.age(newest.age_s(ctx.now()))), label(" ago · "), newest.reason or newest.kind),
-            row(f"{len(bv.infos)} backup(s) · ",
-                Content.styled(f"{len(bad)} FAIL verify", "$error bold") if bad else Content.styled("all verify", "$success")),
+            row(f"{bv.count} backup(s) · ",
+                Content.styled(f"{bad} FAIL verify", "$error bold") if bad else Content.styled("all verify", "$success")),
         ]
         if self.wide:
             out.append(label(fmt.clip_path(bv.dir, self.inner_width)))
