@@ -77,8 +77,42 @@ class LiveViews:
             "history": lambda: data.gather_history(config),
         }[kind]
         early = self._prefetched.pop(kind, None)
-        fn = gather if early is None else (lambda: _first(early, gather))
-        self.run_worker(fn, name=kind, group=kind, thread=True, exit_on_error=False)
+        if early is not None:
+            self._take_early(kind, early, gather)
+            return
+        self.run_worker(gather, name=kind, group=kind, thread=True, exit_on_error=False)
+
+    def _take_early(self, kind: str, early: Any, gather: Callable[[], Any]) -> None:
+        """A prefetched first view is applied on the event loop as soon as it arrives: no
+        worker thread and no message in between (the first paint waits on it). If the
+        helper failed, or says nothing for PREFETCH_WAIT_S, a worker reads it instead."""
+        loop = asyncio.get_running_loop()
+        taken = threading.Event()  # the answer or the timeout, whichever comes first
+        ctx = self.ctx
+
+        def arrived(future: Any) -> None:  # in the helper's reader thread, or here if already done
+            if not taken.is_set():
+                taken.set()
+                loop.call_soon_threadsafe(self._early_done, ctx, kind, future, gather, timer)
+
+        def late() -> None:
+            if not taken.is_set():
+                taken.set()
+                self._early_done(ctx, kind, None, gather, None)
+
+        timer = self.set_timer(PREFETCH_WAIT_S, late)
+        early.add_done_callback(arrived)
+
+    def _early_done(self, ctx: Any, kind: str, future: Any, gather: Callable[[], Any], timer: Any) -> None:
+        if timer is not None:
+            timer.stop()
+        if ctx is not self.ctx:  # another bot is shown now (the fleet): its own reads are under way
+            return
+        if future is not None and future.exception() is None:
+            self._apply(kind, future.result())
+            self._finished(kind)
+        else:
+            self.run_worker(gather, name=kind, group=kind, thread=True, exit_on_error=False)
 
     def _heavy(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Reading a big state (a refresh, a check) one at a time: two parses of a 10 MB
@@ -110,10 +144,13 @@ class LiveViews:
             if failed is not None:  # a first read failed: show why, and keep watching
                 self._apply(kind, failed)
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self._busy_kinds.discard(kind)
-            if kind in self._again:
-                self._again.discard(kind)
-                self.request(kind)
+            self._finished(kind)
+
+    def _finished(self, kind: str) -> None:
+        self._busy_kinds.discard(kind)
+        if kind in self._again:
+            self._again.discard(kind)
+            self.request(kind)
 
 
     def _apply(self, kind: str, view: Any) -> None:
@@ -336,8 +373,7 @@ class LiveViews:
             self.call_from_thread(self._clear_running, ids)
             self.call_from_thread(self.run_checks, ids)
             return
-        for r in results:
-            self.call_from_thread(self._check_done, r)
+        self.call_from_thread(self.record_results, results)  # one redraw for them all
 
     def _clear_running(self, ids: Iterable[str]) -> None:
         self.ctx.audit_running.difference_update(ids)
@@ -366,7 +402,7 @@ class LiveViews:
                 if cid not in done:
                     self.call_from_thread(self._check_failed, cid, exc)
 
-    def _check_done(self, result: Any) -> None:
+    def _check_done(self, result: Any, publish: bool = True) -> None:
         ctx = self.ctx
         ctx.audit[result.id] = AuditEntry(result, ctx.now())
         ctx.audit_running.discard(result.id)
@@ -375,7 +411,8 @@ class LiveViews:
             if view is not None:
                 ctx.chain_view = view
                 ctx.changed.publish("chain")
-        ctx.changed.publish("audit")
+        if publish:
+            ctx.changed.publish("audit")
 
     def _check_failed(self, cid: str, exc: Exception) -> None:
         self.ctx.audit_running.discard(cid)
@@ -406,7 +443,8 @@ class LiveViews:
 
     def record_results(self, results: Iterable[Any]) -> None:
         for r in results:
-            self._check_done(r)
+            self._check_done(r, publish=False)
+        self.ctx.changed.publish("audit")
 
     # --- the chain -------------------------------------------------------------------------
 
@@ -455,14 +493,6 @@ class LiveViews:
                 self.ctx.chain_progress = None
             self.notify(notice(f"{w.group}: {type(w.error).__name__}: {w.error}"), severity="error", timeout=8, markup=False)
             self.ctx.changed.publish(w.group)
-
-
-def _first(early: Any, gather: Callable[[], Any]) -> Any:
-    """A prefetched first view, or a fresh read when the prefetch failed or hangs."""
-    try:
-        return early.result(timeout=PREFETCH_WAIT_S)
-    except Exception:
-        return gather()
 
 
 def _close(fd: int) -> None:

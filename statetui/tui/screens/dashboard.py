@@ -1,7 +1,6 @@
 """The first screen: the truth at a glance, kept live."""
 
 from __future__ import annotations
-import os
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -80,13 +79,13 @@ list); v shows every value whole, y copies the stop command (or the state's path
             with Vertical(classes="dash-col", id="dash-left"):
                 yield BalancesPanel(id="balances")
                 yield FilePanel(id="file")
-                if not os.environ.get("EXP_LIGHT"): yield HistoryPanel(id="history")
+                yield HistoryPanel(id="history")
             with Vertical(classes="dash-col", id="dash-right"):
                 yield LockPanel(id="lock")
                 yield BackupsPanel(id="backups")
-                if not os.environ.get("EXP_LIGHT"): yield AuditPanel(id="audit")
-                if not os.environ.get("EXP_LIGHT"): yield ChainPanel(id="chain")
-        if not os.environ.get("EXP_LIGHT"): yield ConsoleFooter()
+                yield AuditPanel(id="audit")
+                yield ChainPanel(id="chain")
+        yield ConsoleFooter()
 
     def on_data(self, kind: str) -> None:
         super().on_data(kind)
