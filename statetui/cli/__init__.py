@@ -167,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     with terminal_safe_streams(console=_verb_in(argv) is None and not _asks_help(argv)):
         try:
-            parser = build_parser(only=_verb_in(argv))
+            # No verb (the console, --help, --version): no verb's own options are needed.
+            parser = build_parser(only=_verb_in(argv) or "")
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version, or a usage error already printed
             return exc.code if isinstance(exc.code, int) else EXIT_USAGE

@@ -294,7 +294,7 @@ class Backups:
                 info.error = f"cannot read: {getattr(exc, 'strerror', None) or exc}"
             return info
         from statetui.core.jsondoc import parse_document
-        from statetui.core.model import TradingState
+        from statetui.core.model import check_fields  # not the pydantic model: the console reads backups too
 
         try:
             data = read_regular(info.path, "backup")  # over the state cap: refused unread
@@ -306,14 +306,14 @@ class Backups:
         if info.expected is not None:
             info.checksum = "ok" if info.sha256.startswith(info.expected) else "bad"
         try:
-            state = TradingState.from_document(parse_document(data, str(info.path)), str(info.path))
+            doc = parse_document(data, str(info.path))
+            check_fields(doc, str(info.path))
         except StateLoadError as exc:
             info.valid, info.error = False, str(exc)
             return info
         info.valid = True
         from statetui.core.roles import role_map
 
-        doc = state._document()
         try:
             info.roles = role_map(doc, self.fields).snapshot(doc)
         except (ValueError, ArithmeticError, TypeError):

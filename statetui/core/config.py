@@ -1,4 +1,4 @@
-"""The configuration: one validated model (pydantic), from TOML file < STATETUI_* environment
+"""The configuration: one validated model (statetui.core.settings_model), from TOML file < STATETUI_* environment
 < command-line flags (statetui.core.config_sources reads them and says where each value came
 from, so an error names the key, its source and the expected form).
 
@@ -20,10 +20,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
-
 from statetui.core.errors import ConfigError
+from statetui.core.settings_model import Field, Invalid, SettingError, SettingsModel, after_check, bad, plain, setting
 from statetui.core.redact import NotifyUrl, RpcUrl, redact_url
 from statetui.core.textsafe import one_line
 
@@ -37,8 +35,8 @@ DEFAULT_MAX_STATE_BYTES = 64 * MIB  # state and backups: far above any bot's sta
 DEFAULT_MAX_JOURNAL_LINE_BYTES = 1 * MIB
 
 
-def _bad(expected: str) -> PydanticCustomError:
-    return PydanticCustomError("statetui_setting", "expected {expected}", {"expected": expected})
+def _bad(expected: str) -> SettingError:
+    return bad(expected)
 
 
 # --- one parser per kind of setting -------------------------------------------------------
@@ -275,8 +273,7 @@ def _fields(value: Any) -> dict[str, Any]:
         for item in value:
             role, sep, path = str(item).partition("=")
             if not sep or not role.strip():
-                raise PydanticCustomError("statetui_plain", "{message}",
-                                          {"message": f"expected ROLE=PATH (e.g. cash=account.cash), got {one_line(repr(item))}"})
+                raise plain(f"expected ROLE=PATH (e.g. cash=account.cash), got {one_line(repr(item))}")
             table[role.strip()] = path.strip()
         value = table
     if not isinstance(value, dict):
@@ -286,7 +283,7 @@ def _fields(value: Any) -> dict[str, Any]:
     try:
         return parse_field_overrides(value, "\0")
     except RolePathError as exc:  # its message names the role and the expected form
-        raise PydanticCustomError("statetui_plain", "{message}", {"message": str(exc).replace("\0: ", "")}) from None
+        raise plain(str(exc).replace("\0: ", "")) from None
 
 
 def _keys(value: Any) -> dict[str, str]:
@@ -309,16 +306,13 @@ def _opt_block(value: Any) -> int | None:
     return None if value is None else _whole(0, 2**63 - 1, "a block number")(value)
 
 
-def _setting(fn):
-    return PlainValidator(fn)
+_setting = setting
 
 
-class Config(BaseModel):
+class Config(SettingsModel):
     """The effective configuration. Construct it directly (library, tests) or through
-    load_config(); a bad value raises ConfigError naming the key and the expected form."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, arbitrary_types_allowed=True,
-                              validate_default=False, hide_input_in_errors=True)
+    load_config(); a bad value raises ConfigError naming the key and the expected form.
+    Unknown keys are refused, assignment is checked too, defaults are not re-checked."""
 
     state: Annotated[Path, _setting(_file_path)] = Path(DEFAULT_STATE)
     backup_dir: Annotated[Path | None, _setting(_dir_path)] = None  # None: backups/ beside the state file
@@ -377,25 +371,24 @@ class Config(BaseModel):
     config_file: Annotated[Path | None, _setting(_dir_path)] = None
 
     def __init__(self, **values: Any):
-        # pydantic calls a custom __init__ from model_validate too: load_config's sources
-        # (file:line, environment variable, flag) reach the message through _SOURCES.
+        # load_config's sources (file:line, environment variable, flag) reach the message
+        # through _SOURCES.
         try:
             super().__init__(**values)
-        except ValidationError as exc:
+        except Invalid as exc:
             raise config_error(exc, _SOURCES.get()) from None
 
-    @model_validator(mode="after")
-    def _chain_needs_tokens(self) -> "Config":
+    @after_check
+    def _chain_needs_tokens(self) -> None:
         if self.chain_configured and not self.tokens:
-            raise PydanticCustomError("statetui_setting", "expected {expected}", {
-                "expected": "at least one token address while a chain is configured (rpc_url and wallet): "
-                            "with none, the wallet's cash would read as 0", "key": "tokens"})
-        return self
+            expected = ("at least one token address while a chain is configured (rpc_url and wallet): "
+                        "with none, the wallet's cash would read as 0")
+            raise SettingError("setting", f"expected {expected}", expected=expected, key="tokens")
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:
             super().__setattr__(name, value)
-        except ValidationError as exc:
+        except Invalid as exc:
             raise config_error(exc, {}) from None
 
     @property
@@ -443,27 +436,21 @@ def shown_value(key: str, value: Any) -> str:
     return one_line(text if len(text) <= 60 else text[:57] + "...")
 
 
-def config_error(exc: ValidationError, sources: dict[str, str]) -> ConfigError:
+def config_error(exc: Invalid, sources: dict[str, str]) -> ConfigError:
     """The first problem as one line: `<source>: <key> = <value>: expected <form>`."""
-    err = exc.errors(include_url=False)[0]
-    ctx = err.get("ctx") or {}
-    loc = [str(p) for p in err.get("loc", ())]
-    key = ctx.get("key") or (loc[0] if loc else "?")
+    err, key = exc.error, exc.key
     source = sources.get(key, "setting")
-    if err["type"] == "extra_forbidden":
+    if err is None:
         import difflib
 
         near = difflib.get_close_matches(key, SETTINGS, n=1)
         hint = f" (did you mean {near[0]}?)" if near else f" (known: {', '.join(SETTINGS)})"
         return ConfigError(f"{source}: unknown setting {one_line(key)!r}{hint}")
-    where = ".".join([key, *loc[1:]]) if loc else key
-    if err["type"] == "statetui_setting" and "key" not in ctx:
-        return ConfigError(f"{source}: {where} = {shown_value(key, err.get('input'))}: {err['msg']}")
-    if err["type"] == "statetui_setting":
-        return ConfigError(f"{source}: {where}: {err['msg']}")
-    if err["type"] == "statetui_plain":
-        return ConfigError(f"{source}: {err['msg']}")
-    return ConfigError(f"{source}: {where}: {one_line(err['msg'])}")
+    if err.kind == "setting" and err.key is None:
+        return ConfigError(f"{source}: {key} = {shown_value(key, exc.value)}: {err.message}")
+    if err.kind == "plain":
+        return ConfigError(f"{source}: {err.message}")
+    return ConfigError(f"{source}: {key}: {one_line(err.message)}")
 
 
 def default_config_path() -> Path:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -147,6 +146,8 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: config file is not UTF-8 (byte {exc.start})") from None
+    import tomllib  # only with a config file: not on the console's start without one
+
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:

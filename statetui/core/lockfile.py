@@ -26,7 +26,13 @@ from pathlib import Path
 from statetui.core.errors import NotRegularFileError
 from statetui.core.fsio import O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, refuse_non_regular
 
-from filelock import lock_descriptor, unlock_descriptor
+
+def _filelock():
+    """filelock, imported at the first lock: reading a state takes none, and filelock's own
+    imports (logging, platform...) are ~20-45 ms of a reader's start (the console's helper)."""
+    import filelock
+
+    return filelock
 
 
 class LockTimeout(Exception):
@@ -67,7 +73,7 @@ class PathLock:
         if self._depth == 1:
             self._owner = None
             try:
-                unlock_descriptor(self._fd)
+                _filelock().unlock_descriptor(self._fd)
             except OSError:
                 self._close()  # closing the only descriptor of the open file drops its flock
         self._depth -= 1
@@ -85,7 +91,7 @@ class PathLock:
                 except OSError:
                     refuse_non_regular(Path(self.path), "lock file")  # a link or a folder: say so
                     raise
-            locked = lock_descriptor(self._fd, blocking=False)  # False when held elsewhere
+            locked = _filelock().lock_descriptor(self._fd, blocking=False)  # False when held elsewhere
             # The flock must be on the file now at the path: one removed or replaced since
             # it was opened guards nothing (FileLock checks the same after its flock).
             if self._at_path():
@@ -93,7 +99,7 @@ class PathLock:
                     return
             else:
                 if locked:
-                    unlock_descriptor(self._fd)
+                    _filelock().unlock_descriptor(self._fd)
                 self._close()
                 refuse_non_regular(Path(self.path), "lock file")  # a link, FIFO or folder put there
                 continue

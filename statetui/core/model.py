@@ -2,111 +2,25 @@
 
 Numbers are `int | float` (strict: a bool or a string is an error, and an int stays an
 int), so writing the state back never changes a value's JSON type. Money comparisons
-go through statetui.core.money (Decimal), never float arithmetic."""
+go through statetui.core.money (Decimal), never float arithmetic.
+
+The pydantic model, TradingState, lives in statetui.core.state_model (importable from
+here too); this module, what the store needs to read and write, imports no pydantic."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Union
-
-from pydantic import BaseModel, ConfigDict, PrivateAttr, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+from typing import Any
 
 from statetui.core.errors import StateInvalidError, StateValueError
-from statetui.core.jsondoc import DEFAULT_FORMAT, FieldTexts, JsonFormat, json_copy, strict_equal
-from statetui.core.money import to_money
+from statetui.core.jsondoc import FieldTexts, JsonFormat, strict_equal
 from statetui.core.textsafe import json_utf8
-
-Number = Union[StrictInt, StrictFloat]
 
 MODES = ("normal", "conservative", "defensive", "recovery", "halted")
 BALANCE_FIELDS = ("current_balance", "peak_balance", "day_start_balance", "starting_balance")
 COUNTER_FIELDS = ("consecutive_wins", "consecutive_losses", "total_trades", "total_wins")
-
-
-class TradingState(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        validate_assignment=True,
-        strict=True,
-        # NaN/Infinity never come from a file (the parser refuses them) and are refused at
-        # save with a typed error naming the field (check_writable), not at assignment.
-        allow_inf_nan=True,
-        revalidate_instances="never",
-    )
-
-    current_balance: Number | None = None
-    peak_balance: Number | None = None
-    day_start_balance: Number | None = None
-    starting_balance: Number | None = None
-    daily_pnl: Number | None = None
-    mode: StrictStr | None = None
-    halted: StrictBool | None = None
-    halt_reason: StrictStr | None = None
-    consecutive_wins: StrictInt | None = None
-    consecutive_losses: StrictInt | None = None
-    total_trades: StrictInt | None = None
-    total_wins: StrictInt | None = None
-    positions: list[Any] | dict[str, Any] | None = None
-    last_updated: StrictStr | Number | None = None
-
-    # The document this state was loaded from: key order, style and bytes.
-    _origin: "Origin | None" = PrivateAttr(default=None)
-    # Without an origin, the key order of the mapping it was built from (the file belongs to
-    # the bot: a state constructed from a document writes its keys in that document's order).
-    _key_order: "list[str] | None" = PrivateAttr(default=None)
-
-    def __init__(self, **data: Any) -> None:
-        super().__init__(**data)
-        self._key_order = list(data)
-
-    @classmethod
-    def from_document(cls, doc: dict[str, Any], path: str = "state", origin: "Origin | None" = None) -> "TradingState":
-        try:
-            state = cls.model_validate(doc)
-        except ValidationError as exc:
-            raise _invalid(exc, path) from None
-        state._origin = origin
-        if origin is None:
-            state._key_order = list(doc)
-        return state
-
-    def to_document(self) -> dict[str, Any]:
-        """The JSON object to write: the original keys in their order, then new keys. A deep
-        copy: changing it does not change the state."""
-        return json_copy(self._document())
-
-    def _document(self) -> dict[str, Any]:
-        """to_document() without the copy: its values are the state's own objects. For the
-        store, which serializes it at once and keeps no reference to the values."""
-        # pydantic keeps field values in __dict__; its model_fields / model_fields_set
-        # accessors cost ~1 us each, called per key (a fifth of a save's own work).
-        fields = type(self).__pydantic_fields__
-        values = self.__dict__
-        extras = self.__pydantic_extra__ or {}
-        original = self._origin.document if self._origin else (self._key_order or ())
-        out: dict[str, Any] = {}
-        for key in original:
-            if key in fields:
-                out[key] = values[key] if key in values else getattr(self, key)
-            elif key in extras:
-                out[key] = extras[key]
-        fields_set = self.__pydantic_fields_set__
-        for key in fields:
-            if key not in out and key in fields_set:
-                out[key] = values[key] if key in values else getattr(self, key)
-        for key, value in extras.items():
-            if key not in out:
-                out[key] = value
-        return out
-
-    @property
-    def json_format(self) -> JsonFormat:
-        return self._origin.format if self._origin else DEFAULT_FORMAT
-
-    def money(self, field: str) -> Decimal | None:
-        return to_money(getattr(self, field, None))
 
 
 @dataclass(frozen=True)
@@ -125,17 +39,56 @@ _EXPECTED = {
 }
 
 
-def _invalid(exc: ValidationError, path: str) -> StateInvalidError:
-    err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"]]
-    field = loc[0] if loc else "$"
-    got = err.get("input")
+def invalid_field(field: str, got: Any, path: str) -> StateInvalidError:
+    """The one-line error for a known field holding a value of the wrong JSON type."""
     if isinstance(got, float) and not _finite(got):
         cause = f"{got!r} is not a finite number"
     else:
         shown = type(got).__name__ if isinstance(got, (dict, list)) else json.dumps(got)[:40]
         cause = f"expected {_EXPECTED.get(field, 'a valid value')}, got {shown}"
     return StateInvalidError(f"{path}: field {field}: {cause}", path, field=field)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+# TradingState's fields in its order, each with the JSON values it accepts besides null
+# (statetui.core.state_model: strict, so a bool is no number and 1.0 no whole number).
+FIELD_TYPES: dict[str, Any] = {
+    **{f: _number for f in (*BALANCE_FIELDS, "daily_pnl")},
+    "mode": _text, "halted": lambda v: isinstance(v, bool), "halt_reason": _text,
+    **{f: _whole for f in COUNTER_FIELDS},
+    "positions": lambda v: isinstance(v, (list, dict)),
+    "last_updated": lambda v: _text(v) or _number(v),
+}
+
+
+def check_fields(doc: dict[str, Any], path: str) -> None:
+    """What TradingState.from_document refuses in a parsed document, with the same error,
+    without building the model: pydantic stays out of the processes that only read (the
+    console's live reads, issue 15). tests/test_state_check.py holds the two to agreement."""
+    for field, accepts in FIELD_TYPES.items():
+        value = doc.get(field)
+        if value is not None and not accepts(value):
+            raise invalid_field(field, value, path)
+
+
+def __getattr__(name: str) -> Any:
+    # TradingState is pydantic's (statetui.core.state_model): imported by those who use it.
+    if name == "TradingState":
+        from statetui.core.state_model import TradingState
+
+        return TradingState
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_writable(doc: dict[str, Any], path: str) -> None:

@@ -61,14 +61,13 @@ def audit_outcome(bot: str, state: str, results: list[Any]) -> Outcome:
 
 def targets(config: Any, extra: list[str] | None) -> list[NotifyUrl]:
     """The config's notify URLs and the --notify ones (checked like the config's)."""
-    from pydantic_core import PydanticCustomError
-
     from statetui.core.config import _notify_urls
+    from statetui.core.settings_model import SettingError
 
     try:
         added = _notify_urls(list(extra or []))
-    except PydanticCustomError as exc:
-        raise ConfigError(f"--notify: expected {exc.context.get('expected') if exc.context else 'a notification URL'}") from None
+    except SettingError as exc:
+        raise ConfigError(f"--notify: expected {exc.expected or 'a notification URL'}") from None
     seen: list[NotifyUrl] = []
     for url in [*config.notify, *added]:
         if url not in seen:

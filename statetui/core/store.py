@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from statetui.core.backups import BackupInfo, Backups, iso_time, quarantine_name
 from statetui.core.errors import (
@@ -59,7 +59,10 @@ from statetui.core.journal import Journal, journal_path_for, landed, writer_of
 from statetui.core.jsondoc import (DEFAULT_FORMAT, FieldTexts, JsonFormat, detect_format, json_copy, parse_document,
                                    parse_with_text, strict_equal)
 from statetui.core.documents import check_types as types_checked
-from statetui.core.model import Origin, TradingState, changed_fields, check_writable, serialize, serialize_fields
+from statetui.core.model import Origin, changed_fields, check_fields, check_writable, serialize, serialize_fields
+
+if TYPE_CHECKING:
+    from statetui.core.state_model import TradingState
 
 JOURNAL_VALUE_LIMIT = 1024  # larger changed values are summarised in the journal
 MAX_NAME_BYTES = 255 - 24  # NAME_MAX less what the temp, lock and journal names add
@@ -113,8 +116,11 @@ class FileStatus:
     written_by_store: bool | None = None  # None: no journal to tell
     stray_temp_files: list[str] = field(default_factory=list)  # statetui's own (a save removes them)
     bot_temp_files: list[str] = field(default_factory=list)  # the bot's writer's (reported, never removed)
-    # The state parsed while checking the file, so a caller that wants both pays for one parse.
+    # The state parsed while checking the file, so a caller that wants both pays for one parse;
+    # status(model=False) keeps the checked document and its bytes instead (no pydantic).
     state: TradingState | None = field(default=None, repr=False, compare=False)
+    document: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    raw: bytes | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -207,6 +213,13 @@ def _typed(error: type[StatetuiError]):
                 raise error(f"{self.path}: {fn.__name__} failed: {type(exc).__name__}: {cause}", str(self.path)) from exc
         return wrapper
     return deco
+
+
+def _state_model() -> Any:
+    """TradingState, imported when a model is built (pydantic: not for a status read)."""
+    from statetui.core.state_model import TradingState
+
+    return TradingState
 
 
 def utc_now_iso() -> str:
@@ -344,7 +357,15 @@ class StateStore:
         name = name or str(self.path)
         doc, text = parse_with_text(raw, name)
         origin = Origin(doc, detect_format(text, doc), raw, hashlib.sha256(raw).hexdigest())
-        return TradingState.from_document(doc, name, origin)
+        return _state_model().from_document(doc, name, origin)
+
+    @_typed(StateLoadError)
+    def check(self, raw: bytes, name: str | None = None) -> dict[str, Any]:
+        """parse() without the model: the document, refused with the same errors."""
+        name = name or str(self.path)
+        doc, _text = parse_with_text(raw, name)
+        check_fields(doc, name)
+        return doc
 
     @_typed(StateLoadError)
     def load(self, recover: bool = False) -> Any:
@@ -366,7 +387,7 @@ class StateStore:
 
     def _as_model(self, state: TradingState) -> Any:
         self._origin = state._origin
-        if self.model is None or self.model is TradingState:
+        if self.model is None or self.model is _state_model():
             return state
         from statetui.core.documents import from_document
 
@@ -374,6 +395,7 @@ class StateStore:
 
     def _as_state(self, obj: Any) -> TradingState:
         """What save() was handed, as a TradingState in the file's own format and key order."""
+        TradingState = _state_model()
         if isinstance(obj, TradingState):
             return obj
         from statetui.core.documents import to_document
@@ -803,7 +825,7 @@ class StateStore:
         damaged_ok = info.kind == "quarantine"
         try:
             doc = parse_document(data, str(info.path))
-            TradingState.from_document(doc, str(info.path))
+            check_fields(doc, str(info.path))
         except StateLoadError as exc:
             if not damaged_ok:
                 raise BackupError(f"{info.path}: backup is not a valid state: {exc}", str(info.path)) from None
@@ -878,8 +900,9 @@ class StateStore:
     # --- status ------------------------------------------------------------------
 
     @_typed(StateLoadError)
-    def status(self) -> FileStatus:
-        """What is on disk now, and whether the last write came through the store."""
+    def status(self, model: bool = True) -> FileStatus:
+        """What is on disk now, and whether the last write came through the store. With
+        `model` False, the file is checked without building a TradingState (fs.document)."""
         fs = FileStatus(self.path, exists=os.path.lexists(self.path))
         try:
             tail = self.journal.tail(64)
@@ -892,7 +915,10 @@ class StateStore:
             st = os.lstat(self.path)
             fs.size, fs.mtime = st.st_size, st.st_mtime
             fs.sha256 = hashlib.sha256(raw).hexdigest()
-            fs.state = self.parse(raw)
+            if model:
+                fs.state = self.parse(raw)
+            else:
+                fs.document, fs.raw = self.check(raw), raw
         except StateLoadError as exc:
             fs.error = exc
         except OSError:

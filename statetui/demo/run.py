@@ -55,8 +55,10 @@ class Demo:
         from statetui.core.figures import position_token_ids
         from statetui.core.store import StateStore
 
-        sb = self.sandbox = create_sandbox(self.directory)
+        # The hook first, and the folder known as soon as it exists: a terminal lost while the
+        # sandbox is being filled removes it too.
         children.on_exit(self._on_lost_terminal)
+        sb = self.sandbox = create_sandbox(self.directory, created=lambda made: setattr(self, "sandbox", made))
         self.say(f"demo sandbox: {sb.root}" + (" (temporary: removed on exit)" if sb.temporary else " (kept)"))
         state = StateStore(sb.state, backup_dir=sb.backups).load()
         cash = state.money("current_balance") or 0

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from statetui.core.config import Config, load_config
 from statetui.core.errors import StatetuiError
@@ -78,13 +78,17 @@ class Sandbox:
         return load_config({}, env={}, config_file=self.config_path)
 
 
-def create_sandbox(directory: str | os.PathLike[str] | None = None) -> Sandbox:
+def create_sandbox(directory: str | os.PathLike[str] | None = None, created: Callable[[Sandbox], None] | None = None) -> Sandbox:
     """A temporary sandbox, or `directory` (kept): reused when it holds a demo state,
-    created when it is missing or empty, refused otherwise (never clobber a user's files)."""
+    created when it is missing or empty, refused otherwise (never clobber a user's files).
+    `created` is told the temporary folder as soon as it exists, before it is filled: a
+    terminal lost meanwhile must still remove it."""
     from statetui.testing.scenarios import _age_backups as age_backups, healthy
 
     if directory is None:
         sb = Sandbox(Path(tempfile.mkdtemp(prefix="statetui-demo-")), temporary=True)
+        if created is not None:
+            created(sb)
     else:
         root = Path(directory).expanduser().absolute()
         sb = Sandbox(root, temporary=False)

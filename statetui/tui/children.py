@@ -14,7 +14,6 @@ No Textual import."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -33,22 +32,30 @@ _hooks: list[Callable[[], None]] = []
 _leaving = threading.Event()
 
 
-def _prctl():
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)  # this process's own symbols: libc is among them (no ldconfig run)
-        return libc.prctl
-    except (OSError, AttributeError):
-        return None
+_PRCTL: Callable | None | bool = False  # False: not looked up yet (ctypes is not on the first paint's path)
 
 
-_PRCTL = _prctl() if sys.platform.startswith("linux") else None
+def _prctl() -> Callable | None:
+    """libc's prctl, looked up once; call it before forking (never import in a fork's child)."""
+    global _PRCTL
+    if _PRCTL is False:
+        _PRCTL = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                _PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # this process's own symbols: libc is among them
+            except (OSError, AttributeError):
+                pass
+    return _PRCTL  # type: ignore[return-value]
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
     """Ask the kernel to send `sig` to this process when its parent dies (call it in a
     child right after fork, or first thing in a helper program)."""
-    if _PRCTL is not None:
-        _PRCTL(PR_SET_PDEATHSIG, int(sig))
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, int(sig))
 
 
 def _preexec() -> None:
@@ -59,7 +66,7 @@ def spawn(argv: list[str], *, stdout=subprocess.DEVNULL, cwd=None, env=None, new
     """Start a child that this process owns: reaped when it exits, stopped when we leave."""
     on_main = threading.current_thread() is threading.main_thread()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.STDOUT, cwd=cwd, env=env, start_new_session=new_session,
-                            preexec_fn=_preexec if (on_main and _PRCTL is not None) else None)
+                            preexec_fn=_preexec if (on_main and _prctl() is not None) else None)
     adopt(proc)
     return proc
 

@@ -53,6 +53,8 @@ class DemoInfo:
 
 
 def demo_of(config: Config) -> DemoInfo | None:
+    if config.config_file is None:  # a demo sandbox always has its config file (no import for the rest)
+        return None
     from statetui.demo.sandbox import INCIDENTS, read_manifest, sandbox_of
 
     sb = sandbox_of(config)

@@ -95,7 +95,7 @@ def gather_state(config: Config) -> StateView:
     from statetui.core.roles import roles_for
 
     store = store_for(config)
-    fs = store.status()
+    fs = store.status(model=False)  # checked like the model would, without pydantic (the console's 50 MB)
     view = StateView(
         path=str(config.state), exists=fs.exists, size=fs.size, mtime=fs.mtime, sha256=fs.sha256,
         generation=fs.generation, last_entry=fs.last_entry, written_by_store=fs.written_by_store,
@@ -104,11 +104,10 @@ def gather_state(config: Config) -> StateView:
     if fs.error is not None:
         view.error, view.error_kind = str(fs.error), fs.error.kind
         return view
-    state = fs.state
-    if state is None:  # exists but vanished between the read and the stat: the next event tells
+    doc = fs.document
+    if doc is None:  # exists but vanished between the read and the stat: the next event tells
         view.error, view.error_kind = f"{config.state}: state file not found", "missing"
         return view
-    doc = state._document()
     roles = roles_for(config, doc)
     view.values = {name: (roles.halted(doc) if role == "halted" else
                           roles.money(doc, role) if role in ("cash", "equity", "peak", "day_start", "starting", "daily_pnl") else
@@ -121,7 +120,7 @@ def gather_state(config: Config) -> StateView:
     view.derived = DerivedView(f.cash, f.peak, f.drawdown, f.halt_threshold, f.halt_distance, f.at_or_past_halt,
                                f.position_value, f.basis, f.currency)
     view.problems = [ProblemView(p.severity, p.role, p.message)
-                     for p in sanity_problems(doc, roles, config.halt_threshold, raw=state._origin.raw if state._origin else None)]
+                     for p in sanity_problems(doc, roles, config.halt_threshold, raw=fs.raw)]
     pos = roles.positions(doc)
     view.positions = len(pos) if isinstance(pos, (list, dict)) else None
     view.position_tokens = position_token_ids(pos)

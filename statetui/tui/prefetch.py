@@ -1,11 +1,11 @@
 """Read the state, and run the startup audit, before Textual is imported, on the other core.
 
-Importing Textual (~170 ms) and the core's pydantic model (~150 ms) are both CPU work,
-and threads take turns on the GIL: in a thread the two cost their sum. So run_app forks
+Importing Textual (~170 ms) and the core's store, roles and checks are all CPU work,
+and threads take turns on the GIL: in a thread they cost their sum. So run_app forks
 a short-lived helper process, before any thread exists, that imports the core, gathers
 the dashboard's first views and then runs the local checks, while this process imports
 Textual; views come back pickled over a pipe as plain dataclasses (statetui.tui.data),
-checks as their JSON dicts, so this process imports neither pydantic nor the checks to
+checks as their JSON dicts, so this process imports neither the checks nor pydantic to
 show them (the console stays small: its budget is 50 MB). A 10 MB state is parsed in the
 helper, not here. The helper dies with the console (PR_SET_PDEATHSIG).
 

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.anyio
 
 def test_console_start_does_not_import_web3(jan16):
     """In a fresh interpreter: the CLI entry point's imports, then the app up to its first
-    complete dashboard (state, lock, backups, journal and the local audit)."""
+    complete dashboard (state, lock, backups, journal and the local audit). Neither web3
+    nor pydantic (the console's memory budget, issue 15) is imported; then the file changes
+    and is read in-process: still no pydantic."""
     script = textwrap.dedent(f"""
         import asyncio, json, sys
         import statetui.cli
@@ -41,15 +43,23 @@ def test_console_start_does_not_import_web3(jan16):
                     await pilot.pause(0.05)
                 cash = app.screen.query_one("BalancesPanel").render().plain
                 used = not app._prefetched  # every prefetched view was taken
+                at_rest = "pydantic" in sys.modules
+                doc = json.loads(cfg.state.read_text())
+                doc["current_balance"] = 123.45
+                cfg.state.write_text(json.dumps(doc))
+                app.request("state")
+                while "123.45" not in app.screen.query_one("BalancesPanel").render().plain:
+                    await pilot.pause(0.05)
             print(json.dumps({{"web3": sorted(m for m in sys.modules if m == "web3" or m.startswith("web3.")),
-                               "cash": "cash (current_balance) 200.97" in cash, "prefetch used": used}}))
+                               "cash": "cash (current_balance) 200.97" in cash, "prefetch used": used,
+                               "pydantic": [at_rest, "pydantic" in sys.modules]}}))
 
         asyncio.run(main())
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result == {"web3": [], "cash": True, "prefetch used": True}
+    assert result == {"web3": [], "cash": True, "prefetch used": True, "pydantic": [False, False]}
 
 
 def big_state(path, megabytes: float = 10.0) -> dict:

@@ -27,7 +27,7 @@ from statetui.core.roles import roles_for, top_field
 def check(ctx: AuditContext, report: Report) -> None:
     store = store_for(ctx)
     try:
-        doc = store.load()._document()
+        doc = store.check(store.read_bytes())  # load() without the model (pydantic): the same errors
     except StateLoadError as exc:
         report.skip(f"state file unreadable ({exc.kind}); see state-file")
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from statetui.audit.base import AuditContext, Report, register
-from statetui.core.errors import StateLoadError
+from statetui.core.errors import StateLoadError, StateMissingError
 from statetui.core.figures import figures, sanity_problems
 from statetui.core.roles import roles_for
 from statetui.core.store import StateStore
@@ -41,13 +41,16 @@ def backups_summary(ctx: AuditContext, store: StateStore):
 @register("state-file", "State File Existence")
 def check(ctx: AuditContext, report: Report) -> None:
     store = store_for(ctx)
-    status = store.status()
+    status = store.status(model=False)  # one read; checked as the model would, without pydantic
     report.data["file"] = status.to_dict()
     if status.error is not None:
         _load_failed(store, status.error, report, backups_summary(ctx, store).good > 0)
         return
-    state = store.load()
-    doc = state._document()
+    doc = status.document
+    if doc is None:  # it vanished between the stat and the read: as the store's load would say
+        _load_failed(store, StateMissingError(f"{store.path}: state file not found", str(store.path)), report,
+                     verified_backups(ctx, store))
+        return
     roles = roles_for(ctx.config, doc)
     mapped = [r for r, b in roles.bindings.items() if b.path]
     report.ok(f"State file parses: {len(doc)} fields; roles mapped: {', '.join(mapped) or 'none'} "
@@ -55,7 +58,7 @@ def check(ctx: AuditContext, report: Report) -> None:
     f = figures(doc, roles, ctx.config.halt_threshold)
     report.data["derived"] = f.to_dict()
     report.data["roles"] = roles.values(doc)
-    problems = sanity_problems(doc, roles, ctx.config.halt_threshold, raw=state._origin.raw if state._origin else None)
+    problems = sanity_problems(doc, roles, ctx.config.halt_threshold, raw=status.raw)
     for p in problems:
         report.add(p.severity, p.message)
         if p.role in ("peak", "halted"):

@@ -79,13 +79,20 @@ list); v shows every value whole, y copies the stop command (or the state's path
             with Vertical(classes="dash-col", id="dash-left"):
                 yield BalancesPanel(id="balances")
                 yield FilePanel(id="file")
-                yield HistoryPanel(id="history")
             with Vertical(classes="dash-col", id="dash-right"):
                 yield LockPanel(id="lock")
                 yield BackupsPanel(id="backups")
-                yield AuditPanel(id="audit")
-                yield ChainPanel(id="chain")
-        yield ConsoleFooter()
+
+    def on_mount(self) -> None:
+        # The first frame holds the figures (balances, file, lock, backups); the scrolling
+        # panels, the chain and the footer (a widget per key) are mounted right after it.
+        self.call_after_refresh(self._mount_rest)
+
+    async def _mount_rest(self) -> None:
+        self.query_one("#dash-left").mount(HistoryPanel(id="history"))
+        self.query_one("#dash-right").mount(AuditPanel(id="audit"), ChainPanel(id="chain"))
+        await self.mount(ConsoleFooter())
+        self.refresh_bindings()  # the footer lists the keys when the bindings signal reaches it
 
     def on_data(self, kind: str) -> None:
         super().on_data(kind)

@@ -87,8 +87,12 @@ class ScrollPanel(_PanelMixin, VerticalScroll):
         new = self.content()
         if self._shown is not None and new.is_same(self._shown):
             return
+        body = next(iter(self.query(Static)), None)
+        if body is None:  # mounted after the screen (the dashboard's first frame): its body comes next, then a resize
+            self._shown = None
+            return
         self._shown = new
-        self.query_one(Static).update(new)
+        body.update(new)
 
     def on_resize(self) -> None:
         self._shown = None
