@@ -160,8 +160,9 @@ def phase_times(root: Path, n: int) -> dict[str, float]:
     TimedOps overrides fsync, so here the journal's fsync runs inline, before the temp
     file's (fsio.overlap_fsyncs), not beside it as in the timed runs above."""
     import statetui.core.journal as journal_mod
-    import statetui.core.model as model_mod
+    import statetui.core.state_model as state_model_mod
     import statetui.core.store as store_mod
+    import statetui.core.store_journaling as journaling_mod
 
     d = root / "phases"
     d.mkdir()
@@ -183,17 +184,17 @@ def phase_times(root: Path, n: int) -> dict[str, float]:
 
     patches = [
         (store_mod, "parse_document", "parse the file on disk (when not what the store wrote)"),
-        (store_mod, "read_regular", "read the file on disk"),
+        (store_mod, "read_capped", "read the file on disk"),
         (store_mod, "strict_equal", "unchanged? (strict_equal, when not what the store wrote)"),
         (store_mod, "changed_fields", "changed_fields (when not what the store wrote)"),
-        (store_mod, "_text_changes", "changed fields from field texts"),
+        (store_mod, "text_changes", "changed fields from field texts"),
         (store_mod, "serialize_fields", "serialize (per-field json text + join)"),
-        (store_mod, "durable_replace", "durable_replace (temp, fsync, replace, dir fsync)"),
+        (journaling_mod, "durable_replace", "durable_replace (temp, fsync, replace, dir fsync)"),
         (store_mod, "check_writable", "check_writable"),
         (journal_mod.Journal, "last", "journal: read the newest entry"),
         (journal_mod.Journal, "begin_append", "journal: write the entry"),
         (journal_mod.Journal, "finish_append", "journal: fsync the entry"),
-        (model_mod.TradingState, "_document", "the state's document (no copy)"),
+        (state_model_mod.TradingState, "_document", "the state's document (no copy)"),
         (store_mod.StateStore, "stray_temp_files", "stray temp listing"),
     ]
     saved = [(obj, attr, getattr(obj, attr)) for obj, attr, _ in patches]

@@ -5,7 +5,7 @@ parsed too, and after-checks that see the whole model.
 It is what Config used from pydantic, in plain Python: importing pydantic and building the
 model cost every `statetui` process ~200 ms of start and ~9 MB it never gives back, which
 the console cannot afford (issue 15: first paint <= 1.3x a bare Textual app, 50 MB
-resident); the state model (statetui.core.model) still uses pydantic. The first problem is
+resident); the state model (statetui.core.state_model) still uses pydantic. The first problem is
 raised as Invalid (its key, the value given, the error); Config turns it into one line."""
 
 from __future__ import annotations

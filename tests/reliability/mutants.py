@@ -50,7 +50,7 @@ MUTANTS = (
     Mutant("checksum verification removed (backup listing)", "statetui/core/backups.py",
            'info.checksum = "ok" if info.sha256.startswith(info.expected) else "bad"', 'info.checksum = "ok"',
            ("tests/reliability/test_bitrot.py",)),
-    Mutant("checksum verification removed (restore)", "statetui/core/store.py",
+    Mutant("checksum verification removed (restore)", "statetui/core/store_recovery.py",
            "if info.expected and not sha.startswith(info.expected) and not allow_bad_checksum:", "if False:",
            ("tests/reliability/test_bitrot.py",)),
     Mutant("lock removed", "statetui/core/store.py",
