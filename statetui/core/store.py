@@ -488,18 +488,21 @@ class StateStore(JournalWrites, RecoveryOps):
     def stray_temp_files(self) -> list[str]:
         """statetui's own leftover temp files (a save removes them): the state's, and the
         journal index's (a writer killed while sealing a journal segment)."""
-        index = self.journal.path.name[: -len(".jsonl")] + ".index.json"
-        try:
-            return sorted(n for n in not_segments(os.listdir(self.path.parent))
-                          if is_temp_of(n, self.path.name) or is_temp_of(n, index))
-        except OSError:
-            return []
+        return self.temp_files()[0]
 
     def bot_temp_files(self) -> list[str]:
         """Temp files the bot's own writer left (`trading_state.json.tmp` ...): reported, never removed."""
+        return self.temp_files()[1]
+
+    def temp_files(self) -> tuple[list[str], list[str]]:
+        """(statetui's stray temp files, the bot's) from one listing of the folder: a year of
+        journal segments sits there too, and the console asks on every write it sees."""
+        index = self.journal.path.name[: -len(".jsonl")] + ".index.json"
         try:
-            return sorted(n for n in not_segments(os.listdir(self.path.parent)) if is_bot_temp_of(n, self.path.name))
+            names = not_segments(os.listdir(self.path.parent))
         except OSError:
-            return []
+            return [], []
+        ours = sorted(n for n in names if is_temp_of(n, self.path.name) or is_temp_of(n, index))
+        return ours, sorted(n for n in names if is_bot_temp_of(n, self.path.name))
 
 

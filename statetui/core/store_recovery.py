@@ -157,8 +157,7 @@ class RecoveryOps:
             tail = self.journal.tail(64)
         except (StatetuiError, OSError):
             tail = []  # an unreadable or hostile journal: the file can still be described
-        fs.stray_temp_files = self.stray_temp_files()
-        fs.bot_temp_files = self.bot_temp_files()
+        fs.stray_temp_files, fs.bot_temp_files = self.temp_files()
         try:
             raw = self.read_bytes()
             st = os.lstat(self.path)
