@@ -64,7 +64,8 @@ def test_init_show_backup_backups_verify_restore_cycle(tmp_path):
     bare = run_cli("init", env=env)  # no silent $0.00: the cash is asked for
     assert bare.returncode == 2 and "one of the arguments --balance --zero is required" in bare.stderr
     assert not (tmp_path / "s").exists()
-    assert run_cli("init", "--balance", "200.97", env=env).returncode == 0
+    # the real command: the journal names the process that wrote (statetui, never __main__.py)
+    assert run_cli("init", "--balance", "200.97", env=env, process=True).returncode == 0
     again = run_cli("init", "--zero", env=env)
     assert again.returncode == 4 and "refusing to overwrite" in again.stderr
     shown = run_cli("show", env=env).stdout

@@ -24,6 +24,9 @@ except SeaweedUnavailable as exc:  # pragma: no cover - the test extra installs 
     pytest.skip(str(exc), allow_module_level=True)
 
 
+pytestmark = pytest.mark.xdist_group("offsite")  # one S3 server for the module, on one worker
+
+
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
     with SeaweedS3(tmp_path_factory.mktemp("seaweed")) as server:

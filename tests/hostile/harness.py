@@ -18,9 +18,10 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 # The suite's own oracle (not statetui's): what a terminal would obey. C0 controls but the
 # newline, DEL, C1 controls, line/paragraph separators, bidi marks, overrides and isolates,
@@ -77,15 +78,30 @@ def base_env(root: Path) -> dict[str, str]:
 
 def cli(argv: list[str], root: Path, env: dict[str, str] | None = None, timeout: int = 90) -> Result:
     """statetui.cli.main(argv), stdout/stderr captured, under `env` (on top of base_env)."""
-    from statetui import cli as cli_module
-
     full = base_env(root)
     full.update(env or {})
     full.setdefault("LANGUAGE", "C")  # argparse's gettext lookups: no .mo search per string (a third of a run)
-    saved = {k: os.environ.get(k) for k in set(full) | set(os.environ)}
+    return run_main(argv, full, timeout)
+
+
+def run_main(argv: list[str], env: dict[str, str], timeout: int = 90, cwd: Path | None = None) -> Result:
+    """statetui.cli.main(argv) in this process, as `python -m statetui ARGV` would run it with
+    exactly `env` as its environment, `cwd` as its folder and an empty stdin that is not a
+    terminal; stdout/stderr captured. Whatever the run changes of the process (environment,
+    folder, caps, signal handlers) is put back."""
+    from statetui import cli as cli_module
+    from statetui.core.limits import LIMITS
+
+    saved = {k: os.environ.get(k) for k in set(env) | set(os.environ)}
+    saved_limits = dict(LIMITS.__dict__)
+    saved_signals = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE)}
+    saved_cwd, saved_stdin = os.getcwd(), sys.stdin
     out, err = io.StringIO(), io.StringIO()
     try:
-        _set_env(full)
+        _set_env(env)
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.stdin = io.StringIO("")
         with _alarm(timeout), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli_module.main(list(argv))
     except _Timeout:
@@ -100,7 +116,13 @@ def cli(argv: list[str], root: Path, env: dict[str, str] | None = None, timeout:
         code = -1
         err.write("Traceback (escaped main):\n" + "".join(traceback.format_exception(exc)))
     finally:
+        sys.stdin = saved_stdin
+        os.chdir(saved_cwd)
         _set_env({k: v for k, v in saved.items() if v is not None})
+        LIMITS.__dict__.update(saved_limits)
+        for sig, handler in saved_signals.items():
+            if handler is not None:
+                signal.signal(sig, handler)
         cli_module.fast_exit = False
     return Result(code, out.getvalue(), err.getvalue(), "in-process", list(argv))
 
@@ -177,6 +199,18 @@ def changes(before: dict[str, tuple], after: dict[str, tuple], ignore: Iterable[
             what = "created" if path not in before else ("removed" if path not in after else "changed")
             out.append(f"{what}: {path}")
     return out
+
+
+def left_behind(listing: Callable[[], set[str]], before: set[str], settle_s: float = 30.0) -> set[str]:
+    """What `listing()` (names in a scratch folder) shows that was not there `before` and
+    stays there: a sandbox that another test of the run (another xdist worker) makes and
+    removes meanwhile is not a leftover of the run under test; a leftover never goes."""
+    new = listing() - before
+    deadline = time.monotonic() + settle_s
+    while new and time.monotonic() < deadline:
+        time.sleep(0.1)
+        new &= listing()
+    return new
 
 
 # --- judging a result -----------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 
 from statetui.core.config import Config
 from statetui.testing.states import left_by_a_stopped_bot
-from tests.hostile.harness import changes, cli, cli_proc, judge, snapshot
+from tests.hostile.harness import changes, cli, cli_proc, judge, left_behind, snapshot
 
 IS_ROOT = os.geteuid() == 0
 
@@ -395,7 +395,7 @@ def test_read_only_refuses_report_exports_and_creates_no_sandbox(healthy, tmp_pa
     assert res.code in (0, 1, 2, 3) and "Traceback" not in res.err, res
     assert changes(before, snapshot(tmp_path)) == []
     # No sandbox was made (names are random, so compare the statetui-* names before and after).
-    created = {p.name for p in shm.iterdir() if p.name.startswith("statetui-")} - before_shm
+    created = left_behind(lambda: {p.name for p in shm.iterdir() if p.name.startswith("statetui-")}, before_shm)
     assert not any(n.startswith(("statetui-recovery-", "statetui-restore-test-")) for n in created)
 
 

@@ -14,7 +14,7 @@ import pytest
 from statetui.core.config import Config
 from statetui.testing import scenarios
 from statetui.testing.states import left_by_a_stopped_bot
-from tests.hostile.harness import changes, cli, judge, snapshot
+from tests.hostile.harness import changes, cli, judge, left_behind, snapshot
 
 pytestmark = pytest.mark.anyio
 
@@ -61,7 +61,7 @@ def test_every_verb_in_read_only_mode_writes_nothing_anywhere(jan16, tmp_path):
             problems.append(f"env {argv}: exit {res.code}\n{res}")
     assert os.getcwd() == cwd
     problems += changes(before, snapshot(tmp_path))
-    problems += [f"scratch created: {n}" for n in _scratch_names() - scratch]
+    problems += [f"scratch created: {n}" for n in sorted(left_behind(_scratch_names, scratch))]
     assert not problems, "\n".join(problems)
 
 
@@ -86,7 +86,7 @@ async def test_the_console_in_read_only_mode_writes_nothing(jan16, tmp_path):
         await pilot.pause(0.5)
     assert app.ctx.audit["recovery"].result.status.value == "SKIPPED"
     assert changes(before, snapshot(tmp_path)) == []
-    assert _scratch_names() - scratch == set()
+    assert left_behind(_scratch_names, scratch) == set()
 
 
 @pytest.mark.parametrize("case", ["missing folder", "state is a folder", "state is a FIFO", "state is a symlink",

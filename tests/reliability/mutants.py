@@ -107,8 +107,11 @@ def run(mutant: Mutant, root: Path, timeout: float = 600) -> Result:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATETUI_")}
     env.update(STATETUI_MUTANT=mutant.name, STATETUI_EXPECT_ROOT=str(dest), PYTHONDONTWRITEBYTECODE="1",
                PYTHONPATH=str(dest))
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-                           *mutant.tests], cwd=dest, env=env, capture_output=True, text=True, timeout=timeout)
+    # One process (no xdist workers: the mutants already run two at a time); -o addopts= drops
+    # the project's `-n`, -rf keeps the FAILED lines read below.
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-o", "addopts=", "-p", "no:xdist",
+                           "-p", "no:cacheprovider", "-p", "no:randomly", *mutant.tests],
+                          cwd=dest, env=env, capture_output=True, text=True, timeout=timeout)
     out = proc.stdout + proc.stderr
     failed = [line.split(" ", 1)[1].split(" - ")[0] for line in out.splitlines() if line.startswith("FAILED ")]
     return Result(mutant, proc.returncode, failed, out)

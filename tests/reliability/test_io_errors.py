@@ -36,6 +36,9 @@ from tests.reliability.tier import scratch_root
 NAME = "trading_state.json"
 CODES = (errno.EIO, errno.ENOSPC, errno.EDQUOT)
 TALLY: dict[str, dict[str, int]] = {}
+# The figures' test reads TALLY, which the loops fill in this process: the module runs whole
+# on one xdist worker.
+pytestmark = pytest.mark.xdist_group("io_errors")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ import pytest
 from tests.reliability.figures import publish
 from tests.reliability.mutants import MUTANTS, run
 
-pytestmark = pytest.mark.skipif(os.environ.get("STATETUI_MUTANT") is not None, reason="not inside a mutant")
+pytestmark = [pytest.mark.skipif(os.environ.get("STATETUI_MUTANT") is not None, reason="not inside a mutant"),
+              pytest.mark.xdist_group("mutants")]  # all seven from one run of the module fixture
 
 
 @pytest.fixture(scope="module")
