@@ -162,12 +162,13 @@ def run_console(state: Path, updates: int) -> dict[str, float]:
     p.quit()
     doc["current_balance"] = CASH_FINAL  # back as built (the next run looks for it)
     replace(state, doc)
-    return {"start_s": start_s, "start_mb": start_mb, "write_s": statistics.median(lat), "write_mb": write_mb}
+    return {"start_s": start_s, "start_mb": start_mb, "write_s": statistics.median(lat), "write_mb": write_mb,
+            "writes": lat}
 
 
-def measure(state: Path, updates: int) -> dict[str, tuple[float, float, float | None]]:
+def measure(state: Path, updates: int, writes: list[float]) -> dict[str, tuple[float, float, float | None]]:
     """name -> (wall seconds, peak MB, CPU seconds of the process: None for the console, whose
-    work is shared with its helper processes)."""
+    work is shared with its helper processes). Every external write's latency is added to `writes`."""
     out = {}
     for name, args in (("audit --local", ("audit", "--local")), ("journal --limit 50", ("journal", "--limit", "50")),
                        ("show", ("show",))):
@@ -176,6 +177,7 @@ def measure(state: Path, updates: int) -> dict[str, tuple[float, float, float | 
     c = run_console(state, updates)
     out["console start -> dashboard"] = (c["start_s"], c["start_mb"], None)
     out["external write -> on screen"] = (c["write_s"], c["write_mb"], None)
+    writes.extend(c["writes"])
     return out
 
 
@@ -186,7 +188,7 @@ def main() -> int:
     parser.add_argument("--small-backups", type=int, default=30)
     parser.add_argument("--large-backups", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--updates", type=int, default=10)
+    parser.add_argument("--updates", type=int, default=30, help="external writes per console run")
     parser.add_argument("--real-head", type=int, default=300)
     parser.add_argument("--real-tail", type=int, default=200)
     parser.add_argument("--keep", metavar="DIR", help="build (or reuse) the histories here and keep them")
@@ -210,9 +212,12 @@ def main() -> int:
             # daily timer in examples/ does); the console and the audit only read them.
             run_cli(states[label], "verify", "--save-index")
         results: dict[str, dict[str, list[tuple[float, float, float | None]]]] = {"small": {}, "large": {}}
+        # A write's latency is ~20 ms, a few ms of scheduler noise is a large share of it: the ratio
+        # is taken between the medians of every write of every run (not the median of 3 medians).
+        writes: dict[str, list[float]] = {"small": [], "large": []}
         for _run in range(args.runs):
             for label in ("small", "large"):
-                for name, fig in measure(states[label], args.updates).items():
+                for name, fig in measure(states[label], args.updates, writes[label]).items():
                     results[label].setdefault(name, []).append(fig)
         ok = True
         # CPU x: the process's own CPU time, large/small (less moved by other jobs than wall time)
@@ -220,6 +225,8 @@ def main() -> int:
         for name in results["small"]:
             s_t = statistics.median(t for t, _, _ in results["small"][name])
             l_t = statistics.median(t for t, _, _ in results["large"][name])
+            if name == "external write -> on screen":
+                s_t, l_t = statistics.median(writes["small"]), statistics.median(writes["large"])
             s_m = max(m for _, m, _ in results["small"][name])
             l_m = max(m for _, m, _ in results["large"][name])
             rt, rm = l_t / s_t, l_m / s_m
@@ -228,7 +235,7 @@ def main() -> int:
             ok &= rt <= TARGET and rm <= TARGET
             print(f"{name:30} {s_t * 1000:7.0f} ms {s_m:4.0f} MB {l_t * 1000:7.0f} ms {l_m:4.0f} MB {rt:6.2f}x {rm:6.2f}x {rc}")
         print(f"\n{args.small:,} vs {args.large:,} entries, {args.small_backups:,} vs {args.large_backups:,} backups; "
-              f"median of {args.runs} runs (time), max (peak memory); target every ratio <= {TARGET}")
+              f"median of {args.runs} runs (time; the external write: of all {args.runs * args.updates} writes), max (peak memory); target every ratio <= {TARGET}")
         print("all targets met" if ok else "TARGET MISSED")
         return 0 if ok else 1
     finally:
