@@ -284,16 +284,7 @@ def nested_too_deep(text: str) -> bool:
     At Python's default limit json.loads raises it by itself and nothing is scanned."""
     if sys.getrecursionlimit() <= 1000 or text.count("[") + text.count("{") <= MAX_DEPTH:
         return False
-    depth = 0
-    for m in _BRACKETS.finditer(text):
-        token = m.group()
-        if token in ("[", "{"):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return True
-        elif token in ("]", "}"):
-            depth -= 1
-    return False
+    return _too_deep_bracket(text) is not None
 
 
 def _too_deep(raw: bytes, obj: Any) -> bool:
@@ -309,18 +300,24 @@ def _too_deep(raw: bytes, obj: Any) -> bool:
     return False
 
 
-def _depth_exceeded_at(text: str) -> int:
-    """Byte offset of the bracket that opens level MAX_DEPTH + 1 (strings skipped)."""
+def _too_deep_bracket(text: str) -> "re.Match[str] | None":
+    """The bracket that opens level MAX_DEPTH + 1 (strings skipped), or None."""
     depth = 0
     for m in _BRACKETS.finditer(text):
         token = m.group()
         if token in ("[", "{"):
             depth += 1
             if depth > MAX_DEPTH:
-                return len(text[: m.start()].encode("utf-8"))
+                return m
         elif token in ("]", "}"):
             depth -= 1
-    return len(text.encode("utf-8"))
+    return None
+
+
+def _depth_exceeded_at(text: str) -> int:
+    """Byte offset of the bracket that opens level MAX_DEPTH + 1 (the text's end if none)."""
+    m = _too_deep_bracket(text)
+    return len(text[: m.start()].encode("utf-8")) if m is not None else len(text.encode("utf-8"))
 
 
 def json_type(value: Any) -> str:
