@@ -145,8 +145,8 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
         return self.app.size.width < COMPACT_BELOW
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#fleet-table", DataTable)
+    def table(self) -> VimTable:
+        return self.query_one("#fleet-table", VimTable)
 
     def _build(self) -> None:
         """Columns for this width, then every row in the current order."""
@@ -181,13 +181,7 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
         return [_cell(t, style) for t, style in plain]
 
     def selected(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # the table is being rebuilt
-            return None
+        return self.table.selected_key()
 
     def _restore_cursor(self, name: str | None) -> None:
         table = self.table

@@ -86,8 +86,8 @@ class TableScreen(BaseScreen):
         table.focus()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#table", DataTable)
+    def table(self) -> VimTable:
+        return self.query_one("#table", VimTable)
 
     # --- rows ------------------------------------------------------------------------------
 
@@ -135,13 +135,7 @@ class TableScreen(BaseScreen):
             col.label = Content(c.label + mark)
 
     def selected(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # no rows yet
-            return None
+        return self.table.selected_key()
 
     def selected_row(self) -> Row | None:
         key = self.selected()

@@ -36,6 +36,15 @@ class VimTable(DataTable):
         if self.row_count:
             self.move_cursor(row=self.row_count - 1)
 
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor; None with no rows (or while being rebuilt)."""
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # the rows are being replaced
+            return None
+
 
 class VimOptionList(OptionList):
     """An OptionList with j/k, g/G, and enter labelled for this screen."""
