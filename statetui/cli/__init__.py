@@ -6,6 +6,7 @@ Common options are accepted before and after the verb."""
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -85,8 +86,8 @@ _VALUE_OPTIONS = {"--state", "--config", "--bot", "--notify", "--backup-dir", "-
                   "--field", "--offsite-url"}
 
 
-def _verb_in(argv: Sequence[str]) -> str | None:
-    """The verb on the command line, if any (skipping the values of common options)."""
+def _first_word(argv: Sequence[str]) -> str | None:
+    """The first argument that is not an option or a common option's value."""
     skip = False
     for arg in argv:
         if skip:
@@ -94,13 +95,21 @@ def _verb_in(argv: Sequence[str]) -> str | None:
         elif arg in _VALUE_OPTIONS:
             skip = True
         elif not arg.startswith("-"):
-            return arg if arg in VERBS else None
+            return arg
     return None
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def _verb_in(argv: Sequence[str]) -> str | None:
+    """The verb on the command line, if any (skipping the values of common options)."""
+    word = _first_word(argv)
+    return word if word in VERBS else None
+
+
+def build_parser(only: str | None = None, verbs: bool = True) -> argparse.ArgumentParser:
     """The whole parser; with `only`, the other verbs get just their name and help text
-    (configuring every verb's options costs ~8 ms of a cron audit's start)."""
+    (configuring every verb's options costs ~8 ms of a cron audit's start). verbs=False:
+    the common options alone, for a command line with no verb nor any other word (the
+    console; the 18 verbs' subparsers cost ~5 ms of its start)."""
     parser = Parser(
         prog="statetui",
         description="Store, audit, repair and watch a trading bot's JSON state file.",
@@ -108,6 +117,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"statetui {_version()}")
     add_common(parser, suppress=False)
+    if not verbs:
+        parser.set_defaults(verb=None)
+        return parser
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
     for verb, (module, help_text) in VERBS.items():
         p = sub.add_parser(verb, help=help_text, description=help_text)
@@ -165,14 +177,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     from statetui.cli.output import terminal_safe_streams
 
     argv = sys.argv[1:] if argv is None else list(argv)
-    with terminal_safe_streams(console=_verb_in(argv) is None and not _asks_help(argv)):
-        try:
-            # No verb (the console, --help, --version): no verb's own options are needed.
-            parser = build_parser(only=_verb_in(argv) or "")
-            args = parser.parse_args(argv)
-        except SystemExit as exc:  # --help, --version, or a usage error already printed
-            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-        return _run(args)
+    console = _verb_in(argv) is None and not _asks_help(argv)
+    collecting = gc.isenabled()
+    if console:
+        # The console's start allocates mostly what lives as long as it does (modules,
+        # classes, widgets): the collector's passes over them are wasted work on the way to
+        # the first paint. The app freezes them and collects again once the dashboard is on
+        # screen (statetui.tui.views); here only if it never got that far.
+        gc.disable()
+    try:
+        with terminal_safe_streams(console=console):
+            try:
+                # No verb (the console, --help, --version): no verb's own options are needed.
+                parser = build_parser(only=_verb_in(argv) or "", verbs=_first_word(argv) is not None or not console)
+                args = parser.parse_args(argv)
+            except SystemExit as exc:  # --help, --version, or a usage error already printed
+                return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+            return _run(args)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _asks_help(argv: Sequence[str]) -> bool:

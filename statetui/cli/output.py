@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from decimal import Decimal
@@ -13,6 +12,8 @@ from statetui.core.textsafe import escape_controls
 
 
 def print_json(obj: Any) -> None:
+    import json  # here: the console, which starts through this package, prints no JSON
+
     from statetui.core.textsafe import safe_json_text
 
     print(safe_json_text(json.dumps(obj, indent=2, ensure_ascii=False, default=_default)))

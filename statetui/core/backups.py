@@ -13,11 +13,11 @@ import os
 import re
 import stat
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from statetui.core.records import BackupInfo, iso_time  # (re-exported for the store and its readers)
 from statetui.core.errors import BackupError, StateLoadError, StatetuiError
 from statetui.core.fsio import REAL_OPS, FileOps, durable_replace, is_temp_of, makedirs, read_regular, refuse_non_regular
 
@@ -30,63 +30,6 @@ _QUARANTINE = re.compile(r"^.+\.corrupt-(?P<ts>\d{8}T\d{6}\.\d{6}Z)$")
 def slug(reason: str) -> str:
     s = re.sub(r"[^a-z0-9]+", "-", reason.lower()).strip("-")
     return (s or "manual")[:40]
-
-
-@dataclass
-class BackupInfo:
-    path: Path
-    kind: str  # "statetui" | "hand-made" | "quarantine" (a damaged state kept as evidence, never a backup)
-    created: float  # unix time
-    reason: str | None
-    size: int
-    expected: str | None  # sha256 prefix from the name (statetui backups)
-    checksum: str = "unverified"  # ok | bad | none (hand-made) | unreadable | unverified
-    valid: bool | None = None  # parses and validates as a state
-    error: str | None = None
-    roles: dict[str, Any] = field(default_factory=dict)  # cash, equity, peak, halted (statetui.core.roles)
-    sha256: str | None = None
-    outside: bool = False  # named by an explicit path outside the backups and state folders
-
-    @property
-    def bad(self) -> bool:
-        """A backup that fails verification (a quarantine copy is evidence, never a bad backup)."""
-        return self.kind != "quarantine" and not self.ok
-
-    @property
-    def cash(self) -> Any:
-        return self.roles.get("cash")
-
-    @property
-    def peak(self) -> Any:
-        return self.roles.get("peak")
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def ok(self) -> bool:
-        return self.checksum in ("ok", "none") and bool(self.valid)
-
-    def age_s(self, now: float | None = None) -> float:
-        return (now or time.time()) - self.created
-
-    def to_dict(self, now: float | None = None) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "path": str(self.path),
-            "kind": self.kind,
-            "created": iso_time(self.created),
-            "age_s": round(self.age_s(now), 1),
-            "reason": self.reason,
-            "size": self.size,
-            "checksum": self.checksum,
-            "valid": self.valid,
-            "error": self.error,
-            "cash": self.cash,
-            "peak": self.peak,
-            "roles": dict(self.roles),
-        }
 
 
 class Backups:
@@ -364,14 +307,6 @@ def _stamp_time(ts: str) -> float:
     if not (1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1] and h < 24 and mi < 60 and sec < 60):
         raise ValueError(f"impossible time {ts}")
     return (calendar.timegm((y, mo, d, h, mi, sec)) * 1_000_000 + us) / 1_000_000  # as datetime.timestamp()
-
-
-def iso_time(ts: float) -> str | None:
-    """ISO 8601 UTC, or None for a time no calendar holds (a file's mtime can say year 300000)."""
-    try:
-        return datetime.fromtimestamp(ts, timezone.utc).isoformat()
-    except (ValueError, OverflowError, OSError):
-        return None
 
 
 def utc_stamp(micros: int) -> str:

@@ -23,96 +23,18 @@ import shlex
 import stat
 import sys
 import time
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from statetui.core import botcommand, botlocks, procinfo
-from statetui.core.pidlock import PidLockStatus, inspect_pidlock
+from statetui.core.pidlock import inspect_pidlock
+from statetui.core.records import Evidence, PidLockStatus, RunningVerdict
 from statetui.core.systemd import systemd_status, systemd_unavailable_reason
 
 # A write the journal does not account for is a running bot's for this long after it.
 OUTSIDE_WRITE_WINDOW_S = 300.0
 _ACTIVE = {"active", "activating", "deactivating", "reloading", "refreshing"}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    kind: str  # pid-lock, pid-file, deleted-pid-file, process, systemd, outside-write, inspection
-    message: str  # one line, names what was seen
-    pid: int | None = None
-    running: bool | None = None  # True: the bot runs; False: it does not; None: this source cannot tell
-    blocking: bool = False  # for running None: inspection could settle it, so writes are refused
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class RunningVerdict:
-    running: bool | None  # True: evidence it runs; False: evidence it does not; None: cannot tell
-    evidence: list[Evidence]
-    stop_command: str | None = None  # the exact command that stops it (with sudo -u where needed)
-    stop_as: str | None = None  # the user that command runs as, when not the operator
-    checked_at: float = 0.0
-    pidlock: PidLockStatus | None = None  # the pid file as its path shows it
-    processes: list[procinfo.ProcInfo] = field(default_factory=list)  # the bot's processes, one per tree
-    systemd: dict[str, Any] | None = None  # `systemctl show` of the configured unit
-    identified_by: str = ""  # what says "this process is the bot" (pattern, unit command, entry point)
-
-    @property
-    def refuses_writes(self) -> bool:
-        return self.running is True or any(e.running is None and e.blocking for e in self.evidence)
-
-    @property
-    def deciding(self) -> list[Evidence]:
-        """The items behind the answer."""
-        for test in (lambda e: e.running is True, lambda e: e.running is None and e.blocking,
-                     lambda e: e.running is False):
-            found = [e for e in self.evidence if test(e)]
-            if found:
-                return found
-        # Nothing decides: what was looked at (the state's age is left out, it proves nothing here).
-        return [e for e in self.evidence if e.running is None and e.kind != "outside-write"]
-
-    @property
-    def headline(self) -> str:
-        msgs = "; ".join(e.message for e in self.deciding)
-        if self.running is True:
-            return f"the bot may be running: {msgs}"
-        if self.refuses_writes:
-            return f"cannot tell whether the bot is running: {msgs}"
-        if self.running is False:
-            return f"the bot is not running: {msgs}"
-        return f"no sign of the bot running: {msgs}"
-
-    @property
-    def brief(self) -> str:
-        """One short line (a plan's precondition at 80 columns); `headline` has the detail."""
-        if self.refuses_writes:
-            return self.headline
-        if self.running is False:
-            seen = {"pid-lock": "no lock holder", "process": "no bot process", "systemd": "unit inactive"}
-            return "bot not running (" + ", ".join(
-                dict.fromkeys(seen[e.kind] for e in self.evidence if e.running is False and e.kind in seen)) + ")"
-        return "no sign of the bot (set process_pattern to spot one without a pid lock)"
-
-    @property
-    def holder_pid(self) -> int | None:
-        return next((e.pid for e in self.evidence if e.running is True and e.pid is not None), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "running": self.running,
-            "refuses_writes": self.refuses_writes,
-            "headline": self.headline,
-            "evidence": [e.to_dict() for e in self.evidence],
-            "stop_command": self.stop_command,
-            "stop_as": self.stop_as,
-            "checked_at": self.checked_at,
-            "identified_by": self.identified_by,
-        }
 
 
 def may_be_running(config, *, now: float | None = None, window_s: float = OUTSIDE_WRITE_WINDOW_S) -> RunningVerdict:

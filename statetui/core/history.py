@@ -12,15 +12,8 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from statetui.core.money import money_or_none
+from statetui.core.records import Point
 from statetui.core.roles import RoleMap, top_field
-
-
-@dataclass(frozen=True)
-class Point:
-    ts: float  # unix time
-    value: Decimal
-    source: str  # "journal #12" or a backup name
-    generation: int | None = None
 
 
 def _ts(entry: dict[str, Any]) -> float | None:

@@ -14,10 +14,10 @@ import os
 import shlex
 import stat
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from statetui.core import procinfo
+from statetui.core.records import PidLockStatus
 from statetui.core.fsio import file_kind
 from statetui.core.errors import BotRunningError, NotRegularFileError, StatetuiError
 
@@ -85,40 +85,6 @@ def _as_pid(value: Any) -> int | None:
 
 def _clip(s: str, n: int = 40) -> str:
     return s if len(s) <= n else s[:n] + "..."
-
-
-@dataclass
-class PidLockStatus:
-    path: str
-    exists: bool
-    regular: bool | None = None  # False: a symlink, FIFO, directory ... (refused)
-    pid: int | None = None
-    pid_error: str | None = None  # why `pid` is None although the file exists
-    alive: bool | None = None
-    cmdline: str | None = None
-    started_at: float | None = None  # the live process's start (unix time)
-    recorded_started_at: float | None = None  # what the pid file says
-    uptime_s: float | None = None
-    holds_lock: bool | None = None  # the named pid holds a lock on the file (None: unknowable)
-    locked: bool | None = None  # anybody holds a lock on the file (None: no /proc/locks)
-    lock_pids: list[int] = field(default_factory=list)
-    pid_reused: bool | None = None
-    running: bool = False  # a live process owns the pid file: never clear it, never write state
-    stale: bool = False  # nobody holds the lock and the named pid is gone, garbage or reused
-    reason: str = ""
-    file_mtime: float | None = None
-    unit: str | None = None  # systemd service of the live holder, from its cgroup
-    user_unit: bool = False
-
-    @property
-    def holder_pid(self) -> int | None:
-        """The pid to name as the live holder."""
-        if self.holds_lock or (self.running and not self.lock_pids):
-            return self.pid
-        return self.lock_pids[0] if self.lock_pids else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _describe(pid: int, cmd: str | None) -> str:

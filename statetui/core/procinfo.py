@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from statetui.core.records import ProcInfo
+
 PROC = Path("/proc")
 SYSTEMD_RUN_DIR = Path("/run/systemd/system")
 
@@ -297,21 +299,6 @@ def pid_holds_lock(pid: int, st: os.stat_result) -> bool | None:
 
 
 # --- processes --------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ProcInfo:
-    pid: int
-    ppid: int
-    argv: tuple[str, ...]
-    started_at: float | None
-
-    @property
-    def cmdline(self) -> str:
-        return one_line(self.argv)
-
-    def to_dict(self) -> dict:
-        return {"pid": self.pid, "ppid": self.ppid, "cmdline": self.cmdline, "started_at": self.started_at}
-
 
 def _matcher(pattern: str | re.Pattern | list[str] | tuple[str, ...]):
     if isinstance(pattern, (list, tuple)):  # an exact argv

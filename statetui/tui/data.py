@@ -27,6 +27,10 @@ SHOWN_ROLES = {
 SHOWN_RAW = ("consecutive_wins", "consecutive_losses")  # statetui's own schema; absent elsewhere
 HISTORY_ENTRIES = 400  # journal entries the dashboard and history keep
 
+# The views are @dataclass(eq=False), not frozen: the console unpickles them before its first
+# paint, and each method a dataclass generates is compiled at import (~0.2 ms each). A view is
+# replaced whole when its data changes; none is compared or changed in place.
+
 
 def store_for(config: Config):
     from statetui.core.store import StateStore
@@ -35,7 +39,7 @@ def store_for(config: Config):
     return StateStore.for_config(config, auto_backup_interval=None, writer="statetui-console")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class DerivedView:
     """statetui.core.figures.Figures, as a plain copy: a view must unpickle without
     importing the core model (see statetui.tui.prefetch)."""
@@ -51,14 +55,14 @@ class DerivedView:
     currency: str = "USD"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ProblemView:
     severity: str
     field: str
     message: str
 
 
-@dataclass
+@dataclass(eq=False)
 class StateView:
     path: str
     exists: bool
@@ -139,7 +143,7 @@ def _field_label(roles: Any, role: str) -> str:
 
 # --- the balances panel's values: one small object, so naming them is one place -----------
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Figure:
     """One value as the dashboard shows it: our label, the bot's own field (from the role
     map; None when the figure is derived or the bot has no such field), and the value."""
@@ -155,7 +159,7 @@ class Figure:
         return self.field is not None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class BalancesView:
     cash: Figure
     equity: Figure
@@ -211,7 +215,7 @@ def gather_lock(config: Config):
 
 # --- backups: only a new or changed backup is read again ------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class BackupsView:
     dir: str
     infos: list[Any] = field(default_factory=list)  # BackupInfo, newest first, verified (with a summary: the newest few)
@@ -302,13 +306,13 @@ def _file_key(path) -> tuple[str, int, int, int] | None:
 
 # --- the journal ----------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Point:
     ts: float
     value: Decimal
 
 
-@dataclass
+@dataclass(eq=False)
 class HistoryView:
     journal: str
     stat: tuple[int, int] | None = None  # the journal's (size, mtime_ns) when read
@@ -360,14 +364,14 @@ def read_journal_page(config: Config, n: int, before: int | None = None) -> tupl
 
 # --- the chain --------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class TokenView:
     symbol: str | None
     address: str
     amount: Decimal
 
 
-@dataclass
+@dataclass(eq=False)
 class ChainView:
     at: float  # when it was read (our clock)
     configured: bool

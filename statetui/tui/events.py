@@ -8,14 +8,12 @@ back to watchfiles (statetui.tui.watch). No Textual import."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import select
 import struct
 from pathlib import Path
 
 from statetui.core.config import Config
-from statetui.core.journal import journal_path_for
 
 IN_MODIFY = 0x002
 IN_ATTRIB = 0x004
@@ -44,6 +42,8 @@ DIR_GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED
 
 
 def _libc():
+    import ctypes  # here: the console starts with a pidfd and a hang-up watch, inotify after its first paint
+
     lib = ctypes.CDLL(None, use_errno=True)  # this process's own symbols: libc is among them (no ldconfig run)
     lib.inotify_init1.argtypes = [ctypes.c_int]
     lib.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
@@ -57,6 +57,8 @@ class Targets:
     def __init__(self, config: Config):
         self.state = Path(os.path.abspath(config.state))
         self.dir = self.state.parent
+        from statetui.core.journal import journal_path_for
+
         self.journal = journal_path_for(self.state)
         self.backups = Path(os.path.abspath(config.backup_dir)) if config.backup_dir else self.dir / "backups"
         self.pid_file = Path(os.path.abspath(config.pid_file))
@@ -101,6 +103,8 @@ class FileEvents:
         self._lib = _libc()
         fd = self._lib.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         if fd < 0:
+            import ctypes
+
             e = ctypes.get_errno()
             raise OSError(e, f"inotify_init1: {os.strerror(e)}")
         self.fd = fd

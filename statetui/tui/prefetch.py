@@ -18,7 +18,7 @@ import os
 import pickle
 import signal
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Callable
 
 from statetui.core.config import Config
@@ -62,6 +62,8 @@ def start(config: Config) -> dict[str, Future]:
 
 
 def _thread(config: Config, futures: dict[str, Future]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     def run() -> None:
         for kind, fn in _jobs():
             try:

@@ -73,6 +73,12 @@ class LiveViews(ChecksAndChain):
             "history": lambda: data.gather_history(config),
         }[kind]
         early = self._prefetched.pop(kind, None)
+        if early is not None and early.done() and early.exception() is None:
+            # Already here (the helper usually answers while Textual is imported): applied
+            # now, so the screen composes with it and its first frame is the real one.
+            self._apply(kind, early.result())
+            self._finished(kind)
+            return
         if early is not None:
             self._take_early(kind, early, gather)
             return
@@ -185,6 +191,11 @@ class LiveViews(ChecksAndChain):
     def _after_first_paint(self) -> None:
         """The watcher and the audit start once the dashboard is painted, so the first
         paint does not wait on them."""
+        import gc
+
+        if not gc.isenabled():  # the CLI held the collector off during the start (statetui.cli.main)
+            gc.freeze()  # what the start built lives as long as the console: never scanned again
+            gc.enable()
         if self.watch_enabled:
             self._start_events()
         self._start_audit()

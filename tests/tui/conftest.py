@@ -65,7 +65,25 @@ async def ready(pilot, audit: bool = True) -> None:
     if audit and app.audit_on_start:
         await wait_for(pilot, lambda: app.ctx.audit_ids and not app.ctx.audit_running
                        and all(c in app.ctx.audit for c in app.startup_checks()), "the startup checks")
+    await wait_for(pilot, lambda: footer_drawn(app.screen), "the footer's keys")
     await pilot.pause()
+
+
+def footer_drawn(screen) -> bool:
+    """The screen's footer lists its keys, ^p included where there is room (the dashboard
+    mounts its footer after the first frame)."""
+    from textual.widgets._footer import FooterKey
+
+    from statetui.tui.screens.dashboard import DashboardScreen
+    from statetui.tui.widgets.footer import WIDE, ConsoleFooter
+
+    footers = screen.query(ConsoleFooter)
+    if not footers:
+        return not isinstance(screen, DashboardScreen)
+    footer = footers.first()
+    keys = [k.action for k in footer.query(FooterKey)]
+    wide = footer.size.width >= WIDE
+    return bool(keys) and footer.show_command_palette == wide and (not wide or "command_palette" in keys)
 
 
 def screen_text(app) -> str:

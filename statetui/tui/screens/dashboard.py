@@ -10,7 +10,6 @@ from statetui.tui import fmt
 from statetui.tui.messages import (Open, OpenRepair, PickRepair, ReadChain, Refresh, RunChecks, ShowFleet, StageIncident,
                                    StopBot)
 from statetui.tui.screens.base import BaseScreen, PaletteCommand, screen_keys
-from statetui.tui.widgets.footer import ConsoleFooter
 from statetui.tui.widgets.bars import AlertBanner, TopBar
 from statetui.tui.widgets.panels import (
     AuditPanel,
@@ -91,6 +90,8 @@ list); v shows every value whole, y copies the stop command (or the state's path
     async def _mount_rest(self) -> None:
         self.query_one("#dash-left").mount(HistoryPanel(id="history"))
         self.query_one("#dash-right").mount(AuditPanel(id="audit"), ChainPanel(id="chain"))
+        from statetui.tui.widgets.footer import ConsoleFooter  # Textual's Footer: after the first frame
+
         await self.mount(ConsoleFooter())
         self.refresh_bindings()  # the footer lists the keys when the bindings signal reaches it
 

@@ -19,6 +19,12 @@ class ConsoleFooter(Footer):
     def on_resize(self, event: events.Resize) -> None:
         self.show_command_palette = event.size.width >= WIDE
 
+    def watch_show_command_palette(self) -> None:
+        # Textual's footer draws ^p only when it recomposes for a bindings signal; the first
+        # one may come before the first resize decides there is room.
+        if self._bindings_ready and self.is_attached:
+            self.call_after_refresh(self.recompose)
+
     def bindings_changed(self, screen: Any) -> None:
         # Textual's footer re-mounts every key on each bindings signal; the dashboard sends
         # one with every state or lock update. Only a change in what it shows does that here.
