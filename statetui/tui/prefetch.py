@@ -7,7 +7,8 @@ the dashboard's first views and then runs the local checks, while this process i
 Textual; views come back pickled over a pipe as plain dataclasses (statetui.tui.data),
 checks as their JSON dicts, so this process imports neither the checks nor pydantic to
 show them (the console stays small: its budget is 50 MB). A 10 MB state is parsed in the
-helper, not here. The helper dies with the console (PR_SET_PDEATHSIG).
+helper, not here. The helper dies with the console (PR_SET_PDEATHSIG), and runs the checks
+at a lower priority than the console (os.nice): they are needed after the first paint.
 
 Where fork is unavailable or fails, a thread does the same (slower, same result). The
 app falls back to reading in-process if the helper dies or says nothing. No Textual."""
@@ -24,6 +25,7 @@ from typing import Any, Callable
 from statetui.core.config import Config
 
 KINDS = ("state", "lock", "history", "backups", "audit")  # the order the dashboard needs them
+AUDIT_NICENESS = 10  # the helper's startup checks yield the CPU to the console's own start
 
 
 def startup_check_ids(config: Config) -> list[str]:
@@ -91,6 +93,10 @@ def _fork(config: Config, futures: dict[str, Future]) -> None:
             os.close(r)
             with os.fdopen(w, "wb") as out:
                 for kind, fn in _jobs():
+                    if kind == "audit":
+                        # The checks are needed after the first paint; the console is still
+                        # importing Textual: on a busy machine, it goes first.
+                        _lower_priority()
                     try:
                         item = (kind, True, fn(config))
                     except BaseException as exc:
@@ -126,3 +132,10 @@ def _fork(config: Config, futures: dict[str, Future]) -> None:
             os.waitpid(pid, 0)  # reap it: no zombie for the life of the console
 
     threading.Thread(target=read, name="statetui-prefetch", daemon=True).start()
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(AUDIT_NICENESS)
+    except OSError:  # not permitted here: the same priority as the console, as before
+        pass

@@ -62,6 +62,39 @@ def test_console_start_does_not_import_web3(jan16):
     assert result == {"web3": [], "cash": True, "prefetch used": True, "pydantic": [False, False]}
 
 
+def test_the_helpers_startup_checks_yield_the_cpu_to_the_console(jan16):
+    """The prefetch helper gathers the first views at the console's priority, then runs the
+    startup checks 10 steps nicer: on a busy machine the console's own start goes first."""
+    script = textwrap.dedent(f"""
+        import json, os, time
+        from statetui.core.config import Config
+        from statetui.tui import prefetch
+
+        cfg = Config(state={str(jan16.state)!r}, pid_file={str(jan16.pid_file)!r})
+        early = prefetch.start(cfg)
+        helper = int(open(f"/proc/self/task/{{os.getpid()}}/children").read().split()[0])
+
+        def nice(pid):
+            return int(open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()[16])
+
+        early["backups"].result(timeout=30)
+        seen = set()
+        while not early["audit"].done():
+            try:
+                seen.add(nice(helper))
+            except (FileNotFoundError, ProcessLookupError):
+                break
+            time.sleep(0.002)
+        early["audit"].result(timeout=30)
+        print(json.dumps({{"console": nice(os.getpid()), "helper during the checks": sorted(seen)}}))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    # (the first look may come a moment before the helper lowers its priority)
+    assert max(result["helper during the checks"]) == result["console"] + 10, result
+
+
 def big_state(path, megabytes: float = 10.0) -> dict:
     """A state whose positions list makes the file about `megabytes` MB."""
     pos = {"token_id": "1" * 70, "market": "will-something-happen-" + "x" * 40, "outcome": "Yes", "size": 12.5,
