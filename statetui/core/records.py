@@ -4,7 +4,9 @@
 They cross a process boundary (the console's prefetch helper pickles them), so they live
 here, with nothing heavier than the standard library's dataclasses beside them: the
 console unpickles them without importing the readers (statetui.core.pidlock, botrunning,
-procinfo, backups, history) and everything those import. The readers re-export them."""
+procinfo, backups, history) and everything those import. The readers re-export them.
+The three the console receives in every first view are lazy dataclasses
+(statetui.core.lazy_dataclass): it shows them without compiling their methods."""
 
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from statetui.core.lazy_dataclass import ensure_dataclass, lazy_dataclass
 
-@dataclass
+
+@lazy_dataclass()
 class PidLockStatus:
     path: str
     exists: bool
@@ -47,6 +51,7 @@ class PidLockStatus:
         return self.lock_pids[0] if self.lock_pids else None
 
     def to_dict(self) -> dict[str, Any]:
+        ensure_dataclass(type(self))  # asdict needs the dataclass, and this one may be unpickled
         return asdict(self)
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ class Evidence:
         return asdict(self)
 
 
-@dataclass
+@lazy_dataclass()
 class RunningVerdict:
     running: bool | None  # True: evidence it runs; False: evidence it does not; None: cannot tell
     evidence: list[Evidence]
@@ -142,7 +147,7 @@ class RunningVerdict:
             "identified_by": self.identified_by,
         }
 
-@dataclass
+@lazy_dataclass()
 class BackupInfo:
     path: Path
     kind: str  # "statetui" | "hand-made" | "quarantine" (a damaged state kept as evidence, never a backup)

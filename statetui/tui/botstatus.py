@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from statetui.core.config import Config
+from statetui.core.lazy_dataclass import lazy_dataclass
 
 STOP_WAIT_S = 10.0  # a bot that saves its state on SIGTERM may take a few seconds
 
 
-@dataclass
+@lazy_dataclass()
 class BotStatus:
     running: bool | None  # True: a sign it runs; None: cannot tell (repairs refused); False: no sign
     evidence: str  # the verdict's headline: what decided it

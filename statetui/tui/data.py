@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from statetui.core.config import Config
+from statetui.core.lazy_dataclass import lazy_dataclass
 from statetui.core.errors import StatetuiError
 
 # What the dashboard shows, by the names its panels use -> the role that fills it (the bot's
@@ -27,9 +28,10 @@ SHOWN_ROLES = {
 SHOWN_RAW = ("consecutive_wins", "consecutive_losses")  # statetui's own schema; absent elsewhere
 HISTORY_ENTRIES = 400  # journal entries the dashboard and history keep
 
-# The views are @dataclass(eq=False), not frozen: the console unpickles them before its first
-# paint, and each method a dataclass generates is compiled at import (~0.2 ms each). A view is
-# replaced whole when its data changes; none is compared or changed in place.
+# The views are lazy dataclasses (statetui.core.lazy_dataclass) with eq=False, not frozen: the
+# console unpickles its first views before its first paint, and would compile every method a
+# dataclass generates at import. A view is replaced whole when its data changes; none is
+# compared or changed in place.
 
 
 def store_for(config: Config):
@@ -39,7 +41,7 @@ def store_for(config: Config):
     return StateStore.for_config(config, auto_backup_interval=None, writer="statetui-console")
 
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class DerivedView:
     """statetui.core.figures.Figures, as a plain copy: a view must unpickle without
     importing the core model (see statetui.tui.prefetch)."""
@@ -55,14 +57,14 @@ class DerivedView:
     currency: str = "USD"
 
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class ProblemView:
     severity: str
     field: str
     message: str
 
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class StateView:
     path: str
     exists: bool
@@ -143,7 +145,7 @@ def _field_label(roles: Any, role: str) -> str:
 
 # --- the balances panel's values: one small object, so naming them is one place -----------
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class Figure:
     """One value as the dashboard shows it: our label, the bot's own field (from the role
     map; None when the figure is derived or the bot has no such field), and the value."""
@@ -159,7 +161,7 @@ class Figure:
         return self.field is not None
 
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class BalancesView:
     cash: Figure
     equity: Figure
@@ -215,7 +217,7 @@ def gather_lock(config: Config):
 
 # --- backups: only a new or changed backup is read again ------------------------------------
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class BackupsView:
     dir: str
     infos: list[Any] = field(default_factory=list)  # BackupInfo, newest first, verified (with a summary: the newest few)
@@ -306,13 +308,13 @@ def _file_key(path) -> tuple[str, int, int, int] | None:
 
 # --- the journal ----------------------------------------------------------------------------
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class Point:
     ts: float
     value: Decimal
 
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class HistoryView:
     journal: str
     stat: tuple[int, int] | None = None  # the journal's (size, mtime_ns) when read
@@ -364,14 +366,14 @@ def read_journal_page(config: Config, n: int, before: int | None = None) -> tupl
 
 # --- the chain --------------------------------------------------------------------------------
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class TokenView:
     symbol: str | None
     address: str
     amount: Decimal
 
 
-@dataclass(eq=False)
+@lazy_dataclass(eq=False)
 class ChainView:
     at: float  # when it was read (our clock)
     configured: bool
