@@ -182,8 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if console:
         # The console's start allocates mostly what lives as long as it does (modules,
         # classes, widgets): the collector's passes over them are wasted work on the way to
-        # the first paint. The app freezes them and collects again once the dashboard is on
-        # screen (statetui.tui.views); here only if it never got that far.
+        # the first paint. The app freezes them and collects again after its first frame
+        # (statetui.tui.console); here only if it never got that far.
         gc.disable()
     try:
         with terminal_safe_streams(console=console):

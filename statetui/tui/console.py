@@ -343,6 +343,7 @@ class StateTuiApp(FleetNav, LiveViews, App[int]):
     # --- start and stop -----------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.call_after_refresh(_collect_from_now_on)  # after the first frame, whichever screen it shows
         keys = dict(getattr(self.config, "keys", None) or {})
         if keys:
             self.set_keymap(keys)
@@ -381,6 +382,17 @@ class StateTuiApp(FleetNav, LiveViews, App[int]):
         from statetui.tui.commands import commands_for
 
         yield from commands_for(self, screen)
+
+
+def _collect_from_now_on() -> None:
+    """The CLI holds the garbage collector off while the console starts (statetui.cli.main):
+    what the start built lives as long as the console, so it is frozen (never scanned again)
+    and collection resumes for what comes after."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _few_colours() -> bool:

@@ -191,11 +191,6 @@ class LiveViews(ChecksAndChain):
     def _after_first_paint(self) -> None:
         """The watcher and the audit start once the dashboard is painted, so the first
         paint does not wait on them."""
-        import gc
-
-        if not gc.isenabled():  # the CLI held the collector off during the start (statetui.cli.main)
-            gc.freeze()  # what the start built lives as long as the console: never scanned again
-            gc.enable()
         if self.watch_enabled:
             self._start_events()
         self._start_audit()
