@@ -17,9 +17,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from statetui.core.records import BackupInfo, iso_time  # (re-exported for the store and its readers)
 from statetui.core.errors import BackupError, StateLoadError, StatetuiError
 from statetui.core.fsio import REAL_OPS, FileOps, durable_replace, is_temp_of, makedirs, read_regular, refuse_non_regular
+from statetui.core.records import BackupInfo, iso_time  # (re-exported for the store and its readers)
 
 _OURS = re.compile(r"^(?P<stem>.+)\.(?P<ts>\d{8}T\d{6}\.\d{6}Z)\.(?P<reason>[a-z0-9-]{1,40})\.(?P<sha>[0-9a-f]{16})\.json$")
 _DATE_IN_NAME = re.compile(r"(?P<y>20\d\d)-?(?P<m>[01]\d)-?(?P<d>[0-3]\d)(?:[T_-]?(?P<H>[0-2]\d)(?P<M>[0-5]\d)(?P<S>[0-5]\d)?)?")

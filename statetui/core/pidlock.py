@@ -17,9 +17,9 @@ import time
 from typing import Any
 
 from statetui.core import procinfo
-from statetui.core.records import PidLockStatus
-from statetui.core.fsio import file_kind
 from statetui.core.errors import BotRunningError, NotRegularFileError, StatetuiError
+from statetui.core.fsio import file_kind
+from statetui.core.records import PidLockStatus
 
 # btime is whole seconds and clocks get stepped: start times closer than this are "the same".
 START_TOLERANCE_S = 2.0

@@ -54,6 +54,7 @@ class PidLockStatus:
         ensure_dataclass(type(self))  # asdict needs the dataclass, and this one may be unpickled
         return asdict(self)
 
+
 @dataclass(frozen=True)
 class ProcInfo:
     pid: int
@@ -69,6 +70,7 @@ class ProcInfo:
 
     def to_dict(self) -> dict:
         return {"pid": self.pid, "ppid": self.ppid, "cmdline": self.cmdline, "started_at": self.started_at}
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -147,6 +149,7 @@ class RunningVerdict:
             "identified_by": self.identified_by,
         }
 
+
 @lazy_dataclass()
 class BackupInfo:
     path: Path
@@ -203,12 +206,14 @@ class BackupInfo:
             "roles": dict(self.roles),
         }
 
+
 @dataclass(frozen=True)
 class Point:
     ts: float  # unix time
     value: Decimal
     source: str  # "journal #12" or a backup name
     generation: int | None = None
+
 
 def iso_time(ts: float) -> str | None:
     """ISO 8601 UTC, or None for a time no calendar holds (a file's mtime can say year 300000)."""

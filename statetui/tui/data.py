@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from statetui.core.config import Config
-from statetui.core.lazy_dataclass import lazy_dataclass
 from statetui.core.errors import StatetuiError
+from statetui.core.lazy_dataclass import lazy_dataclass
 
 # What the dashboard shows, by the names its panels use -> the role that fills it (the bot's
 # own field comes from the role map); everything else in the state is counted, not kept.
