@@ -78,21 +78,38 @@ def test_a_class_defining_a_generated_method_is_refused():
 
 
 def test_first_instances_from_many_threads_make_one_class():
-    Rec = make()
-    made, errors = [], []
+    """Threads released together build the first instances of fresh classes: none may see
+    the class half made (an __init__ gone before the dataclass's is in place)."""
+    errors: list[BaseException] = []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns every microsecond: any window shows
+    try:
+        _build_together(errors)
+    finally:
+        sys.setswitchinterval(switch)
+    assert errors == []
 
-    def build(i: int) -> None:
-        try:
-            made.append(Rec(str(i), i))
-        except Exception as exc:  # a half-made class would show here
-            errors.append(exc)
 
-    threads = [threading.Thread(target=build, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [] and sorted(r.size for r in made) == list(range(16))
+def _build_together(errors: list[BaseException]) -> None:
+    for _ in range(60):
+        Rec = make()
+        barrier = threading.Barrier(8)
+        made: list = []
+
+        def build(i: int) -> None:
+            barrier.wait()
+            try:
+                made.append(Rec(str(i), i))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=build, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if not errors:
+            assert sorted(r.size for r in made) == list(range(8))
 
 
 def test_an_instance_unpickled_before_the_class_is_made_reads_whole():

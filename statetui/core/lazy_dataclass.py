@@ -5,8 +5,9 @@ created (~0.3 ms a class, more with many fields). The console unpickles ~15 kind
 and record from its prefetch helper before its first paint, and pickle restores an
 instance's __dict__ without calling __init__: the console never needs those methods to
 show them. A class decorated here is a plain class until one of them is called (the first
-instance built in this process, a repr, a comparison, `ensure_dataclass`); then it becomes
-the same dataclass `@dataclass(eq=...)` would have made. Not for frozen classes."""
+instance built in this process, a repr, a comparison, `ensure_dataclass`); then it gets
+what `@dataclass(eq=...)` would have given it (its methods and `__dataclass_fields__`:
+`fields`, `asdict` and `replace` work). Not for frozen classes."""
 
 from __future__ import annotations
 
@@ -27,10 +28,23 @@ def ensure_dataclass(cls: type) -> type:
     with _LOCK:
         if _STAND_INS in cls.__dict__:
             names, eq = cls.__dict__[_STAND_INS]
-            for name in (*names, _STAND_INS):
-                delattr(cls, name)  # dataclass only adds a method the class does not define
-            dataclass(eq=eq)(cls)
+            # The dataclass is made on a twin with the same declaration, and its parts moved
+            # onto `cls` one attribute at a time: another thread building an instance
+            # meanwhile meets the stand-in __init__ (which waits here) or the real one, never
+            # none (removing the stand-ins first, for dataclass to fill in, left a gap).
+            made = dataclass(eq=eq)(type(cls.__name__, (), _declaration(cls)))
+            for name in ("__dataclass_params__", "__dataclass_fields__", "__match_args__", *names):
+                if name in made.__dict__:
+                    setattr(cls, name, made.__dict__[name])
+            delattr(cls, _STAND_INS)
     return cls
+
+
+def _declaration(cls: type) -> dict[str, Any]:
+    """What @dataclass reads from a class: its annotations, their defaults, where it lives."""
+    annotations = cls.__dict__.get("__annotations__", {})
+    body = {name: cls.__dict__[name] for name in annotations if name in cls.__dict__}
+    return {**body, "__annotations__": annotations, "__module__": cls.__module__, "__qualname__": cls.__qualname__}
 
 
 def lazy_dataclass(*, eq: bool = True) -> Callable[[T], T]:
