@@ -9,6 +9,7 @@ module, and Textual, are imported.)"""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 from typing import Any, Callable, Iterable
@@ -385,13 +386,9 @@ class StateTuiApp(FleetNav, LiveViews, App[int]):
 
 
 def _collect_from_now_on() -> None:
-    """The CLI holds the garbage collector off while the console starts (statetui.cli.main):
-    what the start built lives as long as the console, so it is frozen (never scanned again)
-    and collection resumes for what comes after."""
-    import gc
-
+    """After the first frame, the collector the CLI held off (statetui.cli.main) runs again."""
     if not gc.isenabled():
-        gc.freeze()
+        gc.freeze()  # what the start built lives as long as the console: never scanned again
         gc.enable()
 
 

@@ -28,10 +28,8 @@ SHOWN_ROLES = {
 SHOWN_RAW = ("consecutive_wins", "consecutive_losses")  # statetui's own schema; absent elsewhere
 HISTORY_ENTRIES = 400  # journal entries the dashboard and history keep
 
-# The views are lazy dataclasses (statetui.core.lazy_dataclass) with eq=False, not frozen: the
-# console unpickles its first views before its first paint, and would compile every method a
-# dataclass generates at import. A view is replaced whole when its data changes; none is
-# compared or changed in place.
+# Views are lazy dataclasses (the console unpickles them before its first paint: see
+# statetui.core.lazy_dataclass), eq=False and not frozen: replaced whole, never compared.
 
 
 def store_for(config: Config):
