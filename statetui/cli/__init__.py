@@ -99,12 +99,6 @@ def _first_word(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _verb_in(argv: Sequence[str]) -> str | None:
-    """The verb on the command line, if any (skipping the values of common options)."""
-    word = _first_word(argv)
-    return word if word in VERBS else None
-
-
 def build_parser(only: str | None = None, verbs: bool = True) -> argparse.ArgumentParser:
     """The whole parser; with `only`, the other verbs get just their name and help text
     (configuring every verb's options costs ~8 ms of a cron audit's start). verbs=False:
@@ -177,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from statetui.cli.output import terminal_safe_streams
 
     argv = sys.argv[1:] if argv is None else list(argv)
-    console = _verb_in(argv) is None and not _asks_help(argv)
+    word = _first_word(argv)
+    verb = word if word in VERBS else None
+    console = verb is None and not _asks_help(argv)
     collecting = gc.isenabled()
     if console:
         # The console's start allocates mostly what lives as long as it does (modules,
@@ -189,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with terminal_safe_streams(console=console):
             try:
                 # No verb (the console, --help, --version): no verb's own options are needed.
-                parser = build_parser(only=_verb_in(argv) or "", verbs=_first_word(argv) is not None or not console)
+                parser = build_parser(only=verb or "", verbs=word is not None or not console)
                 args = parser.parse_args(argv)
             except SystemExit as exc:  # --help, --version, or a usage error already printed
                 return exc.code if isinstance(exc.code, int) else EXIT_USAGE

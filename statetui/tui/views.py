@@ -73,11 +73,10 @@ class LiveViews(ChecksAndChain):
             "history": lambda: data.gather_history(config),
         }[kind]
         early = self._prefetched.pop(kind, None)
-        if early is not None and early.done() and early.exception() is None:
+        if early is not None and early.done():
             # Already here (the helper usually answers while Textual is imported): applied
             # now, so the screen composes with it and its first frame is the real one.
-            self._apply(kind, early.result())
-            self._finished(kind)
+            self._early_done(self.ctx, kind, early, gather, None)
             return
         if early is not None:
             self._take_early(kind, early, gather)
