@@ -23,7 +23,7 @@ class ConsoleFooter(Footer):
         # Textual's footer draws ^p only when it recomposes for a bindings signal; the first
         # one may come before the first resize decides there is room.
         if self._bindings_ready and self.is_attached:
-            self.call_after_refresh(self.recompose)
+            self.bindings_changed(self.screen)  # what it shows changed: it recomposes
 
     def bindings_changed(self, screen: Any) -> None:
         # Textual's footer re-mounts every key on each bindings signal; the dashboard sends
