@@ -37,14 +37,13 @@ class ChecksAndChain:
 
         ctx = self.ctx
         ctx.audit_ids = list(MODULES)
-        ctx.changed.publish("audit")
-        if not self.audit_on_start:
-            self._prefetched.pop("audit", None)
-            return
         early = self._prefetched.pop("audit", None)
+        if not self.audit_on_start:
+            ctx.changed.publish("audit")
+            return
         ids = self.startup_checks()
         ctx.audit_running.update(ids)
-        ctx.changed.publish("audit")
+        ctx.changed.publish("audit")  # once: the rows and which of them run, in one redraw
         self._first_audit(early, ids)
 
     def startup_checks(self) -> list[str]:
