@@ -27,13 +27,12 @@ import hashlib
 import json
 import os
 import random
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from statetui.core.backups import BackupInfo
+from statetui.core.backups import OURS_NAME, BackupInfo
 from statetui.core.errors import StatetuiError
 from statetui.core.fsio import REAL_OPS, FileOps, durable_replace, read_capped
 from statetui.core.journal_summary import Inexact
@@ -48,11 +47,6 @@ BASES = ("cash", "equity")
 _MOD = 1 << 128
 MAX_SUMMARY_BYTES = 16 * 1024 * 1024
 _FIELDS = ("kind", "created", "reason", "size", "expected", "checksum", "valid", "error", "roles", "sha256")
-
-
-# backups._OURS with a lazy stem: the same names match (both are anchored at both ends), without
-# the greedy stem's backtracking over every name (6 us a name: 3,000 names on every look).
-_OURS_LAZY = re.compile(r"^.+?\.\d{8}T\d{6}\.\d{6}Z\.[a-z0-9-]{1,40}\.[0-9a-f]{16}\.json$")
 
 
 def listing_term(tag: str, name: str, size: int, mtime_ns: int) -> int:
@@ -79,7 +73,7 @@ def folders(backups: Any) -> dict[str, Path]:
 
 def take_listing(backups: Any) -> Listing:
     """A name match and an lstat per backup (what Backups._listed sees), summed into the fingerprint."""
-    fp, names, ours = 0, [], _OURS_LAZY.match
+    fp, names, ours = 0, [], OURS_NAME.match
     for tag, folder in folders(backups).items():
         try:
             entries = os.listdir(folder)
