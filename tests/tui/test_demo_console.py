@@ -117,3 +117,44 @@ async def test_the_demo_incident_fixed_with_the_guided_recovery_alone(demo, tmp_
     text = log.read_text()
     for needle in ("**Demo:**", "stop bot: ok", "repair recompute-peak: ok", "start bot: ok", "marked done"):
         assert needle in text, needle
+
+
+async def test_a_bot_that_takes_its_lock_while_its_step_is_checked_is_noticed(demo, monkeypatch):
+    """The race CI met: the check after `f` read "not running" just before the bot took its
+    lock, and the lock's change arrived while that check still ran. The check is made to
+    lose that race every time here: it answers only once the bot holds its lock."""
+    from statetui.core.pidlock import inspect_pidlock
+    from statetui.tui import playbook as pb
+
+    sb = demo.sandbox
+    demo.bot.terminate()
+    demo.bot.wait(timeout=WAIT_S)
+    probe = pb._PROBES["start-bot"]
+    calls: list[str] = []
+
+    def stale_after_start(config, situation, now):
+        result = probe(config, situation, now)
+        calls.append(result.status)
+        if len(calls) == 2:  # the check that follows the start: it read the world too early
+            deadline = time.monotonic() + WAIT_S
+            while not inspect_pidlock(config.pid_file).running and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # the lock's change reaches the console while this check runs
+        return result
+
+    monkeypatch.setitem(pb._PROBES, "start-bot", stale_after_start)
+    app = StateTuiApp(sb.config())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecoveryScreen) and app.screen.book is not None, "recovery")
+        screen = app.screen
+        await checked(pilot, screen, "bot-stopped")
+        await pilot.press("G", "enter")
+        assert (await checked(pilot, screen, "start-bot")).action == "start-bot"
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: getattr(screen.book.progress.results.get("start-bot"), "status", None) == "PASS",
+                       "the bot running again, noticed by itself")
+    assert calls[:2] == ["PENDING", "PENDING"] and calls[2:] and calls[-1] == "PASS"

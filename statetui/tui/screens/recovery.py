@@ -65,6 +65,9 @@ incident. y copies the step's command."""
         self.book: Playbook | None = None
         self.checking: str | None = None
         self.acting = False  # stopping or starting the bot
+        # A change that may answer the step arrived while it was being checked or fixed:
+        # that check may have read the world before the change, so it runs again after.
+        self.recheck_pending = False
 
     def compose(self) -> ComposeResult:
         yield TopBar("guided recovery")
@@ -81,10 +84,15 @@ incident. y copies the step's command."""
 
     def on_data(self, kind: str) -> None:
         super().on_data(kind)
-        if self.book is None or self.checking or self.acting or self.book.progress.finished:
+        if self.book is None or self.book.progress.finished:
             return
-        if self.step_id in _RECHECK_ON.get(kind, ()) and self.step_id in self.book.progress.results:
-            self.action_check()
+        sid = self.step_id
+        if sid not in _RECHECK_ON.get(kind, ()) or (sid not in self.book.progress.results and self.checking != sid):
+            return
+        if self.checking or self.acting:
+            self.recheck_pending = True
+            return
+        self.action_check()
 
     @property
     def demo_start(self) -> list[str] | None:
@@ -233,6 +241,7 @@ incident. y copies the step's command."""
         if self.book is None or self.checking:
             return
         self.checking = self.step_id
+        self.recheck_pending = False
         self._redraw()
         progress = copy.deepcopy(self.book.progress)
         self._evaluate(self.step_id, progress.situation(self.demo_start))
@@ -252,6 +261,8 @@ incident. y copies the step's command."""
             if step_id == "audit":
                 self._share_audit(result)
         self._redraw()
+        if self.recheck_pending and not self.acting:
+            self.action_check()
 
     def _share_audit(self, result: pb.StepResult) -> None:
         """The full audit's results update the audit summary everywhere."""
@@ -299,6 +310,8 @@ incident. y copies the step's command."""
             self.acting = False
             if outcome is None or self.book is None:
                 self._redraw()
+                if self.recheck_pending and self.book is not None:
+                    self.action_check()
                 return
             unit = self.ctx.lock_view.unit if self.ctx.lock_view is not None else None
             self.book.record_action(sid, action.replace("-", " "), outcome.ok, outcome.message, outcome.command, unit)
