@@ -84,7 +84,7 @@ class ConsoleContext:
         self.backups_view: Any = None  # data.BackupsView
         self.whole_backups = False  # every backup listed (the backups screen is open), not the summary
         self.history_view: Any = None  # data.HistoryView
-        self.chain_view: Any = None  # data.ChainView
+        self.chain_view: Any = None  # chain_data.ChainView
         self.chain_busy = False
         self.chain_progress: float | None = None  # the history scan's progress while it runs
         self.chain_witness: Any = None  # passed to the peak check once the chain was read

@@ -69,7 +69,7 @@ def run_checks(config: Config, ids: list[str], now: float, witness: Any = None) 
 
 def read_chain(config: Config, cash: Decimal | None, tokens: list[int], now: float,
                progress: Callable[[float], None] | None = None):
-    """statetui.tui.data.ChainView, read in a child (web3 never loads in the console);
+    """statetui.tui.chain_data.ChainView, read in a child (web3 never loads in the console);
     `progress` gets the history scan's fraction done while it runs."""
     proc = _child({"job": "chain", "config": config, "cash": cash, "tokens": tokens, "now": now})
     view = None
@@ -101,7 +101,7 @@ def _do_checks(req: dict[str, Any], send: Callable[[Any], None]) -> None:
 def _do_chain(req: dict[str, Any], send: Callable[[Any], None]) -> None:
     import time
 
-    from statetui.tui.data import gather_chain
+    from statetui.tui.chain_data import gather_chain
 
     shown = [0.0]
 

@@ -11,7 +11,6 @@ from typing import Any, Iterable
 from textual import work
 from textual.worker import Worker, WorkerState
 
-from statetui.tui import data
 from statetui.tui.context import STATE_CHECKS, AuditEntry
 from statetui.tui.plain import notice
 
@@ -102,7 +101,9 @@ class ChecksAndChain:
         ctx.audit[result.id] = AuditEntry(result, ctx.now())
         ctx.audit_running.discard(result.id)
         if result.id == "chain-reconcile":
-            view = data.chain_of_check(result, ctx.config, ctx.now())
+            from statetui.tui.chain_data import chain_of_check
+
+            view = chain_of_check(result, ctx.config, ctx.now())
             if view is not None:
                 ctx.chain_view = view
                 ctx.changed.publish("chain")

@@ -6,7 +6,7 @@ folder through RecordingOps, noting after each step what was acknowledged: the s
 file's bytes, the journal's newest generation, the backups present.
 
 `check_sequence` replays the recording in a CrashModel and, at every prefix, checks
-every crash state the model allows (statetui.testing.faults): loading with recovery gives
+every crash state the model allows (statetui.testing.crashmodel): loading with recovery gives
 the last acknowledged state or the one in flight (never an empty default), the journal's
 complete entries keep every acknowledged one and stay a valid chain (journalcheck.py), every
 visible backup verifies and every acknowledged one survives, and the store carries on
@@ -23,7 +23,8 @@ from pathlib import Path
 
 from statetui.core.errors import StateMissingError, StatetuiError
 from statetui.core.store import StateStore
-from statetui.testing.faults import CrashModel, CrashTally, NoSyncOps, RecordingOps, materialise, snapshot_tree, tree_key
+from statetui.testing.crashmodel import CrashModel, CrashTally, materialise, snapshot_tree, tree_key
+from statetui.testing.faults import NoSyncOps, RecordingOps
 from statetui.testing.states import STYLES, encode, realistic_state
 from tests.reliability.journalcheck import journal_problems
 

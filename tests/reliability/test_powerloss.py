@@ -1,5 +1,5 @@
 """Simulated power loss at every point of saves, backups, restores, recoveries and journal
-appends (see tests/reliability/powerloss.py and statetui/testing/faults.py).
+appends (see tests/reliability/powerloss.py, statetui/testing/faults.py and crashmodel.py).
 
 CI: 8 random sequences (>= 1,000 distinct crash states); the long tier: 100. Every crash
 state must load (with recovery) as the last acknowledged state or the one in flight, keep

@@ -1,5 +1,5 @@
 """The seal's own fsyncs (statetui.core.rotation), each shown necessary under simulated power
-loss (statetui.testing.faults.CrashModel over a real recording), where the random power-loss
+loss (statetui.testing.crashmodel.CrashModel over a real recording), where the random power-loss
 sequences cannot tell: there the journal's appends were already synced, and the index's
 write syncs the folder right after the seal.
 
@@ -21,7 +21,8 @@ from pathlib import Path
 from statetui.core.rotation import rotate_now
 from statetui.core.segments import _SEGMENT
 from statetui.core.store import StateStore
-from statetui.testing.faults import CrashModel, RecordingOps
+from statetui.testing.crashmodel import CrashModel
+from statetui.testing.faults import RecordingOps
 from statetui.testing.states import realistic_state
 
 NAME = "trading_state.json"
