@@ -61,11 +61,11 @@ def audit_outcome(bot: str, state: str, results: list[Any]) -> Outcome:
 
 def targets(config: Any, extra: list[str] | None) -> list[NotifyUrl]:
     """The config's notify URLs and the --notify ones (checked like the config's)."""
-    from statetui.core.config import _notify_urls
+    from statetui.core.setting_parsers import notify_urls
     from statetui.core.settings_model import SettingError
 
     try:
-        added = _notify_urls(list(extra or []))
+        added = notify_urls(list(extra or []))
     except SettingError as exc:
         raise ConfigError(f"--notify: expected {exc.expected or 'a notification URL'}") from None
     seen: list[NotifyUrl] = []
