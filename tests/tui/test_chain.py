@@ -13,7 +13,7 @@ from statetui.core import chain
 from statetui.core.config import PUSD, USDC_E, Config
 from statetui.testing import anvil
 from statetui.tui.app import StateTuiApp
-from statetui.tui.widgets.panels import ChainPanel
+from statetui.tui.widgets.chain_panel import ChainPanel
 
 from tests.tui.conftest import ready, screen_text, wait_for
 from tests.tui.test_repairs import confirm_and_apply, pick

@@ -13,7 +13,7 @@ from statetui.core.config import Config
 from statetui.testing import anvil
 from statetui.testing.chainhist import USDC, History, deploy
 from statetui.tui.app import StateTuiApp
-from statetui.tui.widgets.panels import ChainPanel
+from statetui.tui.widgets.chain_panel import ChainPanel
 
 from tests.tui.conftest import ready, wait_for
 

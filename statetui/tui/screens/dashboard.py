@@ -11,11 +11,11 @@ from statetui.tui.messages import (Open, OpenRepair, PickRepair, ReadChain, Refr
                                    StopBot)
 from statetui.tui.screens.base import BaseScreen, PaletteCommand, screen_keys
 from statetui.tui.widgets.bars import AlertBanner, TopBar
+from statetui.tui.widgets.chain_panel import ChainPanel
 from statetui.tui.widgets.panels import (
     AuditPanel,
     BackupsPanel,
     BalancesPanel,
-    ChainPanel,
     FilePanel,
     HistoryPanel,
     LockPanel,
