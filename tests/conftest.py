@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from statetui.core.config import Config
+from statetui.testing import anvil
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -99,3 +101,15 @@ def lock_holder():
     yield start
     for h in holders:
         h.stop()
+
+
+@pytest.fixture(scope="session")
+def anvil_binary() -> str:
+    """A real anvil (npm's @foundry-rs/anvil). Skipped only where npm itself is missing: with
+    npm here, a failed install is a failure, not a skip."""
+    try:
+        return anvil.find_anvil()
+    except anvil.AnvilUnavailable as exc:
+        if shutil.which("npm") is None:
+            pytest.skip(f"needs anvil: {exc}")
+        raise

@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -220,3 +222,15 @@ def deploy_polymarket(url: str) -> None:
 
 def mine(url: str, blocks: int = 1) -> None:
     rpc(url, "anvil_mine", [hex(blocks)])
+
+
+@contextmanager
+def polymarket_node(binary: str | None = None, chain_id: int = 137) -> Iterator[Anvil]:
+    """A node with the Polymarket contracts deployed and one block mined on top, stopped on exit."""
+    node = start_anvil(chain_id, binary=binary)
+    try:
+        deploy_polymarket(node.url)
+        mine(node.url)
+        yield node
+    finally:
+        node.stop()

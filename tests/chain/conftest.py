@@ -7,7 +7,6 @@ start their own with `start_node`."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,29 +17,11 @@ from statetui.core.config import Config
 from statetui.testing import anvil
 
 
-def _anvil_binary() -> str:
-    try:
-        return anvil.find_anvil()
-    except anvil.AnvilUnavailable as exc:
-        if shutil.which("npm") is None:
-            pytest.skip(f"chain tests need anvil: {exc}")
-        raise
-
-
-@pytest.fixture(scope="session")
-def anvil_binary() -> str:
-    return _anvil_binary()
-
-
 @pytest.fixture(scope="session")
 def session_node(anvil_binary: str) -> Iterator[anvil.Anvil]:
-    node = anvil.start_anvil(137, binary=anvil_binary)
-    try:
-        anvil.deploy_polymarket(node.url)
-        anvil.mine(node.url)
+    """(anvil_binary: tests/conftest.py)"""
+    with anvil.polymarket_node(anvil_binary) as node:
         yield node
-    finally:
-        node.stop()
 
 
 # A funder address (a Safe, say); checksummed as config wants it.

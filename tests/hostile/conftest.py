@@ -5,7 +5,6 @@ a loopback JSON-RPC server that misbehaves on demand."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -59,20 +58,9 @@ def hostile_rpc() -> Iterator[HostileRpc]:
 
 
 @pytest.fixture(scope="session")
-def anvil_node():
+def anvil_node(anvil_binary: str):
     """A real anvil with the test tokens at the real pUSD / USDC.e / CTF addresses."""
     from statetui.testing import anvil
 
-    try:
-        binary = anvil.find_anvil()
-    except anvil.AnvilUnavailable as exc:
-        if shutil.which("npm") is None:
-            pytest.skip(f"needs anvil: {exc}")
-        raise
-    node = anvil.start_anvil(137, binary=binary)
-    try:
-        anvil.deploy_polymarket(node.url)
-        anvil.mine(node.url)
+    with anvil.polymarket_node(anvil_binary) as node:
         yield node
-    finally:
-        node.stop()

@@ -47,13 +47,8 @@ def chain():
         return
     from statetui.testing import anvil
 
-    node = anvil.start_anvil(137, binary=binary)
-    try:
-        anvil.deploy_polymarket(node.url)
-        anvil.mine(node.url)
+    with anvil.polymarket_node(binary) as node:
         yield node, ""
-    finally:
-        node.stop()
 
 
 def delay(rng: random.Random, mode: str, took: dict[str, float]) -> float:

@@ -4,7 +4,6 @@ anvil cannot be found or installed, like tests/chain)."""
 from __future__ import annotations
 
 import json
-import shutil
 from decimal import Decimal
 
 import pytest
@@ -23,19 +22,11 @@ WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 
 
 @pytest.fixture(scope="module")
-def node():
+def node(anvil_binary):
     try:
-        binary = anvil.find_anvil()
-    except anvil.AnvilUnavailable as exc:
-        if shutil.which("npm") is None:
-            pytest.skip(f"needs anvil: {exc}")
-        raise
-    n = anvil.start_anvil(137, binary=binary)
-    try:
-        anvil.deploy_polymarket(n.url)
-        yield n
+        with anvil.polymarket_node(anvil_binary) as n:
+            yield n
     finally:
-        n.stop()
         chain.close_connections()
 
 

@@ -4,7 +4,6 @@ read (the console's own check runs never touch the network)."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
@@ -22,14 +21,8 @@ WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 
 
 @pytest.fixture(scope="module")
-def node():
-    try:
-        binary = anvil.find_anvil()
-    except anvil.AnvilUnavailable as exc:
-        if shutil.which("npm") is None:
-            pytest.skip(f"needs anvil: {exc}")
-        raise
-    n = anvil.start_anvil(137, binary=binary)
+def node(anvil_binary):
+    n = anvil.start_anvil(137, binary=anvil_binary)
     try:
         deploy(n.url)
         h = History(n.url, WALLET)
