@@ -2,7 +2,9 @@
 
 SilentServer accepts connections and never answers (a hung RPC); ScriptedHttpServer
 answers every POST with what a test tells it (garbage JSON, an HTTP error). Both record
-what reached them, so a test can tell how many connections and requests were made."""
+what reached them, so a test can tell how many connections and requests were made.
+PostServer is the loopback HTTP server they and the tests' other endpoints (the provider
+proxy, the hostile suite's RPC, the notification receiver) share."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 class SilentServer:
@@ -72,30 +74,19 @@ def fixed(status: int, body: bytes) -> Reply:
     return lambda request: (status, body)
 
 
-class ScriptedHttpServer:
-    """An HTTP server on a loopback port answering each POST with `reply(request)`."""
+class PostServer:
+    """An HTTP/1.1 server on a loopback port, in a thread of its own while used as a context
+    manager, calling `on_post(handler, body)` for each POST. The servers the tests put in
+    front of (or in place of) a node build on it."""
 
-    def __init__(self, reply: Reply):
-        self.reply = reply
-        self.requests: list[dict[str, Any]] = []  # path, headers and body of each request
+    def __init__(self) -> None:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                try:
-                    request = json.loads(body)
-                except ValueError:
-                    request = None
-                status, payload = outer.reply(request)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                outer.on_post(self, self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
             def log_message(self, *args: object) -> None:  # keep test output clean
                 pass
@@ -106,7 +97,10 @@ class ScriptedHttpServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> "ScriptedHttpServer":
+    def on_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -114,3 +108,34 @@ class ScriptedHttpServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def send(handler: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+    """One JSON answer; a client that hung up meanwhile is not an error of the server's."""
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            handler.send_header(k, v)
+        handler.end_headers()
+        handler.wfile.write(payload)
+    except OSError:
+        pass
+
+
+class ScriptedHttpServer(PostServer):
+    """Answers each POST with `reply(request)`."""
+
+    def __init__(self, reply: Reply):
+        super().__init__()
+        self.reply = reply
+        self.requests: list[dict[str, Any]] = []  # path, headers and body of each request
+
+    def on_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        self.requests.append({"path": handler.path, "headers": dict(handler.headers), "body": body})
+        try:
+            request = json.loads(body)
+        except ValueError:
+            request = None
+        send(handler, *self.reply(request))

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from statetui.testing.loopback import PostServer, send
 
 STYLES = ("alchemy", "infura", "quicknode", "ankr", "drpc", "chainstack", "polygon")
 
@@ -74,12 +76,13 @@ def _rate_error(style: str, wait: float) -> tuple[int, dict[str, Any], dict[str,
     return 429, {"code": -32005, "message": "rate limit exceeded"}, {"Retry-After": str(wait)}
 
 
-class LimitingProxy:
+class LimitingProxy(PostServer):
     def __init__(self, upstream: str, *, style: str = "polygon", max_range: int | None = None,
                  max_results: int | None = None, rate_every: int | None = None, rate_wait: float = 0.01,
                  state_window: int | None = None):
         if style not in STYLES:
             raise ValueError(f"style must be one of {STYLES}")
+        super().__init__()
         self.upstream = upstream
         self.style = style
         self.max_range = max_range
@@ -93,30 +96,10 @@ class LimitingProxy:
         self.get_logs: list[tuple[int, int]] = []  # ranges of eth_getLogs received
         self.refused = {"range": 0, "results": 0, "rate": 0}
         self._lock = threading.Lock()
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, payload, headers = outer._answer(json.loads(body))
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    def on_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        status, payload, headers = self._answer(json.loads(body))
+        send(handler, status, json.dumps(payload).encode(), headers)
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -175,12 +158,3 @@ class LimitingProxy:
         req = urllib.request.Request(self.upstream, json.dumps(call).encode(), {"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read())
-
-    def __enter__(self) -> "LimitingProxy":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -4,11 +4,10 @@ config file with one [[bots]] table each."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from statetui.core.store import StateStore
+from statetui.testing.loopback import PostServer, send
 
 
 def write_state(path: Path, cash: float, peak: float, halted: bool = False, backup: bool = True) -> None:
@@ -34,27 +33,19 @@ def fleet_config(root: Path, bots: dict[str, dict], top: str = "") -> Path:
     return path
 
 
-class Receiver:
-    """A loopback HTTP server that keeps every JSON body POSTed to it."""
+class Receiver(PostServer):
+    """A loopback HTTP server that keeps every JSON body POSTed to it; `url` is Apprise's
+    json:// form of it. Running from construction until close()."""
 
     def __init__(self):
-        received = self.received = []
+        super().__init__()
+        self.received = []
+        self.url = f"json://127.0.0.1:{self.port}/hook"
+        self.__enter__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                received.append({"path": self.path, "json": json.loads(body)})
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
+    def on_post(self, handler, body: bytes) -> None:
+        self.received.append({"path": handler.path, "json": json.loads(body)})
+        send(handler, 200, b"")
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.__exit__()

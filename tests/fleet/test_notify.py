@@ -62,7 +62,7 @@ def test_config_notify_per_bot_always_on_backup(tmp_path, receiver):
     sent = receiver.received[0]["json"]
     assert sent["title"] == "statetui: alpha backup OK" and "backup written: " in sent["message"]
     r = run_cli("--config", str(config), "--bot", "alpha", "config", "--json")
-    assert json.loads(r.stdout)["notify"] == ["json://***"] and str(receiver.server.server_address[1]) not in r.stdout
+    assert json.loads(r.stdout)["notify"] == ["json://***"] and str(receiver.port) not in r.stdout
 
 
 def test_bad_notify_url_is_a_usage_error_before_any_work(tmp_path):

@@ -13,11 +13,12 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 from urllib.parse import urlsplit
+
+from statetui.testing.loopback import PostServer, send
 
 WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 
@@ -53,35 +54,22 @@ def honest(chain_id: int = 137, cash_raw: int = 200_970_000, decimals: int = 6, 
     return result_for
 
 
-class HostileRpc:
+class HostileRpc(PostServer):
     """A JSON-RPC endpoint whose misbehaviour is `mode` (see MODES)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.mode: str = "honest"
         self.arg: Any = None
         self.requests = 0
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests += 1
-                try:
-                    request = json.loads(body)
-                except ValueError:
-                    request = None
-                outer._serve(self, request)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    def on_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        self.requests += 1
+        try:
+            request = json.loads(body)
+        except ValueError:
+            request = None
+        self._serve(handler, request)
 
     def set(self, mode: str, arg: Any = None) -> None:
         self.mode, self.arg = mode, arg
@@ -90,23 +78,23 @@ class HostileRpc:
     def _serve(self, h: BaseHTTPRequestHandler, request: Any) -> None:
         mode, arg = self.mode, self.arg
         if mode == "honest":
-            return _send(h, 200, json.dumps(_answers(request, honest())).encode())
+            return send(h, 200, json.dumps(_answers(request, honest())).encode())
         if mode == "result":  # every call answered with `arg` as its result
-            return _send(h, 200, json.dumps(_answers(request, lambda c: arg)).encode())
+            return send(h, 200, json.dumps(_answers(request, lambda c: arg)).encode())
         if mode == "method":  # honest, except method arg[0] answered with arg[1]
             base = honest()
-            return _send(h, 200, json.dumps(_answers(request, lambda c: arg[1] if c.get("method") == arg[0] else base(c))).encode())
+            return send(h, 200, json.dumps(_answers(request, lambda c: arg[1] if c.get("method") == arg[0] else base(c))).encode())
         if mode == "honest-with":  # honest with other figures (chain id, cash, decimals, timestamp)
-            return _send(h, 200, json.dumps(_answers(request, honest(**arg))).encode())
+            return send(h, 200, json.dumps(_answers(request, honest(**arg))).encode())
         if mode == "echo":  # a server quoting the request path back (status arg), key and all
-            return _send(h, arg, f"Cannot POST {h.path} ({h.headers.get('Authorization')})".encode())
+            return send(h, arg, f"Cannot POST {h.path} ({h.headers.get('Authorization')})".encode())
         if mode == "raw":  # these exact bytes, HTTP 200
-            return _send(h, 200, arg)
+            return send(h, 200, arg)
         if mode == "http":  # (status, body)
-            return _send(h, arg[0], arg[1])
+            return send(h, arg[0], arg[1])
         if mode == "error-object":
             doc = [{"jsonrpc": "2.0", "id": c.get("id"), "error": arg} for c in (request or [{}]) if isinstance(c, dict)]
-            return _send(h, 200, json.dumps(doc).encode())
+            return send(h, 200, json.dumps(doc).encode())
         if mode == "drip":  # a valid answer, one byte every arg seconds
             payload = json.dumps(_answers(request, honest())).encode()
             h.send_response(200)
@@ -147,62 +135,21 @@ class HostileRpc:
             return None
         raise ValueError(mode)
 
-    def __enter__(self) -> "HostileRpc":
-        self._thread.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-def _send(h: BaseHTTPRequestHandler, status: int, payload: bytes) -> None:
-    try:
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(payload)))
-        h.end_headers()
-        h.wfile.write(payload)
-    except OSError:
-        pass
-
-
-class Forwarder:
+class Forwarder(PostServer):
     """Relays every POST (any path, any query) to `target` (a real node's URL)."""
 
     def __init__(self, target: str):
-        parts = urlsplit(target)
+        super().__init__()
+        self._target = urlsplit(target)
         self.paths: list[str] = []
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.paths.append(self.path)
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-                try:
-                    conn.request("POST", "/", body, {"Content-Type": "application/json"})
-                    resp = conn.getresponse()
-                    _send(self, resp.status, resp.read())
-                finally:
-                    conn.close()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> "Forwarder":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+    def on_post(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        self.paths.append(handler.path)
+        conn = http.client.HTTPConnection(self._target.hostname, self._target.port, timeout=10)
+        try:
+            conn.request("POST", "/", body, {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            send(handler, resp.status, resp.read())
+        finally:
+            conn.close()
