@@ -110,3 +110,20 @@ def select_bot(bots: list[Bot], name: str | None) -> Bot:
 
 def bot_names(bots: list[Bot]) -> list[str]:
     return [b.name for b in bots]
+
+
+def files_stamp(config: Config) -> tuple:
+    """(inode, size, mtime in ns) of what a bot's writes and checks touch: its state, journal,
+    backups folder (its listing), pid file and the store's lock file; None where one is
+    missing. Equal stamps: nothing there changed."""
+    from statetui.core.journal import journal_path_for
+
+    state = os.path.abspath(config.state)
+    keys = []
+    for path in (state, journal_path_for(Path(state)), config.backups, config.pid_file, state + ".lock"):
+        try:
+            st = os.stat(path)
+            keys.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            keys.append(None)
+    return tuple(keys)

@@ -9,11 +9,10 @@ Any change to those files, or a newer chain reading, recomputes it whole at the 
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 
-from statetui.core.fleet import Bot
+from statetui.core.fleet import Bot, files_stamp
 from statetui.core.fleet_status import BotStatus, bot_status, running_of
 
 # A status's check results are reused while nothing they read has changed, for at most this
@@ -55,22 +54,11 @@ class CachedFleet:
 
 
 def fingerprint(bot: Bot) -> tuple:
-    """What a bot's local checks read, as (inode, size, mtime) keys: a change to any re-runs them."""
-    from statetui.core.journal import journal_path_for
-
-    config = bot.config
-    state = os.path.abspath(config.state)
-    paths = (state, str(journal_path_for(type(config.state)(state))), str(config.backups), str(config.pid_file),
-             state + ".lock")
-    keys = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-            keys.append((st.st_ino, st.st_size, st.st_mtime_ns))
-        except OSError:
-            keys.append(None)
-    if config.chain_configured:  # a new chain reading (reconcile, audit, the refresh) is news too
+    """What a bot's local checks read (statetui.core.fleet.files_stamp), and the newest chain
+    reading where a chain is configured: a change to any re-runs them."""
+    keys = files_stamp(bot.config)
+    if bot.config.chain_configured:  # a new chain reading (reconcile, audit, the refresh) is news too
         from statetui.core.chain_status import reading_key
 
-        keys.append(reading_key(config))
-    return tuple(keys)
+        return (*keys, reading_key(bot.config))
+    return keys

@@ -85,7 +85,7 @@ def read_statuses(bots: dict[str, Any], items: list[tuple[str, int]], now: Calla
     from statetui.core.fleet_status import bot_status
     from statetui.core.scanmemo import host_snapshot
     from statetui.tui.fleet_rows import unread
-    from statetui.tui.fleet_watch import stamp
+    from statetui.core.fleet import files_stamp as stamp
 
     batch: list[tuple[Any, float, bool]] = []
     flushed = time.monotonic()

@@ -10,7 +10,6 @@ or goes, the watch restarts over the new set. No Textual import."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import defaultdict
 from contextlib import aclosing
 from pathlib import Path
@@ -54,22 +53,6 @@ class FleetTargets:
 
     def wanted(self, path: str) -> bool:
         return bool(self.bots_for(path))
-
-
-def stamp(config: object) -> tuple:
-    """What a change to the bot's files changes (the state, its journal, the backups
-    folder's listing): compared before and after the watch starts, so a write in between
-    is read without reading every bot again."""
-    t = Targets(config)  # type: ignore[arg-type]
-    out = []
-    pid_file = Path(os.path.abspath(config.pid_file))  # type: ignore[attr-defined]
-    for path in (t.state, t.journal, t.backups, pid_file, Path(str(t.state) + ".lock")):
-        try:
-            st = path.stat()
-            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
-        except OSError:
-            out.append(None)
-    return tuple(out)
 
 
 async def watch_fleet(bots: Iterable[object], stop: asyncio.Event,

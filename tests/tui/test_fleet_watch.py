@@ -13,7 +13,8 @@ from statetui.core.config import Config
 from statetui.core.fleet import Bot
 from statetui.core.model import default_state
 from statetui.core.store import StateStore
-from statetui.tui.fleet_watch import FleetTargets, stamp, watch_fleet
+from statetui.core.fleet import files_stamp as stamp
+from statetui.tui.fleet_watch import FleetTargets, watch_fleet
 
 pytestmark = pytest.mark.anyio
 

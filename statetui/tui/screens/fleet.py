@@ -405,7 +405,7 @@ every bot now; ctrl+p then a name opens any bot ("fleet: open NAME")."""
 
     @work(thread=True, group="fleet-catch-up", exit_on_error=False)
     def _catch_up(self) -> None:
-        from statetui.tui.fleet_watch import stamp
+        from statetui.core.fleet import files_stamp as stamp
 
         changed = [n for n, b in self.bots.items() if n in self._stamps and self._stamps[n] != stamp(b.config)]
         self.app.call_from_thread(self._caught_up, changed)
