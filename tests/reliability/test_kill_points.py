@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ne
 
 REPO = Path(__file__).resolve().parents[2]
 WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+SEALS_COVERED = 5  # journal segments sealed during the kills, at least
 FIRST_GUESS = {"save": 0.01, "backup": 0.008, "restore": 0.015, "reconcile": 0.06}  # seconds per call
 
 
@@ -89,7 +90,12 @@ def test_kill9_during_save_backup_restore_and_reconcile(tmp_path, chain):
     took = dict(FIRST_GUESS)
     started = time.monotonic()
     try:
-        for i in range(kills):
+        # `kills` kills, then more while the journal has sealed fewer than SEALS_COVERED
+        # segments (at most as many again): on a loaded machine fewer writes finish between
+        # kills, and the kills must still land around seals.
+        for i in range(2 * kills):
+            if i >= kills and checker.tally.segments_sealed >= SEALS_COVERED:
+                break
             mode = rng.choices(modes, weights)[0]
             pid = server.fork(mode, *((a, b) if mode == "restore" else ()))
             time.sleep(delay(rng, mode, took))
@@ -134,5 +140,5 @@ def test_kill9_during_save_backup_restore_and_reconcile(tmp_path, chain):
         "violations": len(problems), "seconds": round(elapsed, 1),
     })
     assert not problems, "\n".join(problems)
-    assert t.kills == kills
-    assert t.segments_sealed >= 5, f"only {t.segments_sealed} journal rotations: the kills did not cover sealing"
+    assert kills <= t.kills <= 2 * kills
+    assert t.segments_sealed >= SEALS_COVERED, f"only {t.segments_sealed} journal rotations in {t.kills} kills: the kills did not cover sealing"
