@@ -56,6 +56,21 @@ def test_changed_save_keeps_order_types_style_and_unknown_fields(tmp_path, style
     assert type(back["current_balance"]) is int and type(back["peak_balance"]) is float
 
 
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_a_raw_del_character_is_kept_raw(tmp_path, ensure_ascii):
+    """DEL (0x7f) is ASCII, yet json's ensure_ascii escapes it: a file with a raw DEL was
+    written with ensure_ascii=False, even when every other character is ASCII (found by the
+    property test in test_bad_inputs: the key "\x7f" came back as "\u007f")."""
+    doc = {"current_balance": 0, "note\x7f": None, "total_trades": 1}
+    path = tmp_path / "trading_state.json"
+    path.write_text(json.dumps(doc, ensure_ascii=ensure_ascii, separators=(",", ":")))
+    store = StateStore(path, auto_backup_interval=None)
+    state = store.load()
+    state.total_trades += 1
+    store.save(state, reason="trade")
+    assert path.read_text() == json.dumps(dict(doc, total_trades=2), ensure_ascii=ensure_ascii, separators=(",", ":"))
+
+
 def test_int_balance_becomes_float_only_when_it_must(tmp_path):
     path = tmp_path / "s.json"
     path.write_text('{"current_balance": 200}')
